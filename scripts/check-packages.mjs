@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// Checks the shape of every workspace package and the direction of imports between them.
+// Run by `pnpm lint`; exits non-zero with one line per problem.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const scope = '@confidential-ai/';
+
+/** Which workspace packages each package may import (the layering of AGENTS.md). */
+const allowed = {
+  bytes: [],
+  'chutes-crypto': ['bytes'],
+  'nitro-attestation': ['bytes'],
+  'tdx-attestation': ['bytes'],
+  'tee-signing': ['bytes'],
+  'chutes-transport': ['bytes', 'chutes-crypto', 'tdx-attestation'],
+  'venice-e2ee': ['bytes', 'tdx-attestation', 'nitro-attestation'],
+  'proxy-server': [
+    'bytes',
+    'chutes-crypto',
+    'chutes-transport',
+    'venice-e2ee',
+    'tee-signing',
+    'nitro-attestation',
+    'tdx-attestation',
+  ],
+  'chutes-cli': ['bytes', 'chutes-crypto', 'chutes-transport'],
+};
+
+const problems = [];
+const changesets = readdirSync(join(root, '.changeset'))
+  .filter((file) => file.endsWith('.md') && file !== 'README.md')
+  .map((file) => readFileSync(join(root, '.changeset', file), 'utf8'))
+  .join('\n');
+
+function sourceFiles(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === '__fixtures__' ? [] : sourceFiles(path);
+    return /\.(ts|mts|js|mjs)$/.test(name) && !/\.test\.ts$/.test(name) ? [path] : [];
+  });
+}
+
+for (const name of readdirSync(join(root, 'packages')).sort()) {
+  const dir = join(root, 'packages', name);
+  if (!statSync(dir).isDirectory()) continue;
+  for (const file of ['package.json', 'README.md', 'src/index.ts', 'tsup.config.ts', 'tsconfig.json']) {
+    if (!existsSync(join(dir, file))) problems.push(`packages/${name}: missing ${file}`);
+  }
+  if (!existsSync(join(dir, 'package.json'))) continue;
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const where = `packages/${name}/package.json`;
+  if (manifest.name !== scope + name) problems.push(`${where}: name must be ${scope}${name}`);
+  if (manifest.type !== 'module') problems.push(`${where}: "type" must be "module"`);
+  if (manifest.engines?.node !== '>=20.19.0') problems.push(`${where}: engines.node must be ">=20.19.0"`);
+  if (!manifest.exports?.['.'] || manifest.exports['./package.json'] !== './package.json') {
+    problems.push(`${where}: exports must map "." and "./package.json"`);
+  }
+  for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
+    if (subpath === './package.json') continue;
+    for (const condition of ['types', 'import', 'default']) {
+      if (typeof target !== 'object' || !target[condition]) {
+        problems.push(`${where}: exports["${subpath}"] lacks the "${condition}" condition`);
+      }
+    }
+  }
+  if (!manifest.private && !changesets.includes(`'${scope}${name}'`)) {
+    problems.push(`packages/${name}: no changeset names ${scope}${name}`);
+  }
+  const mayImport = allowed[name];
+  if (!mayImport) {
+    problems.push(`packages/${name}: not in the layering table of scripts/check-packages.mjs`);
+    continue;
+  }
+  const declared = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies });
+  for (const file of sourceFiles(join(dir, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/(?:from|import\()\s*['"](@confidential-ai\/[a-z0-9-]+)/g)) {
+      const target = match[1].slice(scope.length);
+      if (!mayImport.includes(target)) {
+        problems.push(`${file.slice(root.length)}: imports ${match[1]}, which ${name} must not depend on`);
+      } else if (!declared.includes(match[1])) {
+        problems.push(`${file.slice(root.length)}: imports ${match[1]} without declaring it in dependencies`);
+      }
+    }
+  }
+}
+
+if (problems.length > 0) {
+  for (const problem of problems) process.stderr.write(`${problem}\n`);
+  process.exit(1);
+}
+process.stdout.write('package shape and layering: ok\n');
