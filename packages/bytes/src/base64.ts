@@ -30,8 +30,14 @@ function encode(bytes: Uint8Array, alphabet: string, pad: boolean): string {
   return out;
 }
 
-function decode(text: string, lookup: Int16Array, padding: 'required' | 'forbidden' | 'optional', what: string): Bytes {
-  if (typeof text !== 'string') throw new EncodingError('ERR_ENCODING_BASE64', `${what} input must be a string`);
+function decode(
+  text: string,
+  lookup: Int16Array,
+  padding: 'required' | 'forbidden' | 'optional',
+  what: string,
+): Bytes {
+  if (typeof text !== 'string')
+    throw new EncodingError('ERR_ENCODING_BASE64', `${what} input must be a string`);
   let end = text.length;
   let pads = 0;
   while (end > 0 && text.charCodeAt(end - 1) === 61 /* = */) {
@@ -56,7 +62,8 @@ function decode(text: string, lookup: Int16Array, padding: 'required' | 'forbidd
   for (let i = 0; i < end; i++) {
     const code = text.charCodeAt(i);
     const value = code < 128 ? lookup[code]! : -1;
-    if (value < 0) throw new EncodingError('ERR_ENCODING_BASE64', `${what} input has an invalid character at offset ${i}`);
+    if (value < 0)
+      throw new EncodingError('ERR_ENCODING_BASE64', `${what} input has an invalid character at offset ${i}`);
     buffer = (buffer << 6) | value;
     bits += 6;
     if (bits >= 8) {

@@ -35,7 +35,10 @@ describe('base64 (checked against Node Buffer)', () => {
 
   it('rejects RFC 4648 violations with ERR_ENCODING_BASE64', () => {
     for (const bad of ['A', 'AB', 'AB=', 'A===', 'AB==CD==', 'AB C', 'AB-_', 'Zg=', 'Zh==', '====', 'é===']) {
-      expect(codeOf(() => base64ToBytes(bad)), bad).toBe('ERR_ENCODING_BASE64');
+      expect(
+        codeOf(() => base64ToBytes(bad)),
+        bad,
+      ).toBe('ERR_ENCODING_BASE64');
     }
     expect(codeOf(() => base64UrlToBytes('ab+/'))).toBe('ERR_ENCODING_BASE64');
     expect(codeOf(() => base64UrlToBytes('Zg='))).toBe('ERR_ENCODING_BASE64');

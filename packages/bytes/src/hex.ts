@@ -45,7 +45,10 @@ export function hexToBytes(text: string, options: HexOptions = {}): Bytes {
     out[i] = (high << 4) | low;
   }
   if (options.length !== undefined && out.length !== options.length) {
-    throw new EncodingError('ERR_ENCODING_HEX', `hex input must decode to ${options.length} bytes, got ${out.length}`);
+    throw new EncodingError(
+      'ERR_ENCODING_HEX',
+      `hex input must decode to ${options.length} bytes, got ${out.length}`,
+    );
   }
   return out;
 }

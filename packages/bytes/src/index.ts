@@ -1,5 +1,5 @@
-export { bytesToBase64, base64ToBytes, bytesToBase64Url, base64UrlToBytes } from './base64.js';
-export { type Bytes, isBytes, assertBytes, toBytes, concatBytes, equalBytes } from './bytes.js';
+export { base64ToBytes, base64UrlToBytes, bytesToBase64, bytesToBase64Url } from './base64.js';
+export { assertBytes, type Bytes, concatBytes, equalBytes, isBytes, toBytes } from './bytes.js';
 export { EncodingError, type EncodingErrorCode } from './errors.js';
-export { bytesToHex, hexToBytes, type HexOptions } from './hex.js';
-export { utf8ToBytes, bytesToUtf8 } from './utf8.js';
+export { bytesToHex, type HexOptions, hexToBytes } from './hex.js';
+export { bytesToUtf8, utf8ToBytes } from './utf8.js';
