@@ -1,0 +1,28 @@
+export {
+  type ChutesInstance,
+  type DiscoveredInstance,
+  type DiscoveryResult,
+  isChuteId,
+  MAX_INSTANCES,
+  NONCES_PER_INSTANCE,
+  parseDiscoveryResponse,
+  parseModelList,
+} from './discovery.js';
+export {
+  ChutesTransportError,
+  type ChutesTransportErrorCode,
+  type ChutesTransportErrorOptions,
+} from './errors.js';
+export { type ChutesFetch, type ChutesFetchOptions, createChutesFetch, type FetchFunction } from './fetch.js';
+export {
+  createTdxEvidenceFilter,
+  expectedReportData,
+  type InstanceFilter,
+  type InstanceFilterContext,
+  readTdxReportData,
+  TDX_V4_REPORT_DATA_OFFSET,
+  type TdxEvidenceEntry,
+  type TdxEvidenceFilterOptions,
+} from './instance-filter.js';
+export { type LevelLogger, type Logger, type LogLevel, redactHeaders } from './logger.js';
+export { EncryptedStreamDecoder, formatErrorEvent, SseLineSplitter, type StreamOpeners } from './sse.js';
