@@ -76,9 +76,13 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
   }
   const declared = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies });
   for (const file of sourceFiles(join(dir, 'src'))) {
-    const text = readFileSync(file, 'utf8');
+    // Comments are dropped first: TSDoc examples show imports that the module itself does not make.
+    const text = readFileSync(file, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '');
     for (const match of text.matchAll(/(?:from|import\()\s*['"](@confidential-ai\/[a-z0-9-]+)/g)) {
       const target = match[1].slice(scope.length);
+      if (target === name) continue;
       if (!mayImport.includes(target)) {
         problems.push(`${file.slice(root.length)}: imports ${match[1]}, which ${name} must not depend on`);
       } else if (!declared.includes(match[1])) {

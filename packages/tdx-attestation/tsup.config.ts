@@ -6,9 +6,10 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 };
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `src/bin.ts` starts with a shebang, which esbuild keeps.
+  entry: { index: 'src/index.ts', testing: 'src/testing.ts', bin: 'src/bin.ts' },
   format: ['esm'],
-  dts: true,
+  dts: { entry: { index: 'src/index.ts', testing: 'src/testing.ts' } },
   sourcemap: true,
   clean: true,
   target: 'node20',

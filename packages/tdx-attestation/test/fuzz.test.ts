@@ -1,0 +1,86 @@
+import { bytesToHex } from '@confidential-ai/bytes';
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect } from 'vitest';
+import { decodeCollateral, parseTdxQuote, TdxAttestationError, verifyTdxQuote } from '../src/index.js';
+import { FIXTURE_TIME, realCollateral, realQuote } from './helpers.js';
+
+const quote = realQuote();
+const collateral = realCollateral();
+
+function typedOnly(run: () => unknown): void {
+  try {
+    run();
+  } catch (error) {
+    if (!TdxAttestationError.isInstance(error)) throw error;
+  }
+}
+
+async function typedOnlyAsync(run: () => Promise<unknown>): Promise<string> {
+  try {
+    await run();
+    return 'OK';
+  } catch (error) {
+    if (!TdxAttestationError.isInstance(error)) throw error;
+    return error.code;
+  }
+}
+
+describe('parser fuzzing: only TdxAttestationError escapes', () => {
+  test.prop([fc.uint8Array({ maxLength: 6000 })], { numRuns: 300 })('random bytes', (bytes) => {
+    typedOnly(() => parseTdxQuote(bytes));
+  });
+
+  test.prop(
+    [
+      fc.integer({ min: 0, max: quote.length }),
+      fc.uint8Array({ minLength: 1, maxLength: 8 }),
+      fc.nat(quote.length),
+    ],
+    {
+      numRuns: 300,
+    },
+  )('the real quote truncated and with bytes overwritten', (length, patch, at) => {
+    const mutated = quote.slice(0, length);
+    mutated.set(patch.subarray(0, Math.max(0, mutated.length - at)), Math.min(at, mutated.length));
+    typedOnly(() => parseTdxQuote(mutated));
+  });
+
+  test.prop([fc.nat(quote.length - 1), fc.integer({ min: 1, max: 255 })], { numRuns: 150 })(
+    'a quote with one byte changed verifies only if what it says is unchanged (PEM whitespace, trailing bytes)',
+    async (offset, mask) => {
+      const mutated = quote.slice();
+      mutated[offset] = mutated[offset]! ^ mask;
+      const code = await typedOnlyAsync(() => verifyTdxQuote(mutated, { now: FIXTURE_TIME }));
+      if (code === 'OK') {
+        const before = parseTdxQuote(quote);
+        const after = parseTdxQuote(mutated);
+        expect(bytesToHex(after.signedData)).toBe(bytesToHex(before.signedData));
+        expect(bytesToHex(after.signature) + bytesToHex(after.attestationKey)).toBe(
+          bytesToHex(before.signature) + bytesToHex(before.attestationKey),
+        );
+        expect(
+          bytesToHex(after.qeReport.raw) + bytesToHex(after.qeReportSignature) + bytesToHex(after.qeAuthData),
+        ).toBe(
+          bytesToHex(before.qeReport.raw) +
+            bytesToHex(before.qeReportSignature) +
+            bytesToHex(before.qeAuthData),
+        );
+        expect(after.pckCertChain.map(bytesToHex)).toEqual(before.pckCertChain.map(bytesToHex));
+      }
+    },
+  );
+
+  test.prop(
+    [
+      fc.constantFrom(...Object.keys(collateral)),
+      fc.oneof(fc.string({ maxLength: 200 }), fc.constant(''), fc.constant('-----BEGIN CERTIFICATE-----\n')),
+    ],
+    { numRuns: 200 },
+  )('collateral with one field replaced by junk', (key, value) => {
+    typedOnly(() => decodeCollateral({ ...collateral, [key]: value }));
+  });
+
+  test.prop([fc.json({ maxDepth: 3 })], { numRuns: 150 })('TCB info replaced by random JSON', (json) => {
+    typedOnly(() => decodeCollateral({ ...collateral, tcb_info: json, qe_identity: json }));
+  });
+});

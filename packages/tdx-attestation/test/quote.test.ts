@@ -1,0 +1,214 @@
+import { createHash, createPublicKey, verify as nodeVerify, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { bytesToHex, concatBytes } from '@confidential-ai/bytes';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeTdAttributes,
+  INTEL_SGX_ROOT_CA_SHA256,
+  intelSgxRootCaDer,
+  parseTdxQuote,
+  TDX_REPORT_DATA_OFFSET,
+  TdxAttestationError,
+} from '../src/index.js';
+import { realQuote } from './helpers.js';
+
+const vector = JSON.parse(
+  readFileSync(new URL('./vectors/dcap-qvl-parsed-tdx-quote.json', import.meta.url), 'utf8'),
+) as {
+  header: Record<string, number>;
+  fields: Record<string, string>;
+};
+
+function codeOf(run: () => unknown): string | undefined {
+  try {
+    run();
+  } catch (error) {
+    if (TdxAttestationError.isInstance(error)) return error.code;
+    throw error;
+  }
+  return undefined;
+}
+
+function setU16(bytes: Uint8Array, offset: number, value: number): Uint8Array {
+  const copy = bytes.slice();
+  copy[offset] = value & 0xff;
+  copy[offset + 1] = value >> 8;
+  return copy;
+}
+
+function setU32(bytes: Uint8Array, offset: number, value: number): Uint8Array {
+  const copy = bytes.slice();
+  new DataView(copy.buffer).setUint32(offset, value, true);
+  return copy;
+}
+
+describe('parseTdxQuote on the real quote', () => {
+  const quote = parseTdxQuote(realQuote());
+
+  it('matches every field that dcap-qvl decodes', () => {
+    const f = vector.fields;
+    expect(quote.header.version).toBe(vector.header.version);
+    expect(quote.header.attestationKeyType).toBe(vector.header.attestation_key_type);
+    expect(quote.header.teeType).toBe(vector.header.tee_type);
+    expect(quote.header.qeSvn).toBe(vector.header.qe_svn);
+    expect(quote.header.pceSvn).toBe(vector.header.pce_svn);
+    expect(bytesToHex(quote.header.qeVendorId)).toBe(f.qe_vendor_id);
+    expect(bytesToHex(quote.header.userData)).toBe(f.user_data);
+    const body = quote.body;
+    expect(bytesToHex(body.teeTcbSvn)).toBe(f.tee_tcb_svn);
+    expect(bytesToHex(body.mrSeam)).toBe(f.mr_seam);
+    expect(bytesToHex(body.mrSignerSeam)).toBe(f.mr_signer_seam);
+    expect(bytesToHex(body.seamAttributes)).toBe(f.seam_attributes);
+    expect(bytesToHex(body.tdAttributes.raw)).toBe(f.td_attributes);
+    expect(bytesToHex(body.xfam)).toBe(f.xfam);
+    expect(bytesToHex(body.mrTd)).toBe(f.mr_td);
+    expect(bytesToHex(body.mrConfigId)).toBe(f.mr_config_id);
+    expect(bytesToHex(body.mrOwner)).toBe(f.mr_owner);
+    expect(bytesToHex(body.mrOwnerConfig)).toBe(f.mr_owner_config);
+    expect(body.rtmrs.map(bytesToHex)).toEqual([f.rt_mr0, f.rt_mr1, f.rt_mr2, f.rt_mr3]);
+    expect(bytesToHex(body.reportData)).toBe(f.report_data);
+    expect(bytesToHex(quote.signature)).toBe(f.ecdsa_signature);
+    expect(bytesToHex(quote.attestationKey)).toBe(f.ecdsa_attestation_key);
+    expect(bytesToHex(quote.qeReport.raw)).toBe(f.qe_report);
+    expect(bytesToHex(quote.qeReportSignature)).toBe(f.qe_report_signature);
+    expect(bytesToHex(quote.qeAuthData)).toBe(f.data);
+  });
+
+  it('places REPORTDATA at absolute offset 568 and decodes TD attributes', () => {
+    expect(bytesToHex(realQuote().subarray(TDX_REPORT_DATA_OFFSET, TDX_REPORT_DATA_OFFSET + 64))).toBe(
+      bytesToHex(quote.body.reportData),
+    );
+    expect(quote.body.tdAttributes.debug).toBe(false);
+    expect(quote.body.tdAttributes.septVeDisable).toBe(true);
+    expect(quote.body.tdAttributes.value).toBe(0x10000000n);
+    expect(quote.trailingBytes).toBe(70); // like the Venice capture, 70 bytes follow the signature data
+    expect(quote.pckCertChain).toHaveLength(3);
+  });
+
+  it('agrees with node:crypto (OpenSSL) on the quote and QE report signatures and the PCK chain', () => {
+    const attestationKey = createPublicKey({
+      key: {
+        kty: 'EC',
+        crv: 'P-256',
+        x: Buffer.from(quote.attestationKey.subarray(0, 32)).toString('base64url'),
+        y: Buffer.from(quote.attestationKey.subarray(32)).toString('base64url'),
+      },
+      format: 'jwk',
+    });
+    expect(
+      nodeVerify(
+        'sha256',
+        quote.signedData,
+        { key: attestationKey, dsaEncoding: 'ieee-p1363' },
+        quote.signature,
+      ),
+    ).toBe(true);
+    const [leaf, platformCa, root] = quote.pckCertChain.map((der) => new X509Certificate(der));
+    expect(
+      nodeVerify(
+        'sha256',
+        quote.qeReport.raw,
+        { key: leaf!.publicKey, dsaEncoding: 'ieee-p1363' },
+        quote.qeReportSignature,
+      ),
+    ).toBe(true);
+    expect(leaf!.verify(platformCa!.publicKey)).toBe(true);
+    expect(platformCa!.verify(root!.publicKey)).toBe(true);
+    expect(createHash('sha256').update(root!.raw).digest('hex')).toBe(INTEL_SGX_ROOT_CA_SHA256);
+    const binding = createHash('sha256')
+      .update(concatBytes(quote.attestationKey, quote.qeAuthData))
+      .digest('hex');
+    expect(bytesToHex(quote.qeReport.reportData)).toBe(binding + '00'.repeat(32));
+  });
+
+  it('ships the pinned Intel SGX Root CA', () => {
+    const der = intelSgxRootCaDer();
+    expect(createHash('sha256').update(der).digest('hex')).toBe(INTEL_SGX_ROOT_CA_SHA256);
+    expect(new X509Certificate(der).subject).toContain('CN=Intel SGX Root CA');
+  });
+
+  it('accepts trailing bytes after the signature data', () => {
+    const longer = parseTdxQuote(concatBytes(realQuote(), new Uint8Array(70)));
+    expect(longer.trailingBytes).toBe(140);
+    expect(bytesToHex(longer.body.reportData)).toBe(bytesToHex(quote.body.reportData));
+  });
+});
+
+describe('parseTdxQuote rejects malformed quotes with typed codes', () => {
+  const raw = realQuote();
+  const signatureLength = new DataView(raw.buffer).getUint32(632, true);
+
+  it('rejects non-bytes with TypeError', () => {
+    expect(() => parseTdxQuote('00' as unknown as Uint8Array)).toThrow(TypeError);
+  });
+
+  it('rejects every truncation', () => {
+    for (const length of [
+      0,
+      1,
+      47,
+      48,
+      631,
+      632,
+      635,
+      636,
+      700,
+      636 + 134,
+      636 + 134 + 384,
+      636 + signatureLength - 1,
+    ]) {
+      expect(codeOf(() => parseTdxQuote(raw.subarray(0, length)))).toBe('ERR_TDX_QUOTE_MALFORMED');
+    }
+  });
+
+  it('rejects another version, key type, TEE type, vendor or certification type as unsupported', () => {
+    expect(codeOf(() => parseTdxQuote(setU16(raw, 0, 3)))).toBe('ERR_TDX_QUOTE_UNSUPPORTED');
+    expect(codeOf(() => parseTdxQuote(setU16(raw, 0, 5)))).toBe('ERR_TDX_QUOTE_UNSUPPORTED');
+    expect(codeOf(() => parseTdxQuote(setU16(raw, 2, 3)))).toBe('ERR_TDX_QUOTE_UNSUPPORTED');
+    expect(codeOf(() => parseTdxQuote(setU32(raw, 4, 0)))).toBe('ERR_TDX_QUOTE_UNSUPPORTED');
+    const vendor = raw.slice();
+    vendor[12] = vendor[12]! ^ 1;
+    expect(codeOf(() => parseTdxQuote(vendor))).toBe('ERR_TDX_QUOTE_UNSUPPORTED');
+    expect(codeOf(() => parseTdxQuote(setU16(raw, 636 + 128, 5)))).toBe('ERR_TDX_QUOTE_UNSUPPORTED');
+  });
+
+  it('rejects inconsistent lengths', () => {
+    expect(codeOf(() => parseTdxQuote(setU32(raw, 632, signatureLength + 1)))).toBe(
+      'ERR_TDX_QUOTE_MALFORMED',
+    );
+    expect(codeOf(() => parseTdxQuote(setU32(raw, 632, 0xffffffff)))).toBe('ERR_TDX_QUOTE_MALFORMED');
+    expect(codeOf(() => parseTdxQuote(setU32(raw, 632, signatureLength - 1)))).toBe(
+      'ERR_TDX_QUOTE_MALFORMED',
+    );
+    const certificationSize = 636 + 130;
+    expect(codeOf(() => parseTdxQuote(setU32(raw, certificationSize, 100)))).toBe('ERR_TDX_QUOTE_MALFORMED');
+    const authLength = 636 + 134 + 384 + 64;
+    expect(codeOf(() => parseTdxQuote(setU16(raw, authLength, 0xffff)))).toBe('ERR_TDX_QUOTE_MALFORMED');
+  });
+
+  it('rejects a PCK chain that is not PEM', () => {
+    const text = new TextDecoder('latin1').decode(raw);
+    const at = text.indexOf('-----BEGIN CERTIFICATE-----');
+    const broken = raw.slice();
+    broken[at + 40] = 0x21; // '!' inside base64
+    expect(codeOf(() => parseTdxQuote(broken))).toBe('ERR_TDX_QUOTE_MALFORMED');
+    const binary = raw.slice();
+    binary[at + 40] = 0xff;
+    expect(codeOf(() => parseTdxQuote(binary))).toBe('ERR_TDX_QUOTE_MALFORMED');
+  });
+});
+
+describe('decodeTdAttributes', () => {
+  it('reads the bits as a little-endian u64', () => {
+    const attributes = decodeTdAttributes(Uint8Array.from([1, 0, 0, 0xd0, 0, 0, 0, 0x80]));
+    expect(attributes).toMatchObject({
+      debug: true,
+      septVeDisable: true,
+      protectionKeys: true,
+      keyLocker: true,
+      perfmon: true,
+    });
+    expect(decodeTdAttributes(new Uint8Array(8)).debug).toBe(false);
+    expect(() => decodeTdAttributes(new Uint8Array(7))).toThrow(RangeError);
+  });
+});
