@@ -6,9 +6,13 @@ const { version } = JSON.parse(readFileSync(new URL('./package.json', import.met
 };
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: {
+    index: 'src/index.ts',
+    testing: 'src/testing/index.ts',
+    'bin/venice-fake': 'src/bin/venice-fake.ts',
+  },
   format: ['esm'],
-  dts: true,
+  dts: { entry: { index: 'src/index.ts', testing: 'src/testing/index.ts' } },
   sourcemap: true,
   clean: true,
   target: 'node20',
