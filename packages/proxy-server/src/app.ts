@@ -1,0 +1,198 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { routePath } from 'hono/route';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ProxyConfig } from './config.js';
+import { ApiError, errorEnvelope, ProxyServerError } from './errors.js';
+import type { ModelKeys } from './keys.js';
+import type { Logger } from './logger.js';
+import type { ProxyMetrics } from './metrics.js';
+import type { ResponseSigner } from './signing.js';
+import type { ReplayStore, SignatureStore } from './stores.js';
+import type { FetchFunction } from './upstream.js';
+
+/** One upstream the routes call: resolved base URL (no trailing slash) and the fetch to reach it. */
+export interface Upstream {
+  /** Base URL without trailing slash and without `/v1`. */
+  readonly baseUrl: string;
+  /** The fetch used for this upstream (pooled undici, or createChutesFetch for Chutes E2EE). */
+  readonly fetch: FetchFunction;
+}
+
+/**
+ * Everything the routes need, already built (no side effects in {@link createApp}): tests pass fakes, the
+ * server entry passes the real adapters.
+ */
+export interface AppDependencies {
+  /** The validated configuration. */
+  readonly config: ProxyConfig;
+  /** pino logger (redacting). */
+  readonly logger: Logger;
+  /** Prometheus instruments. */
+  readonly metrics: ProxyMetrics;
+  /** Instance keys (E2EE model keys and signing keys). */
+  readonly keys: ModelKeys;
+  /** Signs `request_hash:response_hash` texts with both algorithms. */
+  readonly signer: ResponseSigner;
+  /** Single-use E2EE v2 nonce claims. */
+  readonly replayStore: ReplayStore;
+  /** Signature records by chat id. */
+  readonly signatureStore: SignatureStore;
+  /** The vLLM backend. */
+  readonly vllm: Upstream;
+  /** The Chutes backend (used only when `chutes.enabled`). */
+  readonly chutes: Upstream;
+  /** Clock in ms since the epoch (tests). Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Hono environment of every route module: the dependencies are typed on `c.var.deps`. */
+export interface AppEnv {
+  Variables: { deps: AppDependencies; requestId: string };
+}
+
+/** A route module: builds a sub-app that {@link createApp} mounts at `/`. */
+export type RouteModule = (deps: AppDependencies) => Hono<AppEnv>;
+
+/** Options of {@link createApp}. */
+export interface CreateAppOptions {
+  /**
+   * Route modules to mount, in order (e.g. `[vllmProxyRoutes, chutesSidecarRoutes]`). Later parts of the
+   * toolkit (TEE gateway, Venice proxy) are further modules that can be mounted alone or together.
+   */
+  modules: readonly RouteModule[];
+}
+
+function statusOf(status: number): ContentfulStatusCode {
+  return (status >= 400 && status <= 599 ? status : 500) as ContentfulStatusCode;
+}
+
+/**
+ * A log-safe view of an error: name, code and stack frames, never the message (messages of parsers and
+ * crypto libraries can quote input, i.e. prompt plaintext).
+ */
+export function errorForLog(error: unknown): Record<string, unknown> {
+  if (typeof error !== 'object' || error === null) return { type: typeof error };
+  const record = error as { name?: unknown; code?: unknown; stack?: unknown; type?: unknown };
+  const frames =
+    typeof record.stack === 'string'
+      ? record.stack
+          .split('\n')
+          .filter((line) => line.trimStart().startsWith('at '))
+          .slice(0, 8)
+          .map((line) => line.trim())
+      : undefined;
+  return { name: record.name, code: record.code, type: record.type, frames };
+}
+
+/** Sends the OpenAI error envelope and counts it in `errors_total`. */
+export function sendError(c: Context<AppEnv>, error: ApiError): Response {
+  c.var.deps?.metrics.errors.inc({ type: error.type });
+  return c.json(errorEnvelope(error.message, error.type, error.param), statusOf(error.status));
+}
+
+function safeEqual(left: string, right: string): boolean {
+  const a = createHash('sha256').update(left).digest();
+  const b = createHash('sha256').update(right).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * Bearer authentication against `auth.token` (§1.3), answered in the OpenAI envelope (D10): missing or
+ * non-Bearer header → 401 "Invalid or missing Authorization header"; mismatch or unset token → 401
+ * "Invalid token". The comparison is constant-time.
+ */
+export function requireBearer(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header('authorization');
+    const match = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
+    if (!match) throw new ApiError(401, 'authentication_error', 'Invalid or missing Authorization header');
+    const token = c.var.deps.config.auth.token;
+    if (token === undefined || !safeEqual(match[1]!.trim(), token)) {
+      throw new ApiError(401, 'authentication_error', 'Invalid token');
+    }
+    await next();
+  };
+}
+
+/**
+ * Builds the Hono app from route modules. Middleware order: request id, access log + metrics, body-size limit,
+ * then the modules (each applies its own auth). One `onError` turns every failure into the OpenAI error
+ * envelope; unknown errors become 500 `internal_error` without their message (it could carry secrets).
+ *
+ * @example
+ * ```ts
+ * const app = createApp(deps, { modules: [vllmProxyRoutes, chutesSidecarRoutes] });
+ * const response = await app.request('/v1/models');
+ * ```
+ */
+export function createApp(deps: AppDependencies, options: CreateAppOptions): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const { logger, metrics } = deps;
+
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    await next();
+  });
+  app.use('*', requestId({ limitLength: 128 }));
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    const seconds = (performance.now() - started) / 1000;
+    let route = 'unmatched';
+    try {
+      const path = routePath(c, -1);
+      if (path && path !== '*' && path !== '/*') route = path;
+    } catch {
+      route = 'unmatched';
+    }
+    const status = c.res.status;
+    metrics.requests.inc({ route, method: c.req.method, status: String(status) });
+    metrics.requestDuration.observe({ route }, seconds);
+    logger.info(
+      { reqId: c.var.requestId, method: c.req.method, route, status, ms: Math.round(seconds * 10_000) / 10 },
+      'request',
+    );
+  });
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.config.server.maxRequestBytes,
+      onError: () => {
+        throw new ApiError(
+          413,
+          'request_too_large',
+          `Request body exceeds ${deps.config.server.maxRequestBytes} bytes`,
+        );
+      },
+    }),
+  );
+
+  for (const module of options.modules) app.route('/', module(deps));
+
+  app.notFound((c) =>
+    sendError(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`)),
+  );
+  app.onError((error, c) => {
+    if (error instanceof ApiError || (ProxyServerError.isInstance(error) && error.code === 'ERR_API')) {
+      return sendError(c, error as ApiError);
+    }
+    if (ProxyServerError.isInstance(error) && error.code === 'ERR_REPLAY_STORE_UNAVAILABLE') {
+      logger.error({ reqId: c.var.requestId }, 'replay store unavailable');
+      return sendError(
+        c,
+        new ApiError(503, 'replay_store_unavailable', 'Replay protection store is unavailable'),
+      );
+    }
+    if (error instanceof HTTPException) {
+      const type = error.status === 401 ? 'authentication_error' : 'invalid_request_error';
+      return sendError(c, new ApiError(error.status, type, error.message || 'Request failed'));
+    }
+    logger.error({ reqId: c.var.requestId, err: errorForLog(error) }, 'unhandled error');
+    return sendError(c, new ApiError(500, 'internal_error', 'Internal server error'));
+  });
+  return app;
+}

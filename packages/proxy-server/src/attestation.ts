@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
+import type { E2eeAlgo } from './e2ee.js';
+import { publicKeyHex } from './e2ee.js';
+import type { ModelKeys } from './keys.js';
+import type { ResponseSigner } from './signing.js';
+
+/** The marker every simulated report carries, at top level and in each `all_attestations` entry. */
+export const SIMULATED_ATTESTATION_WARNING =
+  'SIMULATED ATTESTATION: this proxy is not running inside a TEE. There is no TDX quote and no GPU evidence; ' +
+  'nothing in this report is verified or verifiable. Do not trust it.';
+
+/** Inputs of {@link buildSimulatedReport}. */
+export interface SimulatedReportInput {
+  /** `ecdsa` or `ed25519`. */
+  algo: E2eeAlgo;
+  /** 32-byte request nonce (hex); random when undefined. */
+  nonceHex?: string | undefined;
+  /** Instance keys. */
+  keys: ModelKeys;
+  /** Signer (for the signing address). */
+  signer: ResponseSigner;
+}
+
+/**
+ * Builds the outside-a-TEE attestation report (D11): the reference's field names, with `simulated: true`,
+ * `verified: false`, `attestation_type: "simulated"`, a warning, empty `intel_quote`/`quote` (no fake quote that
+ * a verifier could mistake for evidence), and `report_data` laid out as the reference's TDX report_data
+ * (identity zero-padded to 32 bytes ‖ nonce) so clients can exercise their binding checks.
+ */
+export function buildSimulatedReport(input: SimulatedReportInput): Record<string, unknown> {
+  const nonceHex = input.nonceHex ?? bytesToHex(new Uint8Array(randomBytes(32)));
+  const signingAddress = input.algo === 'ecdsa' ? input.signer.ecdsaAddress : input.signer.ed25519Address;
+  const identity =
+    input.algo === 'ecdsa' ? hexToBytes(signingAddress, { allowPrefix: true }) : input.keys.ed25519.publicKey;
+  const reportData = new Uint8Array(64);
+  reportData.set(identity, 0);
+  reportData.set(hexToBytes(nonceHex), 32);
+  const attestation: Record<string, unknown> = {
+    simulated: true,
+    verified: false,
+    attestation_type: 'simulated',
+    warning: SIMULATED_ATTESTATION_WARNING,
+    signing_address: signingAddress,
+    signing_algo: input.algo,
+    request_nonce: nonceHex,
+    report_data: bytesToHex(reportData),
+    intel_quote: '',
+    quote: '',
+    event_log: '[]',
+    vm_config: '{}',
+    nvidia_payload: JSON.stringify({ nonce: nonceHex, evidence_list: [], arch: 'SIMULATED' }),
+    info: { app_name: 'confidential-proxy (simulated, no TEE)', simulated: true, tcb_info: {} },
+    signing_public_key: publicKeyHex(input.keys, input.algo),
+  };
+  return { ...attestation, all_attestations: [attestation] };
+}

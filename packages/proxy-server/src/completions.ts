@@ -1,0 +1,583 @@
+import { createHash, type Hash } from 'node:crypto';
+import type { Context } from 'hono';
+import { type AppDependencies, type AppEnv, errorForLog, type Upstream } from './app.js';
+import {
+  decryptChatRequest,
+  type E2eeContext,
+  e2eeResponseHeaders,
+  encryptChatResponse,
+  hasAnyE2eeHeader,
+  parseE2eeHeaders,
+} from './e2ee.js';
+import { ApiError, errorEnvelope } from './errors.js';
+import type { SignatureRecord } from './stores.js';
+import { upstreamFailure } from './upstream.js';
+
+/** Which backend a completion request goes to and how. */
+export interface CompletionBackend {
+  /** Name for logs and metrics (`vllm`, `chutes`). */
+  readonly name: string;
+  /** Human name in error messages. */
+  readonly label: string;
+  /** The upstream (base URL + fetch). */
+  readonly upstream: Upstream;
+  /** Extra outbound headers (e.g. the Chutes bearer). Never logged. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Map upstream 401/403 to 502 `upstream_auth_failed` (D10, Chutes). */
+  readonly mapAuthFailures?: boolean;
+  /** Maps an error thrown by the upstream fetch (e.g. a Chutes transport error) before the generic mapping. */
+  readonly mapFetchError?: (error: unknown) => ApiError | undefined;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: false });
+const MAX_ERROR_BODY = 64 * 1024;
+
+function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function stripEmptyToolCalls(body: Record<string, unknown>): Record<string, unknown> {
+  if (!Array.isArray(body.messages)) return body;
+  let changed = false;
+  const messages = (body.messages as unknown[]).map((message) => {
+    if (typeof message !== 'object' || message === null) return message;
+    const record = message as Record<string, unknown>;
+    if (Array.isArray(record.tool_calls) && record.tool_calls.length === 0) {
+      changed = true;
+      const { tool_calls: _removed, ...rest } = record;
+      return rest;
+    }
+    return record;
+  });
+  return changed ? { ...body, messages } : body;
+}
+
+/** Signature-cache key: `<namespace>:chat:<id>`. */
+export function signatureKey(namespace: string, id: string): string {
+  return `${namespace}:chat:${id}`;
+}
+
+/** The default signature namespace: `MODEL_NAME`, else the Chutes fallback name (version A). */
+export function defaultSignatureNamespace(deps: AppDependencies): string {
+  return deps.config.vllm.modelName ?? deps.config.chutes.fallbackModelName;
+}
+
+const pendingSignatures = new WeakMap<AppDependencies, Map<string, Promise<void>>>();
+
+function pendingFor(deps: AppDependencies): Map<string, Promise<void>> {
+  let pending = pendingSignatures.get(deps);
+  if (!pending) {
+    pending = new Map();
+    pendingSignatures.set(deps, pending);
+  }
+  return pending;
+}
+
+/**
+ * Signs and stores off the response path: the response bytes (already hashed) are written first, then the
+ * signature is computed on the next turn of the event loop. `GET /v1/signature/{id}` on this replica waits for a
+ * pending signature of that id ({@link awaitPendingSignature}).
+ */
+function scheduleSignature(deps: AppDependencies, id: string, sign: () => Promise<void>): void {
+  const pending = pendingFor(deps);
+  const task = new Promise<void>((resolve) => setImmediate(resolve))
+    .then(sign)
+    .catch((error: unknown) => {
+      deps.logger.error({ err: errorForLog(error) }, 'signing the response failed');
+    })
+    .finally(() => {
+      if (pending.get(id) === task) pending.delete(id);
+    });
+  pending.set(id, task);
+}
+
+/** Waits for a signature of `id` that this replica is still computing (no-op otherwise). */
+export async function awaitPendingSignature(deps: AppDependencies, id: string): Promise<void> {
+  await pendingSignatures.get(deps)?.get(id);
+}
+
+async function storeSignature(
+  deps: AppDependencies,
+  requestModel: unknown,
+  id: string,
+  requestHash: string,
+  responseHash: string,
+): Promise<void> {
+  const text = `${requestHash}:${responseHash}`;
+  const signatures = deps.signer.sign(text);
+  const record: SignatureRecord = {
+    text,
+    signature_ecdsa: signatures.ecdsa,
+    signing_address_ecdsa: deps.signer.ecdsaAddress,
+    signature_ed25519: signatures.ed25519,
+    signing_address_ed25519: deps.signer.ed25519Address,
+  };
+  const namespaces = new Set<string>([defaultSignatureNamespace(deps)]);
+  if (typeof requestModel === 'string' && requestModel.length > 0) namespaces.add(requestModel);
+  const ttl = deps.config.signing.chatCacheExpirationSeconds;
+  for (const namespace of namespaces) await deps.signatureStore.put(signatureKey(namespace, id), record, ttl);
+}
+
+async function claimNonce(deps: AppDependencies, context: E2eeContext): Promise<void> {
+  const window = deps.config.e2ee.replayWindowSeconds;
+  const nowSeconds = Math.floor((deps.now ?? Date.now)() / 1000);
+  const timestamp = context.timestamp!;
+  if (Math.abs(nowSeconds - timestamp) > window) {
+    throw new ApiError(400, 'e2ee_invalid_timestamp', 'X-E2EE-Timestamp is outside allowed replay window');
+  }
+  // D8: the claim lives until timestamp + window has passed, so a future-stamped request cannot be replayed.
+  const ttl = Math.max(1, timestamp + window - nowSeconds + 1);
+  const key = `${deps.config.vllm.modelName ?? 'unknown'}:e2ee_replay:${context.algo}:${timestamp}:${context.nonce}`;
+  const claimed = await deps.replayStore.claim(key, ttl);
+  if (!claimed) {
+    throw new ApiError(
+      400,
+      'e2ee_replay_detected',
+      'Replay detected: duplicated X-E2EE-Nonce/X-E2EE-Timestamp',
+    );
+  }
+}
+
+async function readLimited(response: Response, limit: number): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (total < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.length;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return decoder.decode(Buffer.concat(chunks).subarray(0, limit));
+}
+
+function upstreamMessage(text: string): string | undefined {
+  const parsed = parseJsonObject(text);
+  if (!parsed) return undefined;
+  const error = parsed.error;
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { message?: unknown }).message === 'string'
+  ) {
+    return (error as { message: string }).message;
+  }
+  if (typeof error === 'string') return error;
+  if (typeof parsed.message === 'string') return parsed.message;
+  if (typeof parsed.detail === 'string') return parsed.detail;
+  return undefined;
+}
+
+/**
+ * Turns a non-200 upstream response into the client's error (D10): upstream headers are never relayed; Chutes
+ * 401/403 become 502 `upstream_auth_failed`; otherwise the upstream status with type `upstream_error` and, in
+ * plain mode only, the upstream's error message (in E2EE mode the message could quote plaintext).
+ */
+export async function upstreamHttpError(
+  backend: CompletionBackend,
+  response: Response,
+  exposeMessage: boolean,
+): Promise<ApiError> {
+  const text = await readLimited(response, MAX_ERROR_BODY);
+  if (backend.mapAuthFailures && (response.status === 401 || response.status === 403)) {
+    return new ApiError(502, 'upstream_auth_failed', `${backend.label} rejected the configured credentials`);
+  }
+  const status = response.status >= 400 && response.status <= 599 ? response.status : 502;
+  const message =
+    (exposeMessage ? upstreamMessage(text)?.slice(0, 2000) : undefined) ??
+    `${backend.label} returned HTTP ${response.status}`;
+  return new ApiError(status, 'upstream_error', message);
+}
+
+/**
+ * The shared implementation of `POST /v1/chat/completions`, `POST /v1/completions` and
+ * `POST /v1/chutes/chat/completions`: raw body → E2EE header parse → JSON → decrypt → claim nonce → strip empty
+ * tool calls → forward → encrypt per field / per chunk → hash the exact bytes sent → sign → store (D5).
+ */
+export async function handleCompletion(
+  c: Context<AppEnv>,
+  backend: CompletionBackend,
+  kind: 'chat' | 'completions',
+): Promise<Response> {
+  const deps = c.var.deps;
+  const raw = new Uint8Array(await c.req.arrayBuffer());
+  const headers = c.req.raw.headers;
+  let context: E2eeContext | undefined;
+  if (kind === 'completions') {
+    if (hasAnyE2eeHeader(headers)) {
+      throw new ApiError(400, 'invalid_e2ee_request', 'E2EE is only supported on /v1/chat/completions');
+    }
+  } else {
+    context = parseE2eeHeaders(headers, deps.keys);
+  }
+  let body = parseJsonObject(decoder.decode(raw));
+  if (!body) throw new ApiError(400, 'invalid_request_error', 'Request body must be a JSON object');
+  if (context) {
+    body = decryptChatRequest(body, deps.keys, context);
+    if (context.version === 2) await claimNonce(deps, context);
+    deps.metrics.e2eeRequests.inc({ version: String(context.version), algo: context.algo });
+  }
+  body = stripEmptyToolCalls(body);
+  const requestHash = c.req.header('x-request-hash') ?? sha256Hex(raw);
+  const stream = body.stream === true;
+  const path = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
+
+  let response: Response;
+  try {
+    response = await backend.upstream.fetch(`${backend.upstream.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...backend.headers },
+      body: JSON.stringify(body),
+      signal: c.req.raw.signal,
+    });
+  } catch (error) {
+    deps.metrics.upstreamRequests.inc({ upstream: backend.name, outcome: 'network_error' });
+    deps.logger.warn(
+      { reqId: c.var.requestId, upstream: backend.name, err: errorForLog(error) },
+      'upstream call failed',
+    );
+    throw backend.mapFetchError?.(error) ?? upstreamFailure(backend.label, error);
+  }
+  if (response.status !== 200) {
+    deps.metrics.upstreamRequests.inc({ upstream: backend.name, outcome: 'http_error' });
+    deps.logger.warn(
+      { reqId: c.var.requestId, upstream: backend.name, status: response.status },
+      'upstream error status',
+    );
+    throw await upstreamHttpError(backend, response, context === undefined);
+  }
+  deps.metrics.upstreamRequests.inc({ upstream: backend.name, outcome: 'ok' });
+  const responseHeaders = kind === 'chat' ? e2eeResponseHeaders(context) : {};
+
+  if (!stream) {
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      throw upstreamFailure(backend.label, error);
+    }
+    const payload = parseJsonObject(decoder.decode(bytes));
+    if (!payload)
+      throw new ApiError(502, 'upstream_invalid_response', `${backend.label} returned a non-JSON body`);
+    let out: Uint8Array<ArrayBuffer> = bytes;
+    if (context) {
+      try {
+        encryptChatResponse(payload, context, 'message');
+      } catch (error) {
+        deps.logger.error({ reqId: c.var.requestId, err: errorForLog(error) }, 'response encryption failed');
+        throw new ApiError(500, 'e2ee_encryption_failed', 'Failed to encrypt the response');
+      }
+      out = encoder.encode(JSON.stringify(payload));
+    }
+    if (typeof payload.id === 'string' && payload.id.length > 0) {
+      const id = payload.id;
+      const responseHash = sha256Hex(out);
+      const model = body.model;
+      scheduleSignature(deps, id, () => storeSignature(deps, model, id, requestHash, responseHash));
+    } else {
+      deps.logger.warn(
+        { reqId: c.var.requestId, upstream: backend.name },
+        'upstream response has no id; not signed',
+      );
+    }
+    return new Response(out, {
+      status: 200,
+      headers: { 'content-type': 'application/json', ...responseHeaders },
+    });
+  }
+
+  const upstreamBody = response.body;
+  if (!upstreamBody)
+    throw new ApiError(502, 'upstream_invalid_response', `${backend.label} returned an empty stream`);
+  const transformed = createSignedEventStream({
+    deps,
+    requestId: c.var.requestId,
+    upstreamName: backend.name,
+    upstream: upstreamBody,
+    context,
+    onComplete: async (id, hash) => {
+      await storeSignature(deps, body.model, id, requestHash, hash);
+    },
+  });
+  return new Response(transformed, {
+    status: 200,
+    headers: {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+      ...responseHeaders,
+    },
+  });
+}
+
+interface SignedStreamOptions {
+  deps: AppDependencies;
+  requestId: string;
+  upstreamName: string;
+  upstream: ReadableStream<Uint8Array>;
+  context: E2eeContext | undefined;
+  onComplete: (id: string, responseHash: string) => Promise<void>;
+}
+
+const DONE_MARKER = encoder.encode('data: [DONE]');
+
+function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
+  const first = needle[0];
+  outer: for (
+    let index = haystack.indexOf(first!);
+    index !== -1 && index <= haystack.length - needle.length;
+    index = haystack.indexOf(first!, index + 1)
+  ) {
+    for (let offset = 1; offset < needle.length; offset++) {
+      if (haystack[index + offset] !== needle[offset]) continue outer;
+    }
+    return index;
+  }
+  return -1;
+}
+
+/** Splits decoded SSE text into lines, keeping a partial last line (and a dangling `\r`) for the next chunk. */
+class LineSplitter {
+  private rest = '';
+  push(text: string): string[] {
+    const data = this.rest + text;
+    const lines: string[] = [];
+    let start = 0;
+    for (let index = 0; index < data.length; index++) {
+      const char = data.charCodeAt(index);
+      if (char === 10 || char === 13) {
+        if (char === 13 && index === data.length - 1) break;
+        lines.push(data.slice(start, index));
+        if (char === 13 && data.charCodeAt(index + 1) === 10) index++;
+        start = index + 1;
+      }
+    }
+    this.rest = data.slice(start);
+    return lines;
+  }
+  flush(): string[] {
+    const last = this.rest;
+    this.rest = '';
+    return last.length > 0 ? [last.replace(/\r$/, '')] : [];
+  }
+}
+
+function dataOf(line: string): string | undefined {
+  if (!line.startsWith('data:')) return undefined;
+  return line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
+}
+
+function errorEvent(message: string, type: string): string {
+  return `data: ${JSON.stringify(errorEnvelope(message, type))}\n\n`;
+}
+
+/**
+ * Relays an upstream SSE body. Plain mode passes the upstream bytes through unchanged; E2EE mode re-frames
+ * every event as `data: <json>\n\n` with its fields encrypted. Every byte written is hashed (D5); everything
+ * from `data: [DONE]` on is held back until the signature is stored, so a client that reads `[DONE]` can fetch
+ * the signature at once. Any failure ends the stream with an error event; a chunk that fails to encrypt is
+ * never sent (D9).
+ */
+function createSignedEventStream(options: SignedStreamOptions): ReadableStream<Uint8Array> {
+  const { deps, context } = options;
+  const hash: Hash = createHash('sha256');
+  const reader = options.upstream.getReader();
+  const textDecoder = new TextDecoder('utf-8');
+  const lines = new LineSplitter();
+  let chatId: string | undefined;
+  let held: Uint8Array[] = [];
+  let holding = false;
+  let finished = false;
+  // E2EE event assembly
+  let eventLines: string[] = [];
+  let failed = false;
+
+  let enqueued = 0;
+  // Output of one upstream read is written as one chunk (fewer socket writes).
+  let batch: Uint8Array[] = [];
+  const emit = (_controller: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
+    if (bytes.length === 0) return;
+    hash.update(bytes);
+    if (holding) held.push(bytes);
+    else batch.push(bytes);
+  };
+  const flush = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    if (batch.length === 0) return;
+    controller.enqueue(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+    batch = [];
+    enqueued++;
+  };
+
+  const noteId = (payload: Record<string, unknown> | undefined) => {
+    if (chatId === undefined && payload && typeof payload.id === 'string' && payload.id.length > 0)
+      chatId = payload.id;
+  };
+
+  const processEvent = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    const event = eventLines;
+    eventLines = [];
+    if (event.length === 0) return;
+    const other: string[] = [];
+    const data: string[] = [];
+    for (const line of event) {
+      const value = dataOf(line);
+      if (value === undefined) other.push(line);
+      else data.push(value);
+    }
+    const prefix = other.length > 0 ? `${other.join('\n')}\n` : '';
+    if (data.length === 0) {
+      emit(controller, encoder.encode(`${prefix}\n`));
+      return;
+    }
+    const text = data.join('\n');
+    if (text.trim() === '[DONE]') {
+      holding = true;
+      emit(controller, encoder.encode(`${prefix}data: [DONE]\n\n`));
+      return;
+    }
+    const payload = parseJsonObject(text);
+    if (!payload)
+      throw new ApiError(502, 'e2ee_encryption_failed', 'Upstream stream chunk is not JSON; stream stopped');
+    noteId(payload);
+    encryptChatResponse(payload, context!, 'delta');
+    emit(controller, encoder.encode(`${prefix}data: ${JSON.stringify(payload)}\n\n`));
+  };
+
+  const scanForId = (text: string) => {
+    for (const line of lines.push(text)) {
+      const value = dataOf(line);
+      if (value !== undefined && value.trim() !== '[DONE]') noteId(parseJsonObject(value));
+      if (chatId !== undefined) return;
+    }
+  };
+
+  const finish = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    finished = true;
+    const responseHash = hash.digest('hex');
+    if (chatId !== undefined) {
+      try {
+        await options.onComplete(chatId, responseHash);
+      } catch (error) {
+        deps.logger.error(
+          { reqId: options.requestId, err: errorForLog(error) },
+          'storing the stream signature failed',
+        );
+      }
+    } else {
+      deps.logger.warn(
+        { reqId: options.requestId, upstream: options.upstreamName },
+        'stream had no chat id; not signed',
+      );
+    }
+    flush(controller);
+    if (held.length > 0) controller.enqueue(Buffer.concat(held));
+    held = [];
+    controller.close();
+  };
+
+  const fail = async (
+    controller: ReadableStreamDefaultController<Uint8Array>,
+    message: string,
+    type: string,
+  ) => {
+    failed = true;
+    holding = false;
+    deps.metrics.errors.inc({ type });
+    // Whatever was held back (from [DONE] on) is dropped: the stream did not complete.
+    held = [];
+    emit(controller, encoder.encode(errorEvent(message, type)));
+    reader.cancel().catch(() => {});
+    await finish(controller);
+  };
+
+  // One upstream read; may enqueue nothing (partial event, held bytes).
+  const step = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
+    let result: ReadableStreamReadResult<Uint8Array>;
+    try {
+      result = await reader.read();
+    } catch (error) {
+      deps.logger.warn(
+        { reqId: options.requestId, upstream: options.upstreamName, err: errorForLog(error) },
+        'upstream stream failed',
+      );
+      await fail(controller, 'Upstream stream ended unexpectedly', 'upstream_stream_error');
+      return;
+    }
+    try {
+      if (result.done) {
+        if (context) {
+          const tail = lines.push(textDecoder.decode());
+          for (const line of [...tail, ...lines.flush()]) {
+            if (line === '') processEvent(controller);
+            else eventLines.push(line);
+          }
+          processEvent(controller);
+        }
+        await finish(controller);
+        return;
+      }
+      const chunk = result.value;
+      if (!context) {
+        if (chatId === undefined) scanForId(textDecoder.decode(chunk, { stream: true }));
+        if (!holding) {
+          const at = indexOfBytes(chunk, DONE_MARKER);
+          if (at !== -1) {
+            emit(controller, chunk.subarray(0, at));
+            holding = true;
+            emit(controller, chunk.subarray(at));
+            return;
+          }
+        }
+        emit(controller, chunk);
+        return;
+      }
+      for (const line of lines.push(textDecoder.decode(chunk, { stream: true }))) {
+        if (line === '') processEvent(controller);
+        else eventLines.push(line);
+      }
+    } catch (error) {
+      if (failed) return;
+      deps.logger.error(
+        { reqId: options.requestId, err: errorForLog(error) },
+        'stream chunk could not be encrypted',
+      );
+      await fail(
+        controller,
+        'Failed to encrypt a response chunk; stream stopped',
+        error instanceof ApiError ? error.type : 'e2ee_encryption_failed',
+      );
+    }
+  };
+
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      // A pull that enqueues nothing is not called again: read until something is sent or the stream ends.
+      const before = enqueued;
+      while (!finished && enqueued === before) {
+        await step(controller);
+        if (!finished) flush(controller);
+      }
+    },
+    cancel() {
+      finished = true;
+      reader.cancel().catch(() => {});
+    },
+  });
+}

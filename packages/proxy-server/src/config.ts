@@ -1,0 +1,458 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { z } from 'zod';
+import { ConfigError, type ConfigIssue } from './errors.js';
+
+/** Log levels accepted by `log.level` / `LOG_LEVEL`. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/**
+ * The validated, frozen configuration of the proxy. Built once at startup by {@link loadConfig}; every other
+ * module receives it read-only. Secrets (`auth.token`, `chutes.apiKey`, `redis.password`, `signing.keySeed`)
+ * are plain strings here and must never be logged (the logger redacts them).
+ */
+export interface ProxyConfig {
+  /** Listener settings. */
+  readonly server: {
+    /** Interface to bind (`server.host`, env `PROXY_HOST`). Default `127.0.0.1`. */
+    readonly host: string;
+    /** TCP port (`server.port`, env `PROXY_PORT`); 0 picks a free port. Default 8000. */
+    readonly port: number;
+    /** Largest accepted request body in bytes (`server.max_request_bytes`, env `VLLM_PROXY_MAX_REQUEST_SIZE`); larger bodies get 413. Default 10 MiB. */
+    readonly maxRequestBytes: number;
+    /** Grace period for in-flight requests on shutdown, in ms (`server.shutdown_timeout_ms`). Default 10000. */
+    readonly shutdownTimeoutMs: number;
+  };
+  /** Inbound authentication. */
+  readonly auth: {
+    /** Bearer token clients must send (`auth.token`, env `TOKEN`). Unset: every authenticated route answers 401. */
+    readonly token: string | undefined;
+  };
+  /** The local vLLM backend. */
+  readonly vllm: {
+    /** Base URL of vLLM (`vllm.base_url`, env `VLLM_BASE_URL`). Unset: the built-in fake vLLM is started. */
+    readonly baseUrl: string | undefined;
+    /** Model name used as cache namespace (`vllm.model_name`, env `MODEL_NAME`). */
+    readonly modelName: string | undefined;
+  };
+  /** Outbound HTTP (undici) settings shared by every upstream. */
+  readonly upstream: {
+    /** TCP/TLS connect timeout in ms (`upstream.connect_timeout_ms`, env `UPSTREAM_CONNECT_TIMEOUT_MS`). Default 10000. */
+    readonly connectTimeoutMs: number;
+    /** Time to wait for response headers in ms (`upstream.headers_timeout_ms`, env `UPSTREAM_HEADERS_TIMEOUT_MS`). Default 600000. */
+    readonly headersTimeoutMs: number;
+    /** Longest silence inside a response body in ms (`upstream.body_timeout_ms`, env `UPSTREAM_BODY_TIMEOUT_MS`). Default 600000. */
+    readonly bodyTimeoutMs: number;
+    /** Pooled connections per upstream origin (`upstream.max_connections`, env `VLLM_PROXY_MAX_CONNECTIONS`). Default 1000. */
+    readonly maxConnections: number;
+  };
+  /** Client-facing E2EE (vllm-proxy v1/v2). */
+  readonly e2ee: {
+    /** Accepted clock skew of v2 timestamps in seconds (`e2ee.replay_window_seconds`, env `E2EE_REPLAY_WINDOW_SECONDS`). Default 300. */
+    readonly replayWindowSeconds: number;
+    /** Bound of the in-memory replay LRU (`e2ee.replay_cache_size`, env `E2EE_REPLAY_CACHE_SIZE`). Default 100000. */
+    readonly replayCacheSize: number;
+  };
+  /** Response signing (also the E2EE model keys). */
+  readonly signing: {
+    /** Signature record TTL in seconds (`signing.chat_cache_expiration`, env `CHAT_CACHE_EXPIRATION`). Default 1200. */
+    readonly chatCacheExpirationSeconds: number;
+    /** Bound of the in-memory signature LRU (`signing.chat_cache_size`, env `CHAT_CACHE_SIZE`). Default 100000. */
+    readonly chatCacheSize: number;
+    /** Secret hex seed (>= 32 bytes) making signing keys stable (`signing.key_seed`, env `SIGNING_KEY_SEED`). Unset: per-process keys. */
+    readonly keySeed: string | undefined;
+  };
+  /** Attestation report behaviour. */
+  readonly attestation: {
+    /** Serve a clearly marked simulated report outside a TEE (`attestation.simulate`, env `ATTESTATION_SIMULATE`); false gives 503. Default true. */
+    readonly simulate: boolean;
+  };
+  /** Optional shared Redis for replay claims and signatures (several replicas). */
+  readonly redis: {
+    /** Host (`redis.host`, env `REDIS_HOST`); Redis is used only when set. */
+    readonly host: string | undefined;
+    /** Port (`redis.port`, env `REDIS_PORT`). Default 6379. */
+    readonly port: number;
+    /** Password (`redis.password`, env `REDIS_PASSWORD`). */
+    readonly password: string | undefined;
+    /** Database index (`redis.db`, env `REDIS_DB`). Default 0. */
+    readonly db: number;
+    /** Connect and command timeout in ms (`redis.timeout_ms`, env `REDIS_TIMEOUT_MS`). Default 500. */
+    readonly timeoutMs: number;
+  };
+  /** Chutes sidecar routes (`/v1/chutes/*`). */
+  readonly chutes: {
+    /** Enables the routes (`chutes.enabled`, env `CHUTES_ENABLED`). Default false. */
+    readonly enabled: boolean;
+    /** Chutes inference API (`chutes.base_url`, env `CHUTES_BASE_URL`). Unset: `https://llm.chutes.ai`, or the built-in fake Chutes server when no upstream is configured at all. */
+    readonly baseUrl: string | undefined;
+    /** Outbound Chutes bearer (`chutes.api_key`, env `CHUTES_API_KEY`). */
+    readonly apiKey: string | undefined;
+    /** Send the upstream leg through Chutes ML-KEM E2EE (`chutes.e2ee`, env `CHUTES_E2EE`). Default false. */
+    readonly e2ee: boolean;
+    /** Chutes platform API used for instance discovery with `chutes.e2ee` (`chutes.api_base_url`, env `CHUTES_ATTESTATION_BASE_URL`). Default `https://api.chutes.ai`, or the fake server. */
+    readonly apiBaseUrl: string | undefined;
+    /** Signature-cache namespace fallback (`chutes.fallback_model_name`, env `CHUTES_FALLBACK_MODEL_NAME`). Default `chutes`. */
+    readonly fallbackModelName: string;
+  };
+  /** Logging. */
+  readonly log: {
+    /** pino level (`log.level`, env `LOG_LEVEL`). Default `info`. */
+    readonly level: LogLevel;
+  };
+}
+
+/** Where {@link loadConfig} reads from; every field is optional. */
+export interface LoadConfigOptions {
+  /** Path of a TOML file. */
+  file?: string;
+  /** TOML text (instead of `file`), mainly for tests. */
+  toml?: string;
+  /** Environment variables; default `process.env`. Pass `{}` to ignore the environment. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Highest-precedence values (CLI flags), as nested TOML-shaped keys, e.g. `{ server: { port: 0 } }`. */
+  overrides?: Record<string, Record<string, unknown>>;
+}
+
+interface Setting {
+  section: string;
+  key: string;
+  env?: string;
+}
+
+/** Every setting with its TOML key and environment variable (the reference's names where one exists). */
+const SETTINGS: readonly Setting[] = [
+  { section: 'server', key: 'host', env: 'PROXY_HOST' },
+  { section: 'server', key: 'port', env: 'PROXY_PORT' },
+  { section: 'server', key: 'max_request_bytes', env: 'VLLM_PROXY_MAX_REQUEST_SIZE' },
+  { section: 'server', key: 'shutdown_timeout_ms', env: 'SHUTDOWN_TIMEOUT_MS' },
+  { section: 'auth', key: 'token', env: 'TOKEN' },
+  { section: 'vllm', key: 'base_url', env: 'VLLM_BASE_URL' },
+  { section: 'vllm', key: 'model_name', env: 'MODEL_NAME' },
+  { section: 'upstream', key: 'connect_timeout_ms', env: 'UPSTREAM_CONNECT_TIMEOUT_MS' },
+  { section: 'upstream', key: 'headers_timeout_ms', env: 'UPSTREAM_HEADERS_TIMEOUT_MS' },
+  { section: 'upstream', key: 'body_timeout_ms', env: 'UPSTREAM_BODY_TIMEOUT_MS' },
+  { section: 'upstream', key: 'max_connections', env: 'VLLM_PROXY_MAX_CONNECTIONS' },
+  { section: 'e2ee', key: 'replay_window_seconds', env: 'E2EE_REPLAY_WINDOW_SECONDS' },
+  { section: 'e2ee', key: 'replay_cache_size', env: 'E2EE_REPLAY_CACHE_SIZE' },
+  { section: 'signing', key: 'chat_cache_expiration', env: 'CHAT_CACHE_EXPIRATION' },
+  { section: 'signing', key: 'chat_cache_size', env: 'CHAT_CACHE_SIZE' },
+  { section: 'signing', key: 'key_seed', env: 'SIGNING_KEY_SEED' },
+  { section: 'attestation', key: 'simulate', env: 'ATTESTATION_SIMULATE' },
+  { section: 'redis', key: 'host', env: 'REDIS_HOST' },
+  { section: 'redis', key: 'port', env: 'REDIS_PORT' },
+  { section: 'redis', key: 'password', env: 'REDIS_PASSWORD' },
+  { section: 'redis', key: 'db', env: 'REDIS_DB' },
+  { section: 'redis', key: 'timeout_ms', env: 'REDIS_TIMEOUT_MS' },
+  { section: 'chutes', key: 'enabled', env: 'CHUTES_ENABLED' },
+  { section: 'chutes', key: 'base_url', env: 'CHUTES_BASE_URL' },
+  { section: 'chutes', key: 'api_key', env: 'CHUTES_API_KEY' },
+  { section: 'chutes', key: 'e2ee', env: 'CHUTES_E2EE' },
+  { section: 'chutes', key: 'api_base_url', env: 'CHUTES_ATTESTATION_BASE_URL' },
+  { section: 'chutes', key: 'fallback_model_name', env: 'CHUTES_FALLBACK_MODEL_NAME' },
+  { section: 'log', key: 'level', env: 'LOG_LEVEL' },
+];
+
+/** Environment variables read by {@link loadConfig}, for documentation and `--help`. */
+export const CONFIG_ENV_VARS: readonly string[] = SETTINGS.flatMap((setting) =>
+  setting.env ? [setting.env] : [],
+);
+
+const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
+
+function integer(min: number, max: number) {
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value),
+    z
+      .number({ error: `expected an integer between ${min} and ${max}` })
+      .int({ error: 'expected an integer' })
+      .min(min, { error: `must be >= ${min}` })
+      .max(max, { error: `must be <= ${max}` }),
+  );
+}
+
+const boolean = z.preprocess(
+  (value) => {
+    if (typeof value !== 'string') return value;
+    const word = value.trim().toLowerCase();
+    if (TRUE_WORDS.has(word)) return true;
+    if (FALSE_WORDS.has(word)) return false;
+    return value;
+  },
+  z.boolean({ error: 'expected a boolean (true/false, 1/0, yes/no, on/off)' }),
+);
+
+const httpUrl = z
+  .string({ error: 'expected a URL string' })
+  .refine(
+    (value) => {
+      try {
+        const url = new URL(value);
+        return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password;
+      } catch {
+        return false;
+      }
+    },
+    { error: 'expected an http(s) URL without credentials' },
+  )
+  .transform((value) => value.replace(/\/+$/, ''));
+
+const text = z.string({ error: 'expected a string' }).min(1, { error: 'must not be empty' });
+
+const schema = z.object({
+  server: z
+    .object({
+      host: text.default('127.0.0.1'),
+      port: integer(0, 65535).default(8000),
+      max_request_bytes: integer(1024, 1024 ** 3).default(10 * 1024 * 1024),
+      shutdown_timeout_ms: integer(0, 600_000).default(10_000),
+    })
+    .strict(),
+  auth: z.object({ token: text.optional() }).strict(),
+  vllm: z.object({ base_url: httpUrl.optional(), model_name: text.optional() }).strict(),
+  upstream: z
+    .object({
+      connect_timeout_ms: integer(1, 600_000).default(10_000),
+      headers_timeout_ms: integer(1, 3_600_000).default(600_000),
+      body_timeout_ms: integer(1, 3_600_000).default(600_000),
+      max_connections: integer(1, 100_000).default(1000),
+    })
+    .strict(),
+  e2ee: z
+    .object({
+      replay_window_seconds: integer(1, 86_400).default(300),
+      replay_cache_size: integer(1, 100_000_000).default(100_000),
+    })
+    .strict(),
+  signing: z
+    .object({
+      chat_cache_expiration: integer(1, 30 * 86_400).default(1200),
+      chat_cache_size: integer(1, 100_000_000).default(100_000),
+      key_seed: z
+        .string({ error: 'expected a hex string' })
+        .regex(/^(?:[0-9a-fA-F]{2}){32,}$/, { error: 'expected at least 32 bytes as hex (64+ hex digits)' })
+        .optional(),
+    })
+    .strict(),
+  attestation: z.object({ simulate: boolean.default(true) }).strict(),
+  redis: z
+    .object({
+      host: text.optional(),
+      port: integer(1, 65535).default(6379),
+      password: text.optional(),
+      db: integer(0, 1_000_000).default(0),
+      timeout_ms: integer(10, 60_000).default(500),
+    })
+    .strict(),
+  chutes: z
+    .object({
+      enabled: boolean.default(false),
+      base_url: httpUrl.optional(),
+      api_key: text.optional(),
+      e2ee: boolean.default(false),
+      api_base_url: httpUrl.optional(),
+      fallback_model_name: text.default('chutes'),
+    })
+    .strict(),
+  log: z
+    .object({
+      level: z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+          error: 'expected one of fatal, error, warn, info, debug, trace, silent',
+        })
+        .default('info'),
+    })
+    .strict(),
+});
+
+const SECTIONS = Object.keys(schema.shape);
+
+function envVarFor(section: string, key: string | undefined): string | undefined {
+  return SETTINGS.find((setting) => setting.section === section && setting.key === key)?.env;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function readToml(options: LoadConfigOptions): Record<string, unknown> {
+  let source: string | undefined = options.toml;
+  if (source === undefined && options.file !== undefined) {
+    try {
+      source = readFileSync(options.file, 'utf8');
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new ConfigError(
+        [{ tomlKey: '(file)', envVar: undefined, message: `cannot read ${options.file}: ${reason}` }],
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+  if (source === undefined) return {};
+  try {
+    return parseToml(source) as Record<string, unknown>;
+  } catch (error) {
+    // Only the position: smol-toml's own message quotes the offending line, which may hold a secret.
+    const where =
+      error instanceof TomlError ? `line ${error.line}, column ${error.column}` : 'unknown position';
+    throw new ConfigError(
+      [{ tomlKey: '(file)', envVar: undefined, message: `TOML syntax error at ${where}` }],
+      {
+        cause: undefined,
+      },
+    );
+  }
+}
+
+/**
+ * Builds the configuration once: CLI overrides, then environment variables (the reference's names:
+ * `TOKEN`, `VLLM_BASE_URL`, `MODEL_NAME`, `CHUTES_*`, `REDIS_*`, `E2EE_REPLAY_WINDOW_SECONDS`,
+ * `CHAT_CACHE_EXPIRATION`, ...), then the TOML file, then defaults; validated with one zod schema. Empty
+ * environment values count as unset. Unknown TOML sections or keys are errors (typos fail loudly).
+ *
+ * @example
+ * ```ts
+ * const config = loadConfig({ file: 'proxy.toml', overrides: { server: { port: 0 } } });
+ * console.log(config.server.port, config.e2ee.replayWindowSeconds);
+ * ```
+ * @throws {ConfigError} `ERR_CONFIG_INVALID`, listing every issue with its TOML key and env var (never the value).
+ */
+export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
+  const raw = readToml(options);
+  const issues: ConfigIssue[] = [];
+  const merged: Record<string, Record<string, unknown>> = {};
+  for (const [section, value] of Object.entries(raw)) {
+    if (!SECTIONS.includes(section)) {
+      issues.push({ tomlKey: section, envVar: undefined, message: 'unknown section' });
+      continue;
+    }
+    if (!isPlainObject(value)) {
+      issues.push({ tomlKey: section, envVar: undefined, message: 'expected a table' });
+      continue;
+    }
+    merged[section] = { ...value };
+  }
+  for (const section of SECTIONS) merged[section] ??= {};
+  const env = options.env ?? process.env;
+  for (const setting of SETTINGS) {
+    if (!setting.env) continue;
+    const value = env[setting.env];
+    if (value !== undefined && value !== '') merged[setting.section]![setting.key] = value;
+  }
+  for (const [section, values] of Object.entries(options.overrides ?? {})) {
+    if (!SECTIONS.includes(section)) continue;
+    for (const [key, value] of Object.entries(values)) {
+      if (value !== undefined) merged[section]![key] = value;
+    }
+  }
+  const result = schema.safeParse(merged);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const [section, key] = issue.path.map(String);
+      const keys = issue.code === 'unrecognized_keys' ? issue.keys : [key];
+      for (const name of keys) {
+        issues.push({
+          tomlKey: [section, name].filter(Boolean).join('.'),
+          envVar: section ? envVarFor(section, name) : undefined,
+          message: issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message,
+        });
+      }
+    }
+  }
+  if (issues.length > 0 || !result.success) throw new ConfigError(issues);
+  const value = result.data;
+  const config: ProxyConfig = {
+    server: {
+      host: value.server.host,
+      port: value.server.port,
+      maxRequestBytes: value.server.max_request_bytes,
+      shutdownTimeoutMs: value.server.shutdown_timeout_ms,
+    },
+    auth: { token: value.auth.token },
+    vllm: { baseUrl: value.vllm.base_url, modelName: value.vllm.model_name },
+    upstream: {
+      connectTimeoutMs: value.upstream.connect_timeout_ms,
+      headersTimeoutMs: value.upstream.headers_timeout_ms,
+      bodyTimeoutMs: value.upstream.body_timeout_ms,
+      maxConnections: value.upstream.max_connections,
+    },
+    e2ee: {
+      replayWindowSeconds: value.e2ee.replay_window_seconds,
+      replayCacheSize: value.e2ee.replay_cache_size,
+    },
+    signing: {
+      chatCacheExpirationSeconds: value.signing.chat_cache_expiration,
+      chatCacheSize: value.signing.chat_cache_size,
+      keySeed: value.signing.key_seed?.toLowerCase(),
+    },
+    attestation: { simulate: value.attestation.simulate },
+    redis: {
+      host: value.redis.host,
+      port: value.redis.port,
+      password: value.redis.password,
+      db: value.redis.db,
+      timeoutMs: value.redis.timeout_ms,
+    },
+    chutes: {
+      enabled: value.chutes.enabled,
+      baseUrl: value.chutes.base_url,
+      apiKey: value.chutes.api_key,
+      e2ee: value.chutes.e2ee,
+      apiBaseUrl: value.chutes.api_base_url,
+      fallbackModelName: value.chutes.fallback_model_name,
+    },
+    log: { level: value.log.level },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (isPlainObject(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** The secret values of a configuration (non-empty), for log scrubbing. */
+export function configSecrets(config: ProxyConfig): string[] {
+  return [config.auth.token, config.chutes.apiKey, config.redis.password, config.signing.keySeed].filter(
+    (value): value is string => typeof value === 'string' && value.length > 0,
+  );
+}
+
+/** A log-safe summary of the configuration: secrets replaced by whether they are set. */
+export function describeConfig(config: ProxyConfig): Record<string, unknown> {
+  return {
+    server: config.server,
+    auth: { tokenSet: config.auth.token !== undefined },
+    vllm: { baseUrl: config.vllm.baseUrl ?? '(embedded fake vLLM)', modelName: config.vllm.modelName },
+    upstream: config.upstream,
+    e2ee: config.e2ee,
+    signing: {
+      chatCacheExpirationSeconds: config.signing.chatCacheExpirationSeconds,
+      chatCacheSize: config.signing.chatCacheSize,
+      keySeedSet: config.signing.keySeed !== undefined,
+    },
+    attestation: config.attestation,
+    redis: config.redis.host
+      ? {
+          host: config.redis.host,
+          port: config.redis.port,
+          db: config.redis.db,
+          passwordSet: !!config.redis.password,
+        }
+      : { enabled: false },
+    chutes: {
+      enabled: config.chutes.enabled,
+      baseUrl: config.chutes.baseUrl,
+      apiKeySet: config.chutes.apiKey !== undefined,
+      e2ee: config.chutes.e2ee,
+      apiBaseUrl: config.chutes.apiBaseUrl,
+    },
+    log: config.log,
+  };
+}

@@ -1,0 +1,281 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createChutesFetch } from '@confidential-ai/chutes-transport';
+import type { FakeChutesServer } from '@confidential-ai/chutes-transport/testing';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { Redis } from 'ioredis';
+import { type AppDependencies, type AppEnv, createApp, type RouteModule, type Upstream } from './app.js';
+import { configSecrets, describeConfig, type ProxyConfig } from './config.js';
+import { ProxyServerError } from './errors.js';
+import { type RunningFakeVllm, startFakeVllm } from './fake-vllm.js';
+import { createModelKeys } from './keys.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type ProxyMetrics } from './metrics.js';
+import { chutesSidecarRoutes } from './routes/chutes.js';
+import { vllmProxyRoutes } from './routes/vllm-proxy.js';
+import { createResponseSigner } from './signing.js';
+import {
+  createMemoryReplayStore,
+  createMemorySignatureStore,
+  createRedisClient,
+  createRedisReplayStore,
+  createRedisSignatureStore,
+} from './stores.js';
+import { createUpstreamFetch, type UpstreamFetch } from './upstream.js';
+
+/** Default Chutes inference API when `chutes.base_url` is unset and an upstream is configured. */
+export const DEFAULT_CHUTES_BASE_URL = 'https://llm.chutes.ai';
+/** Default Chutes platform API (instance discovery for `chutes.e2ee`). */
+export const DEFAULT_CHUTES_API_BASE_URL = 'https://api.chutes.ai';
+
+/** The route modules of the composed server, in mount order. */
+export const DEFAULT_MODULES: readonly RouteModule[] = [vllmProxyRoutes, chutesSidecarRoutes];
+
+/** Options of {@link startServer}. */
+export interface StartServerOptions {
+  /** The validated configuration ({@link loadConfig}). */
+  config: ProxyConfig;
+  /** Logger; default a redacting pino logger on stderr at `config.log.level`. */
+  logger?: Logger;
+  /** Route modules; default {@link DEFAULT_MODULES}. */
+  modules?: readonly RouteModule[];
+  /** Collect process metrics (CPU, memory, event loop). Default true. */
+  processMetrics?: boolean;
+}
+
+/** A running proxy server. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  readonly url: string;
+  /** The Hono app (for in-process requests). */
+  readonly app: Hono<AppEnv>;
+  /** The dependencies the app was built with. */
+  readonly deps: AppDependencies;
+  /** Base URL of the embedded fake vLLM, when one was started. */
+  readonly embeddedVllmUrl: string | undefined;
+  /** Base URL of the embedded fake Chutes server, when one was started. */
+  readonly embeddedChutesUrl: string | undefined;
+  /**
+   * Graceful shutdown: stop accepting, let in-flight requests finish for up to `server.shutdown_timeout_ms`, then
+   * close remaining connections, upstream pools, Redis and embedded upstreams. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+function chutesLogger(logger: Logger) {
+  const child = logger.child({ component: 'chutes-transport' });
+  const details = (values: unknown[]) => (values.length === 1 ? { details: values[0] } : { details: values });
+  return {
+    error: (message: string, ...values: unknown[]) => child.error(details(values), message),
+    warn: (message: string, ...values: unknown[]) => child.warn(details(values), message),
+    info: (message: string, ...values: unknown[]) => child.info(details(values), message),
+    debug: (message: string, ...values: unknown[]) => child.debug(details(values), message),
+  };
+}
+
+async function waitForRedis(client: Redis, timeoutMs: number): Promise<boolean> {
+  if (client.status === 'ready') return true;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      resolve(false);
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    client.once('ready', onReady);
+  });
+}
+
+/**
+ * Builds every adapter from the configuration and serves the composed app with @hono/node-server. With no
+ * upstream configured (neither `vllm.base_url` nor `chutes.base_url`), it starts the built-in simulated
+ * upstreams on loopback (a fake vLLM, and the fake Chutes server from chutes-transport when Chutes is enabled)
+ * and logs that clearly.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer({ config: loadConfig({ env: { TOKEN: 'secret' } }) });
+ * console.log(server.url);
+ * await server.close();
+ * ```
+ * @throws {ProxyServerError} `ERR_SERVER_START` when the port cannot be bound or an embedded upstream fails.
+ */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger({ level: config.log.level, secrets: configSecrets(config) });
+  const metrics: ProxyMetrics = createMetrics({ processMetrics: options.processMetrics ?? true });
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const runCleanups = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch(() => {});
+    }
+  };
+
+  try {
+    logger.info({ config: describeConfig(config) }, 'configuration loaded');
+    if (config.auth.token === undefined) {
+      logger.warn('TOKEN (auth.token) is not set: every authenticated route will answer 401');
+    }
+    const keys = createModelKeys({ seed: config.signing.keySeed });
+    const signer = createResponseSigner(keys);
+    logger.info(
+      {
+        ecdsaAddress: signer.ecdsaAddress,
+        ed25519PublicKey: signer.ed25519Address,
+        stable: !!config.signing.keySeed,
+      },
+      config.signing.keySeed
+        ? 'signing keys derived from the configured seed'
+        : 'signing keys generated for this process',
+    );
+
+    let replayStore: AppDependencies['replayStore'];
+    let signatureStore: AppDependencies['signatureStore'];
+    const localSignatures = createMemorySignatureStore({ maxEntries: config.signing.chatCacheSize });
+    if (config.redis.host) {
+      const client = createRedisClient({
+        host: config.redis.host,
+        port: config.redis.port,
+        password: config.redis.password,
+        db: config.redis.db,
+        timeoutMs: config.redis.timeoutMs,
+        logger,
+      });
+      cleanups.push(async () => {
+        client.disconnect();
+      });
+      if (!(await waitForRedis(client, Math.max(2000, config.redis.timeoutMs * 4)))) {
+        logger.error(
+          { redis: `${config.redis.host}:${config.redis.port}` },
+          'redis is unreachable: E2EE v2 requests answer 503 replay_store_unavailable until it connects',
+        );
+      }
+      replayStore = createRedisReplayStore(client);
+      signatureStore = createRedisSignatureStore(client, localSignatures, logger);
+    } else {
+      replayStore = createMemoryReplayStore({
+        maxEntries: config.e2ee.replayCacheSize,
+        onEvict: () => metrics.replayEvictions.inc(),
+      });
+      signatureStore = localSignatures;
+    }
+
+    const upstream: UpstreamFetch = createUpstreamFetch(config.upstream);
+    cleanups.push(() => upstream.close());
+
+    const embedded = config.vllm.baseUrl === undefined && config.chutes.baseUrl === undefined;
+    let fakeVllm: RunningFakeVllm | undefined;
+    let vllmBaseUrl = config.vllm.baseUrl;
+    if (vllmBaseUrl === undefined) {
+      fakeVllm = await startFakeVllm({ port: 0 });
+      cleanups.push(() => fakeVllm!.close());
+      vllmBaseUrl = fakeVllm.url;
+      logger.warn(
+        { embeddedVllm: fakeVllm.url, models: ['fake-model', 'fake-reasoning-model'] },
+        'no vllm.base_url / VLLM_BASE_URL configured: using the BUILT-IN SIMULATED vLLM (deterministic fake replies, not a model)',
+      );
+    }
+    const vllm: Upstream = { baseUrl: vllmBaseUrl, fetch: upstream.fetch };
+
+    let fakeChutes: FakeChutesServer | undefined;
+    let chutes: Upstream = {
+      baseUrl: config.chutes.baseUrl ?? DEFAULT_CHUTES_BASE_URL,
+      fetch: upstream.fetch,
+    };
+    if (config.chutes.enabled) {
+      let apiBase = config.chutes.apiBaseUrl ?? DEFAULT_CHUTES_API_BASE_URL;
+      let useE2ee = config.chutes.e2ee;
+      if (embedded) {
+        // Test tooling: loaded only when the embedded default needs it.
+        const { createFakeChutesServer } = await import('@confidential-ai/chutes-transport/testing');
+        fakeChutes = await createFakeChutesServer({
+          port: 0,
+          ...(config.chutes.apiKey ? { apiKey: config.chutes.apiKey } : {}),
+          adminRoutes: false,
+        });
+        cleanups.push(() => fakeChutes!.close());
+        apiBase = fakeChutes.url;
+        useE2ee = true;
+        chutes = { baseUrl: fakeChutes.url, fetch: upstream.fetch };
+        logger.warn(
+          { embeddedChutes: fakeChutes.url, models: fakeChutes.chutes.map((chute) => chute.name) },
+          'no chutes.base_url / CHUTES_BASE_URL configured: using the BUILT-IN SIMULATED Chutes server (ML-KEM E2EE leg, fake model)',
+        );
+      }
+      if (useE2ee && config.chutes.apiKey) {
+        const chutesFetch = createChutesFetch({
+          apiKey: config.chutes.apiKey,
+          apiBase,
+          modelsBase: chutes.baseUrl,
+          fetch: upstream.fetch as typeof globalThis.fetch,
+          logger: chutesLogger(logger),
+        });
+        chutes = { baseUrl: chutes.baseUrl, fetch: chutesFetch };
+        logger.info({ apiBase, modelsBase: chutes.baseUrl }, 'chutes upstream leg uses Chutes ML-KEM E2EE');
+      }
+    }
+
+    const deps: AppDependencies = {
+      config,
+      logger,
+      metrics,
+      keys,
+      signer,
+      replayStore,
+      signatureStore,
+      vllm,
+      chutes,
+    };
+    const app = createApp(deps, { modules: options.modules ?? DEFAULT_MODULES });
+
+    const server = await new Promise<Server>((resolve, reject) => {
+      const instance = serve(
+        { fetch: app.fetch, hostname: config.server.host, port: config.server.port },
+        () => resolve(instance as Server),
+      ) as Server;
+      instance.once('error', reject);
+    });
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+    logger.info({ url }, 'listening');
+
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= (async () => {
+        logger.info('shutting down');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            server.closeAllConnections();
+          }, config.server.shutdownTimeoutMs);
+          timer.unref();
+          server.close(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+          server.closeIdleConnections();
+        });
+        await runCleanups();
+        logger.info('stopped');
+        logger.flush?.();
+      })();
+      return closing;
+    };
+    return {
+      url,
+      app,
+      deps,
+      embeddedVllmUrl: fakeVllm?.url,
+      embeddedChutesUrl: fakeChutes?.url,
+      close,
+    };
+  } catch (error) {
+    await runCleanups();
+    if (ProxyServerError.isInstance(error)) throw error;
+    const reason = (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.name ?? 'unknown error';
+    throw new ProxyServerError('ERR_SERVER_START', `server could not start: ${reason}`, { cause: error });
+  }
+}

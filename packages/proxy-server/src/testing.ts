@@ -1,0 +1,10 @@
+export {
+  createFakeVllmApp,
+  FAKE_VLLM_MODELS,
+  type FakeVllmOptions,
+  type FakeVllmRequest,
+  fakeReasoningText,
+  fakeReplyText,
+  type RunningFakeVllm,
+  startFakeVllm,
+} from './fake-vllm.js';

@@ -1,0 +1,98 @@
+import { Agent, fetch as undiciFetch } from 'undici';
+import { ApiError } from './errors.js';
+
+/** The standard fetch signature (what the OpenAI SDK, hono's proxy helper and createChutesFetch use). */
+export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Options of {@link createUpstreamFetch}. */
+export interface UpstreamFetchOptions {
+  /** TCP/TLS connect timeout in ms. Default 10000. */
+  connectTimeoutMs?: number;
+  /** Time to wait for response headers in ms. Default 600000. */
+  headersTimeoutMs?: number;
+  /** Longest silence inside a response body in ms. Default 600000. */
+  bodyTimeoutMs?: number;
+  /** Pooled connections per origin. Default 1000. */
+  maxConnections?: number;
+  /** Idle keep-alive of pooled sockets in ms. Default 30000. */
+  keepAliveTimeoutMs?: number;
+}
+
+/** A pooled upstream fetch and the means to close its pool. */
+export interface UpstreamFetch {
+  /** undici's fetch bound to a dedicated, pooled `Agent` with the configured timeouts. */
+  readonly fetch: FetchFunction;
+  /** Closes every pooled connection (waits for in-flight requests). */
+  close(): Promise<void>;
+  /** Destroys every pooled connection immediately. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Creates the upstream HTTP client: undici `fetch` over a dedicated `Agent` (keep-alive pooling per origin,
+ * connect/headers/body timeouts). TLS uses Node's default certificate verification.
+ *
+ * @example
+ * ```ts
+ * const upstream = createUpstreamFetch({ headersTimeoutMs: 60_000 });
+ * const response = await upstream.fetch('http://127.0.0.1:8001/v1/models');
+ * await upstream.close();
+ * ```
+ */
+export function createUpstreamFetch(options: UpstreamFetchOptions = {}): UpstreamFetch {
+  const agent = new Agent({
+    connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+    headersTimeout: options.headersTimeoutMs ?? 600_000,
+    bodyTimeout: options.bodyTimeoutMs ?? 600_000,
+    connections: options.maxConnections ?? 1000,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+    pipelining: 1,
+  });
+  const fetch: FetchFunction = (input, init) =>
+    undiciFetch(input as Parameters<typeof undiciFetch>[0], {
+      ...(init as Parameters<typeof undiciFetch>[1]),
+      dispatcher: agent,
+    }) as unknown as Promise<Response>;
+  return {
+    fetch,
+    close: () => agent.close(),
+    destroy: () => agent.destroy(),
+  };
+}
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+function causeCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    const name = (current as { name?: unknown }).name;
+    if (typeof code === 'string') codes.push(code);
+    if (typeof name === 'string') codes.push(name);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return codes;
+}
+
+/** True when a fetch failure was a timeout (connect, headers or body). */
+export function isTimeoutError(error: unknown): boolean {
+  return causeCodes(error).some((code) => TIMEOUT_CODES.has(code) || code === 'TimeoutError');
+}
+
+/**
+ * Maps a failed upstream call (network error, timeout) to the {@link ApiError} the client gets: 504
+ * `upstream_timeout` or 502 `upstream_unreachable`. The message names the upstream, never its URL credentials
+ * or the request.
+ */
+export function upstreamFailure(upstream: string, error: unknown): ApiError {
+  if (isTimeoutError(error)) {
+    return new ApiError(504, 'upstream_timeout', `${upstream} did not answer in time`, { cause: error });
+  }
+  return new ApiError(502, 'upstream_unreachable', `${upstream} is unreachable`, { cause: error });
+}

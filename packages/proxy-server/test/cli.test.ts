@@ -1,0 +1,105 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli.js';
+import { createLogger, REDACTED } from '../src/logger.js';
+import { captureLogs, TOKEN } from './helpers.js';
+import { killAllSpawned, spawnServer } from './processes.js';
+
+/** Runs the CLI in-process (same code as the bin) with captured output. */
+async function run(args: string[], env: Record<string, string> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const status = await runCli(['node', 'confidential-proxy', ...args], {
+    env,
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    handleSignals: false,
+  });
+  return { status, stdout, stderr };
+}
+
+describe('confidential-proxy CLI', () => {
+  afterAll(() => killAllSpawned());
+
+  it('serve --config --json: one ready line on stdout, serves, stops cleanly on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxy-cli-'));
+    const file = join(dir, 'proxy.toml');
+    writeFileSync(file, `[auth]\ntoken = "${TOKEN}"\n[log]\nlevel = "warn"\n`);
+    const server = await spawnServer({}, ['--config', file, '--host', '127.0.0.1', '--json']);
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const root = await fetch(`${server.url}/`);
+    expect(await root.json()).toEqual({});
+    const models = await fetch(`${server.url}/v1/models`);
+    expect(models.status).toBe(200);
+    const report = await fetch(`${server.url}/v1/attestation/report`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(report.status).toBe(200);
+    expect(await server.stop()).toBe(0);
+    expect(server.stderr()).toContain('BUILT-IN SIMULATED vLLM');
+    expect(server.stderr()).not.toContain(TOKEN);
+  }, 120_000);
+
+  it('invalid configuration: exit 1 with one line on stderr naming the key and env var', async () => {
+    const result = await run(['serve', '--port', '0'], {
+      CHUTES_ENABLED: 'perhaps',
+      TOKEN: 'super-secret-token',
+    });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('chutes.enabled (env CHUTES_ENABLED)');
+    expect(result.stderr).not.toContain('super-secret-token');
+  });
+
+  it('config --json prints the validated configuration without secrets', async () => {
+    const result = await run(['config', '--json'], {
+      TOKEN: 'super-secret-token',
+      CHUTES_API_KEY: 'cpk-secret',
+    });
+    expect(result.status).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.auth).toEqual({ tokenSet: true });
+    expect(result.stdout).not.toContain('super-secret-token');
+    expect(result.stdout).not.toContain('cpk-secret');
+  });
+
+  it('--help lists the options and the env names', async () => {
+    const help = await run(['serve', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--config <file>');
+    expect(help.stdout).toContain('VLLM_BASE_URL');
+  });
+});
+
+describe('logger redaction', () => {
+  it('redacts secret-named fields and headers, and scrubs secret values anywhere in a line', () => {
+    const logs = captureLogs();
+    const logger = createLogger({
+      level: 'debug',
+      destination: logs.destination,
+      secrets: ['s3cr3t-value', 'a"quoted"secret'],
+    });
+    logger.info(
+      {
+        req: { headers: { authorization: 'Bearer abc', 'x-api-key': 'k1' } },
+        apiKey: 'k2',
+        nested: { password: 'p' },
+      },
+      'hello',
+    );
+    logger.warn({ message: 'upstream said s3cr3t-value and a"quoted"secret' }, 'contains s3cr3t-value');
+    logger.error(new Error('boom s3cr3t-value'));
+    const text = logs.text();
+    for (const leaked of ['Bearer abc', 'k1', 'k2', '"p"', 's3cr3t-value', 'quoted'])
+      expect(text).not.toContain(leaked);
+    expect(text).toContain(REDACTED);
+  });
+});

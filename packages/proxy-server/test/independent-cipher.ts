@@ -1,0 +1,146 @@
+// An independent implementation of the vllm-proxy E2EE field format (§2.4-§2.5), written only with node:crypto
+// and BigInt arithmetic, to check the server against something that does not share its code (venice-e2ee).
+import {
+  createCipheriv,
+  createDecipheriv,
+  createECDH,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+} from 'node:crypto';
+
+const P = 2n ** 255n - 19n;
+
+function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
+  let result = 1n;
+  let b = base % modulus;
+  let e = exponent;
+  while (e > 0n) {
+    if (e & 1n) result = (result * b) % modulus;
+    b = (b * b) % modulus;
+    e >>= 1n;
+  }
+  return result;
+}
+
+function littleEndianToBigInt(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (let index = bytes.length - 1; index >= 0; index--) value = (value << 8n) | BigInt(bytes[index]!);
+  return value;
+}
+
+function bigIntToLittleEndian(value: bigint, length: number): Buffer {
+  const out = Buffer.alloc(length);
+  let v = value;
+  for (let index = 0; index < length; index++) {
+    out[index] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+/** Ed25519 public key → X25519 u-coordinate: u = (1 + y) / (1 − y) mod p (RFC 7748 birational map). */
+export function edPublicToX25519(edPublic: Uint8Array): Buffer {
+  const y = littleEndianToBigInt(edPublic) & ((1n << 255n) - 1n);
+  const u = (((1n + y) % P) * modPow((1n - y + P) % P, P - 2n, P)) % P;
+  return bigIntToLittleEndian(u, 32);
+}
+
+/** Ed25519 seed → X25519 private scalar bytes (first half of SHA-512; X25519 clamps on use). */
+export function edSeedToX25519(seed: Uint8Array): Buffer {
+  return createHash('sha512').update(seed).digest().subarray(0, 32);
+}
+
+function x25519(privateRaw: Uint8Array, publicRaw: Uint8Array): Buffer {
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), privateRaw]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const publicKey = createPublicKey({
+    key: Buffer.concat([Buffer.from('302a300506032b656e032100', 'hex'), publicRaw]),
+    format: 'der',
+    type: 'spki',
+  });
+  return diffieHellman({ privateKey, publicKey });
+}
+
+function hkdf(secret: Uint8Array, algo: 'ecdsa' | 'ed25519'): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), `${algo}_encryption`, 32));
+}
+
+/** Encrypts one field to the server's public key (ECDSA: 64/65-byte point hex; Ed25519: 32-byte key hex). */
+export function independentEncrypt(
+  plaintext: string,
+  algo: 'ecdsa' | 'ed25519',
+  serverKeyHex: string,
+  aad?: string,
+): string {
+  let ephemeralPublic: Buffer;
+  let secret: Buffer;
+  if (algo === 'ecdsa') {
+    const ecdh = createECDH('secp256k1');
+    ephemeralPublic = ecdh.generateKeys();
+    const server = Buffer.from(serverKeyHex.length === 128 ? `04${serverKeyHex}` : serverKeyHex, 'hex');
+    secret = ecdh.computeSecret(server);
+  } else {
+    const { privateKey, publicKey } = generateKeyPairSync('x25519');
+    ephemeralPublic = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+    const privateRaw = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32);
+    secret = x25519(privateRaw, edPublicToX25519(Buffer.from(serverKeyHex, 'hex')));
+  }
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', hkdf(secret, algo), nonce);
+  if (aad) cipher.setAAD(Buffer.from(aad, 'utf8'));
+  const sealed = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  return Buffer.concat([ephemeralPublic, nonce, sealed]).toString('hex');
+}
+
+/** A client key pair: ECDSA secp256k1 (public 64-byte X‖Y hex) or Ed25519 (seed + 32-byte public hex). */
+export function independentClientKeys(algo: 'ecdsa' | 'ed25519'): {
+  privateKey: Buffer;
+  publicKeyHex: string;
+} {
+  if (algo === 'ecdsa') {
+    const ecdh = createECDH('secp256k1');
+    const publicKey = ecdh.generateKeys();
+    return { privateKey: ecdh.getPrivateKey(), publicKeyHex: publicKey.subarray(1).toString('hex') };
+  }
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    privateKey: privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32),
+    publicKeyHex: publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex'),
+  };
+}
+
+/** Decrypts a response field with the client's private key (ECDSA scalar or Ed25519 seed). */
+export function independentDecrypt(
+  hex: string,
+  algo: 'ecdsa' | 'ed25519',
+  clientPrivate: Buffer,
+  aad?: string,
+): string {
+  const data = Buffer.from(hex, 'hex');
+  const prefix = algo === 'ecdsa' ? 65 : 32;
+  const ephemeral = data.subarray(0, prefix);
+  const nonce = data.subarray(prefix, prefix + 12);
+  const sealed = data.subarray(prefix + 12);
+  let secret: Buffer;
+  if (algo === 'ecdsa') {
+    const ecdh = createECDH('secp256k1');
+    ecdh.setPrivateKey(clientPrivate);
+    secret = ecdh.computeSecret(ephemeral);
+  } else {
+    secret = x25519(edSeedToX25519(clientPrivate), ephemeral);
+  }
+  const decipher = createDecipheriv('aes-256-gcm', hkdf(secret, algo), nonce);
+  if (aad) decipher.setAAD(Buffer.from(aad, 'utf8'));
+  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+  return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - 16)), decipher.final()]).toString(
+    'utf8',
+  );
+}

@@ -1,0 +1,58 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUpstreamFetch, isTimeoutError, upstreamFailure } from '../src/upstream.js';
+import { AUTH, createTestApp } from './helpers.js';
+
+describe('upstream HTTP (undici)', () => {
+  let silent: Server;
+  let port: number;
+  const sockets: Socket[] = [];
+  beforeAll(async () => {
+    // accepts connections and never answers
+    silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    port = (silent.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('a headers timeout becomes 504 upstream_timeout in the envelope', async () => {
+    const upstream = createUpstreamFetch({ headersTimeoutMs: 300 });
+    const { app } = createTestApp({
+      overrides: { vllm: { baseUrl: `http://127.0.0.1:${port}`, fetch: upstream.fetch } },
+    });
+    try {
+      const response = await app.request('/v1/chat/completions', {
+        method: 'POST',
+        headers: AUTH,
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] }),
+      });
+      expect(response.status).toBe(504);
+      expect(await response.json()).toEqual({
+        error: {
+          message: 'vLLM upstream did not answer in time',
+          type: 'upstream_timeout',
+          param: null,
+          code: null,
+        },
+      });
+    } finally {
+      await upstream.destroy();
+    }
+  });
+
+  it('classifies failures', () => {
+    const timeout = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('t'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
+    });
+    expect(isTimeoutError(timeout)).toBe(true);
+    expect(upstreamFailure('x', timeout).status).toBe(504);
+    const refused = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('r'), { code: 'ECONNREFUSED' }),
+    });
+    expect(isTimeoutError(refused)).toBe(false);
+    expect(upstreamFailure('x', refused)).toMatchObject({ status: 502, type: 'upstream_unreachable' });
+  });
+});
