@@ -1,5 +1,6 @@
 import type { Bytes } from './bytes.js';
 import { EncodingError } from './errors.js';
+import { NATIVE_THRESHOLD, nativeDecode, nativeEncode, nodeBuffer } from './native.js';
 
 const STANDARD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const URL_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -78,8 +79,20 @@ function decode(
   return out;
 }
 
+const CANONICAL_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** True when `text` is padded standard base64 whose unused trailing bits are zero. */
+function isCanonicalBase64(text: string): boolean {
+  if (text.length % 4 !== 0 || !CANONICAL_BASE64.test(text)) return false;
+  const pads = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  if (pads === 0) return true;
+  const last = STANDARD_LOOKUP[text.charCodeAt(text.length - pads - 1)]!;
+  return (last & (pads === 2 ? 0b1111 : 0b11)) === 0;
+}
+
 /** Encodes bytes as standard base64 with padding (RFC 4648 section 4). */
 export function bytesToBase64(bytes: Uint8Array): string {
+  if (nodeBuffer && bytes.length >= NATIVE_THRESHOLD) return nativeEncode(nodeBuffer, bytes, 'base64');
   return encode(bytes, STANDARD, true);
 }
 
@@ -89,11 +102,16 @@ export function bytesToBase64(bytes: Uint8Array): string {
  * @throws EncodingError with code `ERR_ENCODING_BASE64`.
  */
 export function base64ToBytes(text: string): Bytes {
+  if (nodeBuffer && typeof text === 'string' && text.length >= NATIVE_THRESHOLD && isCanonicalBase64(text)) {
+    return nativeDecode(nodeBuffer, text, 'base64');
+  }
+  // The loop also produces the precise error for anything the fast check refused.
   return decode(text, STANDARD_LOOKUP, 'required', 'base64');
 }
 
 /** Encodes bytes as base64url without padding (RFC 4648 section 5). */
 export function bytesToBase64Url(bytes: Uint8Array): string {
+  if (nodeBuffer && bytes.length >= NATIVE_THRESHOLD) return nativeEncode(nodeBuffer, bytes, 'base64url');
   return encode(bytes, URL_SAFE, false);
 }
 

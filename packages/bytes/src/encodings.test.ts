@@ -82,3 +82,41 @@ describe('utf8 and compare', () => {
     expect(equalBytes(new Uint8Array([1]), new Uint8Array([1, 0]))).toBe(false);
   });
 });
+
+describe('native fast paths agree with the portable loops', () => {
+  test.prop([fc.uint8Array({ minLength: 60, maxLength: 2000 })])('long inputs', (bytes) => {
+    const text = bytesToBase64(bytes);
+    expect(text).toBe(Buffer.from(bytes).toString('base64'));
+    const decoded = base64ToBytes(text);
+    expect(decoded).toEqual(new Uint8Array(bytes));
+    expect(Buffer.isBuffer(decoded)).toBe(false);
+    expect(decoded.byteOffset).toBe(0);
+    expect(decoded.buffer.byteLength).toBe(decoded.length);
+    expect(hexToBytes(bytesToHex(bytes))).toEqual(new Uint8Array(bytes));
+  });
+
+  test.prop([
+    fc.uint8Array({ minLength: 64, maxLength: 300 }),
+    fc.nat(),
+    fc.constantFrom('!', ' ', '-', '_', '=', '\n'),
+  ])('long inputs with one bad character are still rejected', (bytes, at, bad) => {
+    const text = bytesToBase64(bytes);
+    const index = at % text.length;
+    const mutated = text.slice(0, index) + bad + text.slice(index + 1);
+    if (mutated !== text) {
+      const code = codeOf(() => base64ToBytes(mutated));
+      if (code === undefined) expect(Buffer.from(base64ToBytes(mutated)).toString('base64')).toBe(mutated);
+      else expect(code).toBe('ERR_ENCODING_BASE64');
+    }
+    const hex = bytesToHex(bytes);
+    const badHex = hex.slice(0, index % hex.length) + 'g' + hex.slice((index % hex.length) + 1);
+    expect(codeOf(() => hexToBytes(badHex))).toBe('ERR_ENCODING_HEX');
+  });
+
+  it('rejects non-canonical trailing bits on long inputs', () => {
+    const text = bytesToBase64(new Uint8Array(64)); // 88 chars ending in '=='
+    expect(text.endsWith('==')).toBe(true);
+    const mutated = text.slice(0, -3) + 'B==';
+    expect(codeOf(() => base64ToBytes(mutated))).toBe('ERR_ENCODING_BASE64');
+  });
+});

@@ -1,15 +1,19 @@
 import type { Bytes } from './bytes.js';
 import { EncodingError } from './errors.js';
+import { NATIVE_THRESHOLD, nativeDecode, nativeEncode, nodeBuffer } from './native.js';
 
 const HEX = '0123456789abcdef';
 const BYTE_TO_HEX: string[] = Array.from({ length: 256 }, (_, i) => HEX[i >> 4]! + HEX[i & 15]!);
 
 /** Encodes bytes as lowercase hex. */
 export function bytesToHex(bytes: Uint8Array): string {
+  if (nodeBuffer && bytes.length >= NATIVE_THRESHOLD) return nativeEncode(nodeBuffer, bytes, 'hex');
   let out = '';
   for (let i = 0; i < bytes.length; i++) out += BYTE_TO_HEX[bytes[i]!]!;
   return out;
 }
+
+const HEX_ONLY = /^[0-9a-fA-F]*$/;
 
 function nibble(code: number): number {
   if (code >= 48 && code <= 57) return code - 48;
@@ -35,6 +39,16 @@ export function hexToBytes(text: string, options: HexOptions = {}): Bytes {
   let body = text;
   if (options.allowPrefix && (body.startsWith('0x') || body.startsWith('0X'))) body = body.slice(2);
   if (body.length % 2 !== 0) throw new EncodingError('ERR_ENCODING_HEX', 'hex input has an odd length');
+  if (nodeBuffer && body.length >= NATIVE_THRESHOLD && HEX_ONLY.test(body)) {
+    const out = nativeDecode(nodeBuffer, body, 'hex');
+    if (options.length !== undefined && out.length !== options.length) {
+      throw new EncodingError(
+        'ERR_ENCODING_HEX',
+        `hex input must decode to ${options.length} bytes, got ${out.length}`,
+      );
+    }
+    return out;
+  }
   const out = new Uint8Array(body.length / 2);
   for (let i = 0; i < out.length; i++) {
     const high = nibble(body.charCodeAt(2 * i));
