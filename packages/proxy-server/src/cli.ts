@@ -2,10 +2,11 @@ import { Command, InvalidArgumentError } from 'commander';
 import { CONFIG_ENV_VARS, describeConfig, loadConfig } from './config.js';
 import { ConfigError, ProxyServerError } from './errors.js';
 import { type RunningServer, startServer } from './server.js';
-import { VERSION } from './version.js';
+import { addTeeGatewayCommand } from './tee-gateway/cli.js'; // TEE gateway (issue 6)
 // BEGIN Venice E2EE proxy (issue 7)
 import { registerVeniceCommand } from './venice-proxy/cli.js';
 // END Venice E2EE proxy (issue 7)
+import { VERSION } from './version.js';
 
 /** Streams and hooks the CLI uses (injectable for tests). */
 export interface CliIo {
@@ -95,6 +96,13 @@ export function createProgram(io: CliIo): Command {
   // BEGIN Venice E2EE proxy (issue 7): `venice [config.toml]`
   registerVeniceCommand(program, io);
   // END Venice E2EE proxy (issue 7)
+  // BEGIN TEE gateway (issue 6): `tee-gateway [--simulate] [--no-x402] [--opg-price-usd N]`
+  addTeeGatewayCommand(program, {
+    stdout: io.stdout,
+    env: io.env,
+    ...(io.handleSignals !== undefined ? { handleSignals: io.handleSignals } : {}),
+  });
+  // END TEE gateway (issue 6)
   return program;
 }
 

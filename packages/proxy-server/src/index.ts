@@ -166,5 +166,28 @@ export {
 } from './tee-gateway/index.js';
 // END TEE gateway (issue 6)
 // BEGIN Venice E2EE proxy (issue 7)
-export * from './venice-proxy/index.js';
+export {
+  createVeniceProxyApp,
+  createVeniceProxyClient,
+  type LoadVeniceProxyConfigOptions,
+  loadVeniceProxyConfig,
+  type PrepareVeniceMountOptions,
+  parseHumantimeDuration,
+  pinoLevelFromFilter,
+  prepareVeniceMount,
+  type RunningVeniceProxy,
+  registerVeniceCommand,
+  type StartVeniceProxyOptions,
+  startVeniceProxy,
+  VENICE_ENV_PREFIX,
+  type VeniceAttestationOverrides,
+  type VeniceCommandHooks,
+  type VeniceMount,
+  type VeniceProxyConfig,
+  type VeniceProxyDependencies,
+  VeniceProxyHttpError,
+  veniceErrorResponse,
+  veniceRouteModule,
+  withReadTimeout,
+} from './venice-proxy/index.js';
 // END Venice E2EE proxy (issue 7)

@@ -1,0 +1,78 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import type { CliIo } from '../cli.js';
+import { loadVeniceProxyConfig } from './config.js';
+import { type RunningVeniceProxy, startVeniceProxy } from './server.js';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return port;
+}
+
+/** Hooks of {@link registerVeniceCommand} (also read from the `io` object, so `runCli(argv, io)` can pass them). */
+export interface VeniceCommandHooks {
+  /** Called with the running proxy (tests). */
+  onVeniceProxy?: (proxy: RunningVeniceProxy) => void;
+}
+
+/**
+ * Adds `venice [config.toml]` to a commander program: the `venice-e2ee-proxy` compatible standalone proxy.
+ * The configuration path is the single positional argument (or `--config`); `VENICE_E2EE_PROXY__*`
+ * variables override it. `--host`/`--port` override `[server]`. Prints one ready line
+ * (`listening on http://HOST:PORT`, or `{"url":...}` with `--json`) and stops cleanly on SIGTERM/SIGINT.
+ * With no Venice key, the embedded fake Venice server is the upstream.
+ * @example
+ * ```ts
+ * const program = new Command('confidential-proxy');
+ * registerVeniceCommand(program, { stdout, stderr, env: process.env });
+ * ```
+ */
+export function registerVeniceCommand(program: Command, io: CliIo, hooks: VeniceCommandHooks = {}): Command {
+  return program
+    .command('venice')
+    .description(
+      'Serve the Venice E2EE proxy (venice-e2ee-proxy 0.1.1 compatible). Configuration: the TOML file, then ' +
+        'VENICE_E2EE_PROXY__SECTION__KEY variables. With no venice.api_key, a built-in simulated Venice server is used.',
+    )
+    .argument('[config]', 'TOML configuration file (like the crate’s positional argument)')
+    .option('-c, --config <file>', 'TOML configuration file')
+    .option(
+      '--host <host>',
+      'interface to bind (overrides server.host; 127.0.0.1 when no config file is given)',
+    )
+    .option('--port <port>', 'port to bind, 0 for a free one (overrides server.port)', parsePort)
+    .option('--json', 'print the ready line as JSON ({"url": ...})')
+    .action(
+      async (
+        positional: string | undefined,
+        flags: { config?: string; host?: string; port?: number; json?: boolean },
+      ) => {
+        const path = positional ?? flags.config;
+        const config = loadVeniceProxyConfig({ ...(path ? { path } : {}), env: io.env });
+        // Without a configuration file (the offline demo) bind loopback unless told otherwise; with a file,
+        // `server.host` decides, as in the crate (its default is 0.0.0.0).
+        const host =
+          flags.host ??
+          (path === undefined && io.env['VENICE_E2EE_PROXY__SERVER__HOST'] === undefined
+            ? '127.0.0.1'
+            : undefined);
+        const proxy = await startVeniceProxy({
+          config,
+          ...(host === undefined ? {} : { host }),
+          ...(flags.port === undefined ? {} : { port: flags.port }),
+        });
+        io.stdout(flags.json ? `${JSON.stringify({ url: proxy.url })}\n` : `listening on ${proxy.url}\n`);
+        (hooks.onVeniceProxy ?? (io as CliIo & VeniceCommandHooks).onVeniceProxy)?.(proxy);
+        if (io.handleSignals !== false) {
+          const stop = () => {
+            proxy.close().then(
+              () => process.exit(0),
+              () => process.exit(1),
+            );
+          };
+          process.once('SIGTERM', stop);
+          process.once('SIGINT', stop);
+        }
+      },
+    );
+}

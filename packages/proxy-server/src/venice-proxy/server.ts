@@ -1,0 +1,175 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { VENICE_BASE_URL } from '@confidential-ai/venice-e2ee';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import type { AppEnv, RouteModule } from '../app.js';
+import { ProxyServerError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { createVeniceProxyApp, createVeniceProxyClient, type VeniceProxyDependencies } from './app.js';
+import { pinoLevelFromFilter, type VeniceProxyConfig } from './config.js';
+
+/** Options of {@link startVeniceProxy}. */
+export interface StartVeniceProxyOptions extends Omit<VeniceProxyDependencies, 'client' | 'logger'> {
+  /** Logger; default a redacting pino logger on stderr at `logging.level` that scrubs the Venice key. */
+  logger?: Logger;
+  /** Overrides `server.host` (e.g. the CLI's `--host`). */
+  host?: string;
+  /** Overrides `server.port` (e.g. the CLI's `--port`; 0 picks a free port). */
+  port?: number;
+}
+
+/** A running Venice E2EE proxy. */
+export interface RunningVeniceProxy {
+  /** Base URL, e.g. `http://127.0.0.1:8080` (the OpenAI base URL is `${url}/v1`). */
+  readonly url: string;
+  /** The Hono app. */
+  readonly app: Hono;
+  /** Base URL (`…/api/v1`) of the embedded fake Venice server, when one was started. */
+  readonly embeddedVeniceUrl: string | undefined;
+  /** Stops the listener, the session sweeper and the embedded fake. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link prepareVeniceMount}. */
+export interface PrepareVeniceMountOptions extends Omit<VeniceProxyDependencies, 'client' | 'logger'> {
+  /** Logger; default a redacting pino logger on stderr at `logging.level` that scrubs the Venice key. */
+  logger?: Logger;
+}
+
+/** A Venice proxy app ready to be served or mounted, with what it started. */
+export interface VeniceMount {
+  /** The Hono app (mount it with `root.route('/venice', mount.app)` or serve it). */
+  readonly app: Hono;
+  /** The configuration actually used (base URL replaced by the embedded fake's, when one was started). */
+  readonly config: VeniceProxyConfig;
+  /** The logger in use. */
+  readonly logger: Logger;
+  /** Base URL (`…/api/v1`) of the embedded fake Venice server, when one was started. */
+  readonly embeddedVeniceUrl: string | undefined;
+  /** Stops the session sweeper and the embedded fake. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the Venice proxy app for serving or mounting in a composed server. With an empty `venice.api_key` and
+ * the default `venice.base_url`, the embedded fake Venice server of `@confidential-ai/venice-e2ee/testing` is
+ * started on loopback and used as upstream (an offline demo, loudly logged); an empty key with any other base
+ * URL stops startup with "Venice API key is not configured" (spec D5).
+ * @throws ProxyServerError `ERR_SERVER_START` when the key is missing for a real upstream.
+ * @example
+ * ```ts
+ * const venice = await prepareVeniceMount({ config: loadVeniceProxyConfig({ env: process.env }) });
+ * root.route('/venice', venice.app);
+ * ```
+ */
+export async function prepareVeniceMount(options: PrepareVeniceMountOptions): Promise<VeniceMount> {
+  let config: VeniceProxyConfig = options.config;
+  const logger =
+    options.logger ??
+    createLogger({
+      level: pinoLevelFromFilter(config.logging.level),
+      secrets: config.venice.apiKey ? [config.venice.apiKey] : [],
+    });
+  let fake: { baseUrl: string; close(): Promise<void> } | undefined;
+  if (config.venice.apiKey === '') {
+    if (config.venice.baseUrl !== VENICE_BASE_URL) {
+      throw new ProxyServerError('ERR_SERVER_START', 'Venice API key is not configured');
+    }
+    const { createFakeVeniceServer } = await import('@confidential-ai/venice-e2ee/testing');
+    fake = await createFakeVeniceServer({ host: '127.0.0.1', port: 0 });
+    config = { ...config, venice: { ...config.venice, baseUrl: fake.baseUrl } };
+    logger.warn(
+      { embeddedVenice: fake.baseUrl },
+      'no venice.api_key configured: using the BUILT-IN SIMULATED Venice server (fake models, synthetic attestation, not private)',
+    );
+  }
+  const client = createVeniceProxyClient({ ...options, config, logger });
+  const app = createVeniceProxyApp({ ...options, config, logger, client });
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    config,
+    logger,
+    embeddedVeniceUrl: fake?.baseUrl,
+    close() {
+      closing ??= (async () => {
+        client.close();
+        await fake?.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * Starts the Venice E2EE proxy on its own listener (the crate's single-binary mode), with the embedded fake
+ * Venice server when no key is configured (see {@link prepareVeniceMount}).
+ * @throws ProxyServerError `ERR_SERVER_START` when the key is missing for a real upstream or the port cannot be
+ *   bound.
+ * @example
+ * ```ts
+ * const proxy = await startVeniceProxy({ config: loadVeniceProxyConfig({ path: 'venice.toml' }), port: 0 });
+ * console.log(`${proxy.url}/v1`);
+ * await proxy.close();
+ * ```
+ */
+export async function startVeniceProxy(options: StartVeniceProxyOptions): Promise<RunningVeniceProxy> {
+  const mount = await prepareVeniceMount(options);
+  const { app, config, logger } = mount;
+  const host = options.host ?? config.server.host;
+  const port = options.port ?? config.server.port;
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const instance = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(instance as Server));
+      instance.once('error', reject);
+    });
+  } catch (cause) {
+    await mount.close();
+    throw new ProxyServerError('ERR_SERVER_START', `cannot listen on ${host}:${port}`, { cause });
+  }
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${shownHost}:${address.port}`;
+  logger.info(
+    { url, attestation: config.attestation.mode, tools: config.tools.mode },
+    'venice proxy listening',
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    app,
+    embeddedVeniceUrl: mount.embeddedVeniceUrl,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 2000).unref();
+        });
+        await mount.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * A route module for the composed server ({@link createApp}) that serves a prepared Venice proxy under
+ * `prefix` (default `/venice`, since the vllm-proxy face owns `/v1/chat/completions` at the root). Its 404/405
+ * and error envelopes stay the Venice ones for its own routes.
+ * @example
+ * ```ts
+ * const venice = await prepareVeniceMount({ config: loadVeniceProxyConfig({ env: process.env }), logger });
+ * const app = createApp(deps, { modules: [...DEFAULT_MODULES, veniceRouteModule(venice)] });
+ * ```
+ */
+export function veniceRouteModule(mount: Pick<VeniceMount, 'app'>, prefix = '/venice'): RouteModule {
+  return () => {
+    const router = new Hono<AppEnv>();
+    router.route(prefix, mount.app);
+    return router;
+  };
+}
