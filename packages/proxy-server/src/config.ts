@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from './errors.js';
+import { type TeeGatewayConfig, teeGatewayConfigSchema } from './tee-gateway/config.js';
+import { loadVeniceProxyConfig, type VeniceProxyConfig } from './venice-proxy/config.js';
 
 /** Log levels accepted by `log.level` / `LOG_LEVEL`. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -100,6 +102,19 @@ export interface ProxyConfig {
     /** pino level (`log.level`, env `LOG_LEVEL`). Default `info`. */
     readonly level: LogLevel;
   };
+  /** The Venice E2EE proxy face, mounted under `/venice` of the composed server. */
+  readonly venice: {
+    /** Mount it (`venice.enabled`, env `VENICE_ENABLED`). Default false. */
+    readonly enabled: boolean;
+    /**
+     * Its own configuration in the `venice-e2ee-proxy` crate's format (`venice.config`, env `VENICE_CONFIG`: a
+     * TOML file path; `VENICE_E2EE_PROXY__SECTION__KEY` variables apply on top). Loaded only when enabled; with
+     * no Venice API key the built-in simulated Venice server is its upstream.
+     */
+    readonly proxy: VeniceProxyConfig | undefined;
+  };
+  /** The OpenGradient-compatible TEE gateway face, mounted under `/tee-gateway` (`[tee_gateway]`, its own keys). */
+  readonly teeGateway: TeeGatewayConfig;
 }
 
 /** Where {@link loadConfig} reads from; every field is optional. */
@@ -151,6 +166,13 @@ const SETTINGS: readonly Setting[] = [
   { section: 'chutes', key: 'api_base_url', env: 'CHUTES_ATTESTATION_BASE_URL' },
   { section: 'chutes', key: 'fallback_model_name', env: 'CHUTES_FALLBACK_MODEL_NAME' },
   { section: 'log', key: 'level', env: 'LOG_LEVEL' },
+  { section: 'venice', key: 'enabled', env: 'VENICE_ENABLED' },
+  { section: 'venice', key: 'config', env: 'VENICE_CONFIG' },
+  { section: 'tee_gateway', key: 'enabled', env: 'TEE_GATEWAY_ENABLED' },
+  { section: 'tee_gateway', key: 'nitriding_url', env: 'NITRIDING_URL' },
+  { section: 'tee_gateway', key: 'facilitator_url', env: 'FACILITATOR_URL' },
+  { section: 'tee_gateway', key: 'pay_to', env: 'EVM_PAYMENT_ADDRESS' },
+  { section: 'tee_gateway', key: 'opg_price_usd', env: 'OPG_PRICE_USD' },
 ];
 
 /** Environment variables read by {@link loadConfig}, for documentation and `--help`. */
@@ -264,6 +286,8 @@ const schema = z.object({
         .default('info'),
     })
     .strict(),
+  venice: z.object({ enabled: boolean.default(false), config: text.optional() }).strict(),
+  tee_gateway: teeGatewayConfigSchema,
 });
 
 const SECTIONS = Object.keys(schema.shape);
@@ -362,6 +386,18 @@ export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
       }
     }
   }
+  let venice: VeniceProxyConfig | undefined;
+  if (result.success && result.data.venice.enabled) {
+    try {
+      const path = result.data.venice.config;
+      venice = loadVeniceProxyConfig({ ...(path !== undefined ? { path } : {}), env });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      for (const issue of error.issues) {
+        issues.push({ ...issue, tomlKey: `venice.config: ${issue.tomlKey}` });
+      }
+    }
+  }
   if (issues.length > 0 || !result.success) throw new ConfigError(issues);
   const value = result.data;
   const config: ProxyConfig = {
@@ -405,6 +441,8 @@ export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
       fallbackModelName: value.chutes.fallback_model_name,
     },
     log: { level: value.log.level },
+    venice: { enabled: value.venice.enabled, proxy: venice },
+    teeGateway: value.tee_gateway,
   };
   return deepFreeze(config);
 }
@@ -419,9 +457,13 @@ function deepFreeze<T>(value: T): T {
 
 /** The secret values of a configuration (non-empty), for log scrubbing. */
 export function configSecrets(config: ProxyConfig): string[] {
-  return [config.auth.token, config.chutes.apiKey, config.redis.password, config.signing.keySeed].filter(
-    (value): value is string => typeof value === 'string' && value.length > 0,
-  );
+  return [
+    config.auth.token,
+    config.chutes.apiKey,
+    config.redis.password,
+    config.signing.keySeed,
+    config.venice.proxy?.venice.apiKey,
+  ].filter((value): value is string => typeof value === 'string' && value.length > 0);
 }
 
 /** A log-safe summary of the configuration: secrets replaced by whether they are set. */
@@ -454,5 +496,20 @@ export function describeConfig(config: ProxyConfig): Record<string, unknown> {
       apiBaseUrl: config.chutes.apiBaseUrl,
     },
     log: config.log,
+    venice: config.venice.proxy
+      ? {
+          enabled: true,
+          baseUrl: config.venice.proxy.venice.baseUrl,
+          apiKeySet: config.venice.proxy.venice.apiKey !== '',
+        }
+      : { enabled: false },
+    teeGateway: config.teeGateway.enabled
+      ? {
+          enabled: true,
+          simulate: config.teeGateway.simulate,
+          x402Enabled: config.teeGateway.x402_enabled,
+          nitridingUrl: config.teeGateway.nitriding_url,
+        }
+      : { enabled: false },
   };
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createChutesFetch } from '@confidential-ai/chutes-transport';
 import type { FakeChutesServer } from '@confidential-ai/chutes-transport/testing';
 import { serve } from '@hono/node-server';
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
 import type { Redis } from 'ioredis';
 import { type AppDependencies, type AppEnv, createApp, type RouteModule, type Upstream } from './app.js';
 import { configSecrets, describeConfig, type ProxyConfig } from './config.js';
@@ -22,7 +22,10 @@ import {
   createRedisReplayStore,
   createRedisSignatureStore,
 } from './stores.js';
+import { createTeeGateway } from './tee-gateway/app.js';
+import { teeGatewayRouteModule } from './tee-gateway/server.js';
 import { createUpstreamFetch, type UpstreamFetch } from './upstream.js';
+import { prepareVeniceMount, veniceRouteModule } from './venice-proxy/server.js';
 
 /** Default Chutes inference API when `chutes.base_url` is unset and an upstream is configured. */
 export const DEFAULT_CHUTES_BASE_URL = 'https://llm.chutes.ai';
@@ -31,6 +34,20 @@ export const DEFAULT_CHUTES_API_BASE_URL = 'https://api.chutes.ai';
 
 /** The route modules of the composed server, in mount order. */
 export const DEFAULT_MODULES: readonly RouteModule[] = [vllmProxyRoutes, chutesSidecarRoutes];
+
+/** Where the Venice E2EE proxy face is mounted in the composed server. */
+export const VENICE_MOUNT_PATH = '/venice';
+/** Where the TEE gateway face is mounted in the composed server. */
+export const TEE_GATEWAY_MOUNT_PATH = '/tee-gateway';
+
+/** Mounts a route module under a path prefix (its routes keep their own paths below it). */
+function mountedAt(prefix: string, module: RouteModule): RouteModule {
+  return (deps) => {
+    const router = new Hono<AppEnv>();
+    router.route(prefix, module(deps));
+    return router;
+  };
+}
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -218,6 +235,28 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       }
     }
 
+    // The other faces of the composed server, each under its own prefix (they also serve /v1/chat/completions).
+    const faces: RouteModule[] = [];
+    if (config.venice.proxy) {
+      const venice = await prepareVeniceMount({ config: config.venice.proxy, logger });
+      cleanups.push(() => venice.close());
+      faces.push(veniceRouteModule(venice, VENICE_MOUNT_PATH));
+      logger.info({ mount: VENICE_MOUNT_PATH }, 'Venice E2EE proxy mounted');
+    }
+    if (config.teeGateway.enabled) {
+      const gateway = await createTeeGateway({ config: config.teeGateway, logger });
+      cleanups.push(() => gateway.close());
+      faces.push(mountedAt(TEE_GATEWAY_MOUNT_PATH, teeGatewayRouteModule(gateway)));
+      if (config.teeGateway.simulate) {
+        logger.warn(
+          { mount: TEE_GATEWAY_MOUNT_PATH },
+          'TEE gateway mounted with the BUILT-IN SIMULATED provider: answers are not from an LLM',
+        );
+      } else {
+        logger.info({ mount: TEE_GATEWAY_MOUNT_PATH }, 'TEE gateway mounted');
+      }
+    }
+
     const deps: AppDependencies = {
       config,
       logger,
@@ -229,7 +268,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       vllm,
       chutes,
     };
-    const app = createApp(deps, { modules: options.modules ?? DEFAULT_MODULES });
+    const app = createApp(deps, { modules: [...(options.modules ?? DEFAULT_MODULES), ...faces] });
 
     const server = await new Promise<Server>((resolve, reject) => {
       const instance = serve(

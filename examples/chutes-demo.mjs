@@ -1,6 +1,6 @@
-// The toolkit's main job for now: start the fake Chutes server on loopback and chat with it through the
+// Standalone Chutes demo: start the fake Chutes server on loopback and chat with it through the
 // end-to-end encrypted transport (ML-KEM-768 + HKDF-SHA256 + ChaCha20-Poly1305) using the official OpenAI SDK.
-// Run with `npm start` at the repository root (it builds first). Exits 0 on success, 1 with one line on failure.
+// Run with `node examples/chutes-demo.mjs` after `pnpm build`. Exits 0 on success, 1 with one line on failure.
 import { createChutesFetch } from '@confidential-ai/chutes-transport';
 import { createFakeChutesServer } from '@confidential-ai/chutes-transport/testing';
 import OpenAI from 'openai';

@@ -1,0 +1,129 @@
+import { verifyResponse } from '@confidential-ai/tee-signing';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSecrets, loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/errors.js';
+import { createLogger } from '../src/logger.js';
+import { type RunningServer, startServer, TEE_GATEWAY_MOUNT_PATH, VENICE_MOUNT_PATH } from '../src/server.js';
+import { captureLogs, TOKEN } from './helpers.js';
+
+// The README's main job: one process serving every face on the embedded simulated upstreams.
+const DEMO_TOML = `
+[server]
+port = 0
+[auth]
+token = "${TOKEN}"
+[chutes]
+enabled = true
+api_key = "cpk_composed_test_key"
+[venice]
+enabled = true
+[tee_gateway]
+enabled = true
+simulate = true
+x402_enabled = false
+opg_price_usd = "0.10"
+`;
+
+describe('composed server: vllm-proxy, Chutes sidecar, Venice proxy and TEE gateway in one process', () => {
+  let server: RunningServer;
+  let logs: ReturnType<typeof captureLogs>;
+  beforeAll(async () => {
+    logs = captureLogs();
+    const config = loadConfig({ toml: DEMO_TOML, env: {} });
+    const logger = createLogger({
+      level: 'debug',
+      destination: logs.destination,
+      secrets: configSecrets(config),
+    });
+    server = await startServer({ config, logger, processMetrics: false });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('says which faces run on simulated upstreams', () => {
+    const text = logs.text();
+    expect(text).toContain('BUILT-IN SIMULATED vLLM');
+    expect(text).toContain('BUILT-IN SIMULATED Chutes');
+    expect(text).toContain('BUILT-IN SIMULATED Venice');
+    expect(text).toContain('TEE gateway mounted with the BUILT-IN SIMULATED provider');
+    expect(text).not.toContain('cpk_composed_test_key');
+  });
+
+  it('serves the vllm-proxy and Chutes routes at the root', async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: TOKEN, maxRetries: 0 });
+    const vllm = await client.chat.completions.create({
+      model: 'fake-model',
+      messages: [{ role: 'user', content: 'root face' }],
+    });
+    expect(vllm.choices[0]?.message.content).toBeTruthy();
+    const chutes = new OpenAI({ baseURL: `${server.url}/v1/chutes`, apiKey: TOKEN, maxRetries: 0 });
+    const reply = await chutes.chat.completions.create({
+      model: 'fake/echo-model',
+      messages: [{ role: 'user', content: 'through ML-KEM' }],
+    });
+    expect(reply.choices[0]?.message.content).toContain('through ML-KEM');
+  });
+
+  it('serves the Venice E2EE proxy under /venice with verified key binding', async () => {
+    const client = new OpenAI({
+      baseURL: `${server.url}${VENICE_MOUNT_PATH}/v1`,
+      apiKey: 'unused',
+      maxRetries: 0,
+    });
+    const models = await client.models.list();
+    const model = models.data[0]?.id;
+    expect(model).toBeTruthy();
+    const { data, response } = await client.chat.completions
+      .create({ model: model!, messages: [{ role: 'user', content: 'sealed to the enclave' }] })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toContain('sealed to the enclave');
+    expect(response.headers.get('x-venice-proxy-e2ee')).toBe('verified');
+    expect(response.headers.get('x-venice-proxy-key-binding')).toBe('true');
+  });
+
+  it('serves the TEE gateway under /tee-gateway with responses that verify', async () => {
+    const key = (await (await fetch(`${server.url}${TEE_GATEWAY_MOUNT_PATH}/signing-key`)).json()) as {
+      public_key: string;
+    };
+    const request = { model: 'gpt-4.1', messages: [{ role: 'user', content: 'sign this' }] };
+    const response = await fetch(`${server.url}${TEE_GATEWAY_MOUNT_PATH}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    });
+    expect(response.status).toBe(200);
+    const body = await response.json();
+    await expect(
+      verifyResponse({ request, response: body, signingKey: key.public_key }),
+    ).resolves.toBeTruthy();
+    const tampered = structuredClone(body) as { choices: Array<{ message: { content: string } }> };
+    tampered.choices[0]!.message.content += '!';
+    await expect(
+      verifyResponse({ request, response: tampered, signingKey: key.public_key }),
+    ).rejects.toThrow();
+  });
+});
+
+describe('composed configuration', () => {
+  it('reports problems of the Venice config file with its path', () => {
+    try {
+      loadConfig({ toml: '[venice]\nenabled = true\nconfig = "/nonexistent/venice.toml"\n', env: {} });
+      expect.unreachable('a missing Venice config file must be an error');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain('/nonexistent/venice.toml');
+    }
+  });
+
+  it('validates the [tee_gateway] table with its own keys and env names', () => {
+    expect(() => loadConfig({ toml: '[tee_gateway]\nenabled = true\nbogus = 1\n', env: {} })).toThrow(
+      /tee_gateway\.bogus/,
+    );
+    const config = loadConfig({ env: { TEE_GATEWAY_ENABLED: 'true', OPG_PRICE_USD: '0.25' } });
+    expect(config.teeGateway.enabled).toBe(true);
+    expect(config.teeGateway.opg_price_usd).toBe('0.25');
+    expect(config.venice.proxy).toBeUndefined();
+  });
+});
