@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
+import { httpUrl } from './config-fields.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { type TeeGatewayConfig, teeGatewayConfigSchema } from './tee-gateway/config.js';
 import { loadVeniceProxyConfig, type VeniceProxyConfig } from './venice-proxy/config.js';
@@ -204,21 +205,6 @@ const boolean = z.preprocess(
   },
   z.boolean({ error: 'expected a boolean (true/false, 1/0, yes/no, on/off)' }),
 );
-
-const httpUrl = z
-  .string({ error: 'expected a URL string' })
-  .refine(
-    (value) => {
-      try {
-        const url = new URL(value);
-        return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password;
-      } catch {
-        return false;
-      }
-    },
-    { error: 'expected an http(s) URL without credentials' },
-  )
-  .transform((value) => value.replace(/\/+$/, ''));
 
 const text = z.string({ error: 'expected a string' }).min(1, { error: 'must not be empty' });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { httpUrl } from '../config-fields.js';
 
 /** Default facilitator (`definitions.py` of the reference). */
 export const DEFAULT_FACILITATOR_URL = 'https://facilitator.memchat.io';
@@ -21,21 +22,6 @@ export const DEFAULT_PROVIDER_BASE_URLS = Object.freeze({
   anthropic: 'https://api.anthropic.com/v1',
   google: 'https://generativelanguage.googleapis.com/v1beta',
 });
-
-const httpUrl = z
-  .string({ error: 'expected a URL string' })
-  .refine(
-    (value) => {
-      try {
-        const url = new URL(value);
-        return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password;
-      } catch {
-        return false;
-      }
-    },
-    { error: 'expected an http(s) URL without credentials' },
-  )
-  .transform((value) => value.replace(/\/+$/, ''));
 
 const seconds = (min: number, max: number) =>
   z.preprocess(
