@@ -1,4 +1,3 @@
-import { createPrivateKey, type KeyObject, sign as nodeSign } from 'node:crypto';
 import { createVllmProxySigner } from '@confidential-ai/tee-signing';
 import type { ModelKeys } from './keys.js';
 
@@ -20,24 +19,9 @@ export interface ResponseSigner {
   sign(text: string): TextSignatures;
 }
 
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-
-function nativeEd25519Key(seed: Uint8Array): KeyObject | undefined {
-  try {
-    return createPrivateKey({
-      key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
-      format: 'der',
-      type: 'pkcs8',
-    });
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Creates the response signer over the instance keys with tee-signing's vllm-proxy scheme (ECDSA EIP-191
- * personal_sign with an EIP-55 address; Ed25519 over the UTF-8 text). Ed25519 signatures are deterministic
- * (RFC 8032), so the node:crypto fast path used when available gives the same bytes as tee-signing's.
+ * personal_sign with an EIP-55 address; Ed25519 over the UTF-8 text, natively signed where node:crypto exists).
  *
  * @example
  * ```ts
@@ -48,13 +32,9 @@ function nativeEd25519Key(seed: Uint8Array): KeyObject | undefined {
 export function createResponseSigner(keys: ModelKeys): ResponseSigner {
   const ecdsa = createVllmProxySigner({ algorithm: 'ecdsa', privateKey: keys.ecdsa.privateKey });
   const ed25519 = createVllmProxySigner({ algorithm: 'ed25519', privateKey: keys.ed25519.privateKey });
-  const nativeKey = nativeEd25519Key(keys.ed25519.privateKey);
-  const signEd25519 = nativeKey
-    ? (text: string) => nodeSign(null, Buffer.from(text, 'utf8'), nativeKey).toString('hex')
-    : (text: string) => ed25519.sign(text);
   return Object.freeze({
     ecdsaAddress: ecdsa.signingAddress,
     ed25519Address: ed25519.signingAddress,
-    sign: (text: string) => ({ ecdsa: ecdsa.sign(text), ed25519: signEd25519(text) }),
+    sign: (text: string) => ({ ecdsa: ecdsa.sign(text), ed25519: ed25519.sign(text) }),
   });
 }

@@ -14,6 +14,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { TeeSigningError } from './errors.js';
 import { keccak256 } from './hashes.js';
+import { nativeEd25519Signer } from './native-ed25519.js';
 
 /** Signing algorithms of the vllm-proxy scheme. */
 export type VllmSigningAlgorithm = 'ecdsa' | 'ed25519';
@@ -413,7 +414,10 @@ export function createVllmProxySigner(options: VllmProxySignerOptions): VllmProx
     signingPublicKey = bytesToHex(publicKey);
     signingAddress = signingPublicKey;
     signingAddressBytes = publicKey;
-    sign = (text) => ed25519SignText(key, text);
+    const native = nativeEd25519Signer(key, (message) => ed25519.sign(message, key));
+    sign = native
+      ? (text) => bytesToHex(native(bytesInput(text, 'text')))
+      : (text) => ed25519SignText(key, text);
   }
   return Object.freeze({
     algorithm,
