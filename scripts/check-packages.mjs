@@ -6,6 +6,7 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const scope = '@confidential-ai/';
+const problems = [];
 
 /** Which workspace packages each package may import (the layering of AGENTS.md). */
 const allowed = {
@@ -28,10 +29,15 @@ const allowed = {
   'chutes-cli': ['bytes', 'chutes-crypto', 'chutes-transport'],
 };
 
-const problems = [];
+// The packages a changeset names live in its front matter: `---`, lines `'<name>': patch|minor|major`, `---`.
 const changesets = readdirSync(join(root, '.changeset'))
   .filter((file) => file.endsWith('.md') && file !== 'README.md')
-  .map((file) => readFileSync(join(root, '.changeset', file), 'utf8'))
+  .map((file) => {
+    const text = readFileSync(join(root, '.changeset', file), 'utf8');
+    const front = /^---\n((?:['"][^'"\n]+['"]: (?:patch|minor|major)\n)+)---\n/.exec(text);
+    if (!front) problems.push(`.changeset/${file}: front matter must list packages as '<name>': patch|minor|major`);
+    return front?.[1] ?? '';
+  })
   .join('\n');
 
 function sourceFiles(dir) {
