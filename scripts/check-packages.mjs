@@ -35,7 +35,8 @@ const changesets = readdirSync(join(root, '.changeset'))
   .map((file) => {
     const text = readFileSync(join(root, '.changeset', file), 'utf8');
     const front = /^---\n((?:['"][^'"\n]+['"]: (?:patch|minor|major)\n)+)---\n/.exec(text);
-    if (!front) problems.push(`.changeset/${file}: front matter must list packages as '<name>': patch|minor|major`);
+    if (!front)
+      problems.push(`.changeset/${file}: front matter must list packages as '<name>': patch|minor|major`);
     return front?.[1] ?? '';
   })
   .join('\n');
