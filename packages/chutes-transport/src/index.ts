@@ -16,11 +16,9 @@ export {
 export { type ChutesFetch, type ChutesFetchOptions, createChutesFetch, type FetchFunction } from './fetch.js';
 export {
   createTdxEvidenceFilter,
-  expectedReportData,
   type InstanceFilter,
   type InstanceFilterContext,
   readTdxReportData,
-  TDX_V4_REPORT_DATA_OFFSET,
   type TdxEvidenceEntry,
   type TdxEvidenceFilterOptions,
 } from './instance-filter.js';

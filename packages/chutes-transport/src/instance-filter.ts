@@ -1,4 +1,11 @@
-import { base64ToBytes, bytesToHex, equalBytes, utf8ToBytes } from '@confidential-ai/bytes';
+import { base64ToBytes, bytesToHex } from '@confidential-ai/bytes';
+import {
+  chutesReportDataPrefix,
+  matchesChutesReportData,
+  parseTdxQuote,
+  type VerifyTdxQuoteOptions,
+  verifyTdxQuote,
+} from '@confidential-ai/tdx-attestation';
 import type { ChutesInstance } from './discovery.js';
 import type { LevelLogger } from './logger.js';
 
@@ -41,6 +48,13 @@ export interface TdxEvidenceEntry {
 /** Options of {@link createTdxEvidenceFilter}. */
 export interface TdxEvidenceFilterOptions {
   /**
+   * Also verify each matching quote offline with `@confidential-ai/tdx-attestation` (quote and QE report
+   * signatures, attestation-key binding, PCK chain to the pinned Intel root, debug bit; with `collateral`, TCB
+   * info, QE identity, CRLs and the TCB status). The REPORTDATA binding is passed as `expectedReportData`.
+   * A quote that fails verification drops its instance. Default: binding check only (decision D5).
+   */
+  verify?: Omit<VerifyTdxQuoteOptions, 'expectedReportData'>;
+  /**
    * Further checks on a quote whose REPORTDATA binding already matched (for example DCAP signature
    * verification with `@confidential-ai/tdx-attestation`). Return false to drop the instance; a throw drops it too.
    */
@@ -49,25 +63,16 @@ export interface TdxEvidenceFilterOptions {
   timeoutMs?: number;
 }
 
-/** Byte offset of REPORTDATA in a version 4 TDX quote (48-byte header, then the TD report body). */
-export const TDX_V4_REPORT_DATA_OFFSET = 568;
-const REPORT_DATA_LENGTH = 64;
-
 /**
- * Reads REPORTDATA (64 bytes) from a version 4 TDX quote, or returns `undefined` when the bytes are not a
- * version 4 quote long enough to hold it.
+ * Reads REPORTDATA (64 bytes) from a TDX quote with tdx-attestation's strict parser, or returns `undefined`
+ * when the bytes are not a well-formed version 4 quote.
  */
 export function readTdxReportData(quote: Uint8Array): Uint8Array | undefined {
-  if (quote.length < TDX_V4_REPORT_DATA_OFFSET + REPORT_DATA_LENGTH) return undefined;
-  const version = quote[0]! | (quote[1]! << 8);
-  if (version !== 4) return undefined;
-  return quote.subarray(TDX_V4_REPORT_DATA_OFFSET, TDX_V4_REPORT_DATA_OFFSET + REPORT_DATA_LENGTH);
-}
-
-/** The 32 bytes an instance's quote must carry first in REPORTDATA: SHA-256(UTF-8(nonceHex || e2ePubkey)). */
-export async function expectedReportData(nonceHex: string, e2ePubkey: string): Promise<Uint8Array> {
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', utf8ToBytes(nonceHex + e2ePubkey));
-  return new Uint8Array(digest);
+  try {
+    return parseTdxQuote(quote).body.reportData;
+  } catch {
+    return undefined;
+  }
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -81,8 +86,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * `SHA-256(UTF-8(nonce_hex || e2e_pubkey))`. Instances listed in `failed_instance_ids` or without matching
  * evidence are dropped; a failed evidence call drops every instance (fail closed).
  *
- * This proves that the quote was produced for this key after the nonce was drawn. It does NOT verify the
- * quote's DCAP signature chain, the TLS certificate binding or GPU evidence; add those through `verifyQuote`.
+ * This proves that the quote was produced for this key after the nonce was drawn. With `verify` it also checks
+ * the quote's DCAP signature chain (and, given collateral, the TCB status) offline; TLS certificate binding
+ * and GPU evidence can be added through `verifyQuote`.
  *
  * @example
  * ```ts
@@ -136,12 +142,26 @@ export function createTdxEvidenceFilter(options: TdxEvidenceFilterOptions = {}):
     const kept: ChutesInstance[] = [];
     for (const instance of instances) {
       if (failed.has(instance.instanceId)) continue;
-      const expected = await expectedReportData(nonceHex, instance.e2ePubkey);
       let ok = false;
       for (const entry of entries) {
         if (entry.instanceId !== instance.instanceId) continue;
         const reportData = readTdxReportData(entry.quote);
-        if (!reportData || !equalBytes(reportData.subarray(0, 32), expected)) continue;
+        if (!reportData || !matchesChutesReportData(reportData, nonceHex, instance.e2ePubkey)) continue;
+        if (options.verify) {
+          try {
+            await verifyTdxQuote(entry.quote, {
+              ...options.verify,
+              expectedReportData: chutesReportDataPrefix(nonceHex, instance.e2ePubkey),
+            });
+          } catch (cause) {
+            context.logger.warn('TDX quote verification failed; dropping instance', {
+              chuteId,
+              instanceId: instance.instanceId,
+              code: (cause as { code?: unknown })?.code,
+            });
+            continue;
+          }
+        }
         if (options.verifyQuote) {
           try {
             if (!(await options.verifyQuote(entry, instance))) continue;

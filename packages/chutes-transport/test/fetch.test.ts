@@ -1,3 +1,4 @@
+import { createTestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -274,14 +275,51 @@ describe('instance filter (D5)', () => {
     );
   });
 
-  it('reads REPORTDATA only from version 4 quotes', () => {
-    const quote = new Uint8Array(700);
-    quote[0] = 4;
-    quote.fill(9, 568, 632);
-    expect(readTdxReportData(quote)).toEqual(new Uint8Array(64).fill(9));
-    quote[0] = 5;
-    expect(readTdxReportData(quote)).toBeUndefined();
-    expect(readTdxReportData(new Uint8Array(600))).toBeUndefined();
+  it('verifies the evidence quotes offline with tdx-attestation when asked', async () => {
+    const tdxPlatform = await createTestTdxPlatform();
+    const filter = createTdxEvidenceFilter({ verify: { root: tdxPlatform.root } });
+    const verified = await startHarness({ instancesPerChute: 2, tdxPlatform }, { instanceFilter: filter });
+    expect(await verified.server.tdxRoot()).toEqual(tdxPlatform.root);
+    try {
+      const reply = await verified.client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: 'attested' }],
+      });
+      expect(reply.choices[0]?.message.content).toContain('attested');
+      // The same quotes against Intel's pinned root (the default) fail: every instance is dropped.
+      const intelOnly = await startHarness({}, { instanceFilter: createTdxEvidenceFilter({ verify: {} }) });
+      try {
+        await expect(
+          intelOnly.fetch(`${intelOnly.server.url}/v1/chat/completions`, { method: 'POST', body: chat('x') }),
+        ).rejects.toSatisfy(
+          (error: unknown) =>
+            ChutesTransportError.isInstance(error) && error.code === 'ERR_INSTANCE_FILTER_EMPTY',
+        );
+      } finally {
+        await intelOnly.server.close();
+      }
+    } finally {
+      await verified.server.close();
+    }
+  });
+
+  it('reads REPORTDATA only from well-formed version 4 quotes', async () => {
+    harness = await startHarness({}, {});
+    const nonce = 'ab'.repeat(32);
+    const response = await fetch(
+      `${harness.server.url}/chutes/${harness.server.chutes[0]!.chuteId}/evidence?nonce=${nonce}`,
+      {
+        headers: { authorization: `Bearer ${API_KEY}` },
+      },
+    );
+    const body = (await response.json()) as { evidence: Array<{ quote: string }> };
+    const quote = Uint8Array.from(atob(body.evidence[0]!.quote), (c) => c.charCodeAt(0));
+    expect(readTdxReportData(quote)).toHaveLength(64);
+    const wrongVersion = quote.slice();
+    wrongVersion[0] = 5;
+    expect(readTdxReportData(wrongVersion)).toBeUndefined();
+    expect(readTdxReportData(quote.subarray(0, 600))).toBeUndefined();
+    expect(readTdxReportData(new Uint8Array(700))).toBeUndefined();
   });
 });
 

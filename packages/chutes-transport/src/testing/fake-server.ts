@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Bytes, bytesToBase64, bytesToBase64Url, bytesToUtf8 } from '@confidential-ai/bytes';
+import { bytesToBase64, bytesToBase64Url, bytesToUtf8 } from '@confidential-ai/bytes';
 import {
   beginStream,
   ChutesCryptoError,
@@ -11,6 +11,7 @@ import {
   sealResponse,
   sealStreamChunk,
 } from '@confidential-ai/chutes-crypto';
+import { createTestTdxPlatform, type TestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
 import { simulateCompletion, simulateStreamLines } from './simulated-model.js';
 
 /** A model served by the fake server. */
@@ -27,6 +28,11 @@ export interface FakeModelOptions {
 export interface FakeChutesServerOptions {
   /** Interface to bind. Default `127.0.0.1`. */
   host?: string;
+  /**
+   * Synthetic TDX platform that signs the evidence quotes (from `@confidential-ai/tdx-attestation/testing`);
+   * default: one created on first use. Share one to know its root before the server starts.
+   */
+  tdxPlatform?: TestTdxPlatform;
   /** Port; default 0 (a free port). */
   port?: number;
   /**
@@ -155,6 +161,11 @@ export interface DiscoveryLogEntry {
 export interface FakeChutesServer {
   /** Base URL, e.g. `http://127.0.0.1:41234`; use it as both `apiBase` and `modelsBase`. */
   readonly url: string;
+  /**
+   * DER root CA of the synthetic TDX platform that signs the evidence quotes: pass it as
+   * `createTdxEvidenceFilter({ verify: { root } })` to verify them offline (they do not chain to Intel's root).
+   */
+  tdxRoot(): Promise<Uint8Array>;
   /** The bound port. */
   readonly port: number;
   /** The bound interface. */
@@ -252,17 +263,6 @@ function readBody(request: IncomingMessage): Promise<Uint8Array | undefined> {
     request.on('end', () => resolve(tooLarge ? undefined : new Uint8Array(Buffer.concat(chunks))));
     request.on('error', reject);
   });
-}
-
-function fakeQuote(reportData: Uint8Array): Bytes {
-  // Version 4 quote shape: 48-byte header, 584-byte TD report body (REPORTDATA last, at offset 568), then a
-  // stub signature section. Only the layout is real; nothing here is signed.
-  const quote = new Uint8Array(48 + 584 + 4 + 64);
-  quote[0] = 4;
-  quote[2] = 2; // attestation key type: ECDSA-256
-  quote[4] = 0x81; // TEE type TDX (0x81)
-  quote.set(reportData.subarray(0, 64), 568);
-  return quote;
 }
 
 /**
@@ -446,7 +446,22 @@ export async function createFakeChutesServer(
     });
   };
 
-  const handleEvidence = (request: IncomingMessage, response: ServerResponse, chuteRef: string, url: URL) => {
+  // Evidence quotes are real, signed TDX v4 quotes from a synthetic platform (its own root CA, generated on
+  // first use), so clients can run the full offline verification against `tdxRoot()`.
+  let platform: Promise<TestTdxPlatform> | undefined = options.tdxPlatform
+    ? Promise.resolve(options.tdxPlatform)
+    : undefined;
+  const tdxPlatform = () => {
+    platform ??= createTestTdxPlatform();
+    return platform;
+  };
+
+  const handleEvidence = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    chuteRef: string,
+    url: URL,
+  ) => {
     const user = authenticate(request);
     if (!user) return unauthorized(response);
     const nonce = url.searchParams.get('nonce') ?? '';
@@ -455,24 +470,27 @@ export async function createFakeChutesServer(
     }
     const chute = chuteById.get(chuteRef) ?? chuteByName.get(chuteRef);
     if (!chute) return sendDetail(response, 404, 'Chute not found');
-    const evidence = chute.instances
-      .filter((instance) => instance.active)
-      .map((instance) => {
-        const reportData = new Uint8Array(64);
-        reportData.set(
-          createHash('sha256')
-            .update(nonce + instance.e2ePubkey, 'utf8')
-            .digest(),
-          0,
-        );
-        if (takeFault('evidence-mismatch', instance.instanceId)) reportData[0]! ^= 0xff;
-        return {
-          quote: bytesToBase64(fakeQuote(reportData)),
-          gpu_evidence: [],
-          instance_id: instance.instanceId,
-          certificate: '',
-        };
-      });
+    const tdx = await tdxPlatform();
+    const evidence = await Promise.all(
+      chute.instances
+        .filter((instance) => instance.active)
+        .map(async (instance) => {
+          const reportData = new Uint8Array(64);
+          reportData.set(
+            createHash('sha256')
+              .update(nonce + instance.e2ePubkey, 'utf8')
+              .digest(),
+            0,
+          );
+          if (takeFault('evidence-mismatch', instance.instanceId)) reportData[0]! ^= 0xff;
+          return {
+            quote: bytesToBase64(await tdx.createQuote({ reportData })),
+            gpu_evidence: [],
+            instance_id: instance.instanceId,
+            certificate: '',
+          };
+        }),
+    );
     sendJson(response, 200, { evidence, failed_instance_ids: [] });
   };
 
@@ -717,6 +735,9 @@ export async function createFakeChutesServer(
 
   return {
     url,
+    async tdxRoot() {
+      return (await tdxPlatform()).root;
+    },
     port: address.port,
     host,
     chutes,
