@@ -301,21 +301,7 @@ function addLlmCords(chute: Chute, modelName: string, withTokenize: boolean, sgl
  * @throws ChutesCliError `ERR_VALIDATION` for a missing revision, a revision in engine args, or bad settings.
  */
 export function buildVllmChute(options: LlmTemplateOptions): Chute {
-  checkLlmOptions(options, 'build_vllm_chute');
-  const selector =
-    options.nodeSelector instanceof NodeSelector
-      ? options.nodeSelector
-      : new NodeSelector(options.nodeSelector);
-  const args = commonArgs(options, selector);
-  const chute = baseChute(
-    options,
-    'vllm',
-    STANDARD_IMAGES.vllm,
-    (variable) => renderModule('vllm', variable, args, options.image),
-    selector,
-  );
-  addLlmCords(chute, options.modelName, true, false);
-  return chute;
+  return buildLlmChute(options, 'vllm');
 }
 
 /**
@@ -324,7 +310,12 @@ export function buildVllmChute(options: LlmTemplateOptions): Chute {
  * @throws ChutesCliError `ERR_VALIDATION` as {@link buildVllmChute}.
  */
 export function buildSglangChute(options: LlmTemplateOptions): Chute {
-  checkLlmOptions(options, 'build_sglang_chute');
+  return buildLlmChute(options, 'sglang');
+}
+
+/** The vLLM and SGLang templates differ only in the Python builder, the image and the passthrough cords. */
+function buildLlmChute(options: LlmTemplateOptions, engine: 'vllm' | 'sglang'): Chute {
+  checkLlmOptions(options, engine === 'vllm' ? 'build_vllm_chute' : 'build_sglang_chute');
   const selector =
     options.nodeSelector instanceof NodeSelector
       ? options.nodeSelector
@@ -333,11 +324,11 @@ export function buildSglangChute(options: LlmTemplateOptions): Chute {
   const chute = baseChute(
     options,
     'vllm',
-    STANDARD_IMAGES.sglang,
-    (variable) => renderModule('sglang', variable, args, options.image),
+    STANDARD_IMAGES[engine],
+    (variable) => renderModule(engine, variable, args, options.image),
     selector,
   );
-  addLlmCords(chute, options.modelName, false, true);
+  addLlmCords(chute, options.modelName, engine === 'vllm', engine === 'sglang');
   return chute;
 }
 
