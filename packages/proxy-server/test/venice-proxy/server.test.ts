@@ -218,7 +218,7 @@ describe('the built CLI (`confidential-proxy venice`)', () => {
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toContain('/nonexistent-dir/venice.toml');
-  });
+  }, 90_000); // two child processes; slow only when the machine is saturated
 });
 
 describe('prepareVeniceMount', () => {
