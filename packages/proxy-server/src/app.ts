@@ -12,7 +12,7 @@ import type { Logger } from './logger.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ResponseSigner } from './signing.js';
 import type { ReplayStore, SignatureStore } from './stores.js';
-import type { FetchFunction } from './upstream.js';
+import type { FetchFunction, RequestFunction } from './upstream.js';
 
 /** One upstream the routes call: resolved base URL (no trailing slash) and the fetch to reach it. */
 export interface Upstream {
@@ -20,6 +20,11 @@ export interface Upstream {
   readonly baseUrl: string;
   /** The fetch used for this upstream (pooled undici, or createChutesFetch for Chutes E2EE). */
   readonly fetch: FetchFunction;
+  /**
+   * Optional cheaper call for the completion routes (same pool and timeouts as `fetch`); when absent they use
+   * `fetch`.
+   */
+  readonly request?: RequestFunction;
 }
 
 /**
@@ -157,19 +162,25 @@ export function createApp(deps: AppDependencies, options: CreateAppOptions): Hon
       'request',
     );
   });
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.config.server.maxRequestBytes,
-      onError: () => {
-        throw new ApiError(
-          413,
-          'request_too_large',
-          `Request body exceeds ${deps.config.server.maxRequestBytes} bytes`,
-        );
-      },
-    }),
-  );
+  const maxRequestBytes = deps.config.server.maxRequestBytes;
+  const tooLarge = (): never => {
+    throw new ApiError(413, 'request_too_large', `Request body exceeds ${maxRequestBytes} bytes`);
+  };
+  const limitBody = bodyLimit({ maxSize: maxRequestBytes, onError: tooLarge });
+  app.use('*', (c, next) => {
+    // Same decisions as hono's bodyLimit, without its `c.req.raw.body` probe (on @hono/node-server that builds a
+    // full WHATWG Request and a web stream over the socket per request): bodiless methods pass, a declared
+    // Content-Length (without Transfer-Encoding) is checked up front, anything else goes to bodyLimit, which
+    // counts the bytes as they arrive.
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD' || method === 'TRACE') return next();
+    const headers = c.req.raw.headers;
+    if (!headers.has('transfer-encoding')) {
+      const length = headers.get('content-length');
+      if (length !== null) return Number.parseInt(length || '0', 10) > maxRequestBytes ? tooLarge() : next();
+    }
+    return limitBody(c, next);
+  });
 
   for (const module of options.modules) app.route('/', module(deps));
 

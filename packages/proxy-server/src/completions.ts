@@ -11,7 +11,7 @@ import {
 } from './e2ee.js';
 import { ApiError, errorEnvelope } from './errors.js';
 import type { SignatureRecord } from './stores.js';
-import { upstreamFailure } from './upstream.js';
+import { type UpstreamReply, upstreamFailure } from './upstream.js';
 
 /** Which backend a completion request goes to and how. */
 export interface CompletionBackend {
@@ -150,7 +150,7 @@ async function claimNonce(deps: AppDependencies, context: E2eeContext): Promise<
   }
 }
 
-async function readLimited(response: Response, limit: number): Promise<string> {
+async function readLimited(response: UpstreamReply, limit: number): Promise<string> {
   if (!response.body) return '';
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -192,7 +192,7 @@ function upstreamMessage(text: string): string | undefined {
  */
 export async function upstreamHttpError(
   backend: CompletionBackend,
-  response: Response,
+  response: UpstreamReply,
   exposeMessage: boolean,
 ): Promise<ApiError> {
   const text = await readLimited(response, MAX_ERROR_BODY);
@@ -239,14 +239,17 @@ export async function handleCompletion(
   const stream = body.stream === true;
   const path = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
 
-  let response: Response;
+  let response: UpstreamReply;
   try {
-    response = await backend.upstream.fetch(`${backend.upstream.baseUrl}${path}`, {
+    const url = `${backend.upstream.baseUrl}${path}`;
+    const init = {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...backend.headers },
       body: JSON.stringify(body),
       signal: c.req.raw.signal,
-    });
+    };
+    const request = backend.upstream.request;
+    response = request ? await request(url, init) : await backend.upstream.fetch(url, init);
   } catch (error) {
     deps.metrics.upstreamRequests.inc({ upstream: backend.name, outcome: 'network_error' });
     deps.logger.warn(

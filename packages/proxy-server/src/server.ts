@@ -195,12 +195,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         'no vllm.base_url / VLLM_BASE_URL configured: using the BUILT-IN SIMULATED vLLM (deterministic fake replies, not a model)',
       );
     }
-    const vllm: Upstream = { baseUrl: vllmBaseUrl, fetch: upstream.fetch };
+    const vllm: Upstream = { baseUrl: vllmBaseUrl, fetch: upstream.fetch, request: upstream.request };
 
     let fakeChutes: FakeChutesServer | undefined;
     let chutes: Upstream = {
       baseUrl: config.chutes.baseUrl ?? DEFAULT_CHUTES_BASE_URL,
       fetch: upstream.fetch,
+      request: upstream.request,
     };
     if (config.chutes.enabled) {
       let apiBase = config.chutes.apiBaseUrl ?? DEFAULT_CHUTES_API_BASE_URL;
@@ -216,7 +217,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         cleanups.push(() => fakeChutes!.close());
         apiBase = fakeChutes.url;
         useE2ee = true;
-        chutes = { baseUrl: fakeChutes.url, fetch: upstream.fetch };
+        chutes = { baseUrl: fakeChutes.url, fetch: upstream.fetch, request: upstream.request };
         logger.warn(
           { embeddedChutes: fakeChutes.url, models: fakeChutes.chutes.map((chute) => chute.name) },
           'no chutes.base_url / CHUTES_BASE_URL configured: using the BUILT-IN SIMULATED Chutes server (ML-KEM E2EE leg, fake model)',

@@ -43,6 +43,37 @@ describe('upstream HTTP (undici)', () => {
     }
   });
 
+  it('the request-API path (used by the server) maps a headers timeout to 504 and refusal to 502', async () => {
+    const upstream = createUpstreamFetch({ headersTimeoutMs: 300 });
+    const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'x' }] });
+    try {
+      for (const [baseUrl, status, type] of [
+        [`http://127.0.0.1:${port}`, 504, 'upstream_timeout'],
+        ['http://127.0.0.1:1', 502, 'upstream_unreachable'],
+      ] as const) {
+        let fetchCalls = 0;
+        const { app } = createTestApp({
+          overrides: {
+            vllm: {
+              baseUrl,
+              fetch: async () => {
+                fetchCalls++;
+                throw new Error('fetch must not be used when request is set');
+              },
+              request: upstream.request,
+            },
+          },
+        });
+        const response = await app.request('/v1/chat/completions', { method: 'POST', headers: AUTH, body });
+        expect(response.status).toBe(status);
+        expect(((await response.json()) as { error: { type: string } }).error.type).toBe(type);
+        expect(fetchCalls).toBe(0);
+      }
+    } finally {
+      await upstream.destroy();
+    }
+  });
+
   it('classifies failures', () => {
     const timeout = new TypeError('fetch failed', {
       cause: Object.assign(new Error('t'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
