@@ -62,6 +62,22 @@ export interface AppEnv {
 /** A route module: builds a sub-app that {@link createApp} mounts at `/`. */
 export type RouteModule = (deps: AppDependencies) => Hono<AppEnv>;
 
+/**
+ * Serves a route module below a path prefix (its routes keep their own paths under it): how the composed server
+ * puts faces that also own `/v1/chat/completions` next to each other.
+ * @example
+ * ```ts
+ * createApp(deps, { modules: [vllmProxyRoutes, mountAt('/tee-gateway', teeGatewayRouteModule(gateway))] });
+ * ```
+ */
+export function mountAt(prefix: string, module: RouteModule): RouteModule {
+  return (deps) => {
+    const router = new Hono<AppEnv>();
+    router.route(prefix, module(deps));
+    return router;
+  };
+}
+
 /** Options of {@link createApp}. */
 export interface CreateAppOptions {
   /**

@@ -3,7 +3,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { httpUrl } from './config-fields.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { type TeeGatewayConfig, teeGatewayConfigSchema } from './tee-gateway/config.js';
+import { TEE_GATEWAY_ENV, type TeeGatewayConfig, teeGatewayConfigSchema } from './tee-gateway/config.js';
 import { loadVeniceProxyConfig, type VeniceProxyConfig } from './venice-proxy/config.js';
 
 /** Log levels accepted by `log.level` / `LOG_LEVEL`. */
@@ -170,10 +170,7 @@ const SETTINGS: readonly Setting[] = [
   { section: 'venice', key: 'enabled', env: 'VENICE_ENABLED' },
   { section: 'venice', key: 'config', env: 'VENICE_CONFIG' },
   { section: 'tee_gateway', key: 'enabled', env: 'TEE_GATEWAY_ENABLED' },
-  { section: 'tee_gateway', key: 'nitriding_url', env: 'NITRIDING_URL' },
-  { section: 'tee_gateway', key: 'facilitator_url', env: 'FACILITATOR_URL' },
-  { section: 'tee_gateway', key: 'pay_to', env: 'EVM_PAYMENT_ADDRESS' },
-  { section: 'tee_gateway', key: 'opg_price_usd', env: 'OPG_PRICE_USD' },
+  ...TEE_GATEWAY_ENV.map(([env, key]) => ({ section: 'tee_gateway', key, env })),
 ];
 
 /** Environment variables read by {@link loadConfig}, for documentation and `--help`. */

@@ -4,6 +4,7 @@ export {
   type CreateAppOptions,
   createApp,
   errorForLog,
+  mountAt,
   type RouteModule,
   requireBearer,
   sendError,

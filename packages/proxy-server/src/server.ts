@@ -3,9 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { createChutesFetch } from '@confidential-ai/chutes-transport';
 import type { FakeChutesServer } from '@confidential-ai/chutes-transport/testing';
 import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import type { Redis } from 'ioredis';
-import { type AppDependencies, type AppEnv, createApp, type RouteModule, type Upstream } from './app.js';
+import {
+  type AppDependencies,
+  type AppEnv,
+  createApp,
+  mountAt,
+  type RouteModule,
+  type Upstream,
+} from './app.js';
 import { configSecrets, describeConfig, type ProxyConfig } from './config.js';
 import { ProxyServerError } from './errors.js';
 import { type RunningFakeVllm, startFakeVllm } from './fake-vllm.js';
@@ -39,15 +46,6 @@ export const DEFAULT_MODULES: readonly RouteModule[] = [vllmProxyRoutes, chutesS
 export const VENICE_MOUNT_PATH = '/venice';
 /** Where the TEE gateway face is mounted in the composed server. */
 export const TEE_GATEWAY_MOUNT_PATH = '/tee-gateway';
-
-/** Mounts a route module under a path prefix (its routes keep their own paths below it). */
-function mountedAt(prefix: string, module: RouteModule): RouteModule {
-  return (deps) => {
-    const router = new Hono<AppEnv>();
-    router.route(prefix, module(deps));
-    return router;
-  };
-}
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -247,7 +245,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     if (config.teeGateway.enabled) {
       const gateway = await createTeeGateway({ config: config.teeGateway, logger });
       cleanups.push(() => gateway.close());
-      faces.push(mountedAt(TEE_GATEWAY_MOUNT_PATH, teeGatewayRouteModule(gateway)));
+      faces.push(mountAt(TEE_GATEWAY_MOUNT_PATH, teeGatewayRouteModule(gateway)));
       if (config.teeGateway.simulate) {
         logger.warn(
           { mount: TEE_GATEWAY_MOUNT_PATH },

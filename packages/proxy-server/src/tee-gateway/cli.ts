@@ -5,7 +5,7 @@ import { ZodError } from 'zod';
 import { ProxyServerError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createTeeGateway } from './app.js';
-import { parseTeeGatewayConfig, type TeeGatewayConfigInput } from './config.js';
+import { parseTeeGatewayConfig, TEE_GATEWAY_ENV, type TeeGatewayConfigInput } from './config.js';
 import { type RunningTeeGatewayServer, startTeeGatewayServer } from './server.js';
 
 /** Streams and hooks of the `tee-gateway` command (injectable for tests). */
@@ -63,10 +63,9 @@ export function loadTeeGatewayConfig(options: {
   }
   const env = options.env ?? {};
   const fromEnv: Record<string, unknown> = {};
-  if (env['NITRIDING_URL']) fromEnv['nitriding_url'] = env['NITRIDING_URL'];
-  if (env['FACILITATOR_URL']) fromEnv['facilitator_url'] = env['FACILITATOR_URL'];
-  if (env['EVM_PAYMENT_ADDRESS']) fromEnv['pay_to'] = env['EVM_PAYMENT_ADDRESS'];
-  if (env['OPG_PRICE_USD']) fromEnv['opg_price_usd'] = env['OPG_PRICE_USD'];
+  for (const [name, key] of TEE_GATEWAY_ENV) {
+    if (env[name]) fromEnv[key] = env[name];
+  }
   const overrides = Object.fromEntries(
     Object.entries(options.overrides ?? {}).filter(([, value]) => value !== undefined),
   );

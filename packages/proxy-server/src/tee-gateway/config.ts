@@ -40,6 +40,14 @@ const decimal = z
   .string()
   .regex(/^\d+(\.\d+)?$/, { error: 'expected a positive decimal string such as "0.10"' });
 
+/** Environment variables of the `[tee_gateway]` section (the reference's names) and the keys they set. */
+export const TEE_GATEWAY_ENV: ReadonlyArray<readonly [env: string, key: string]> = [
+  ['NITRIDING_URL', 'nitriding_url'],
+  ['FACILITATOR_URL', 'facilitator_url'],
+  ['EVM_PAYMENT_ADDRESS', 'pay_to'],
+  ['OPG_PRICE_USD', 'opg_price_usd'],
+];
+
 /**
  * zod schema of the `[tee_gateway]` configuration section (snake_case keys, as in the TOML file). The composed
  * proxy configuration can include it as `tee_gateway: teeGatewayConfigSchema.default({})`.

@@ -2,9 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { VENICE_BASE_URL } from '@confidential-ai/venice-e2ee';
 import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import type { Logger } from 'pino';
-import type { AppEnv, RouteModule } from '../app.js';
+import { type AppEnv, mountAt, type RouteModule } from '../app.js';
 import { ProxyServerError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createVeniceProxyApp, createVeniceProxyClient, type VeniceProxyDependencies } from './app.js';
@@ -167,9 +167,5 @@ export async function startVeniceProxy(options: StartVeniceProxyOptions): Promis
  * ```
  */
 export function veniceRouteModule(mount: Pick<VeniceMount, 'app'>, prefix = '/venice'): RouteModule {
-  return () => {
-    const router = new Hono<AppEnv>();
-    router.route(prefix, mount.app);
-    return router;
-  };
+  return mountAt(prefix, () => mount.app as unknown as Hono<AppEnv>);
 }
