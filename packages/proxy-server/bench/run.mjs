@@ -2,10 +2,13 @@
 // Proxy overhead benchmark (not a test). Starts the fake vLLM and the proxy as separate processes, then measures
 // in the same run, with the same client: direct calls to the fake vLLM (baseline) and the same calls through the
 // proxy. Reports added p50/p99 latency and requests/s for non-stream chat at 1, 50 and 200 concurrent clients,
-// and E2EE stream chunks per second through the proxy. `--json` prints the results as JSON.
-// Usage: node bench/run.mjs [--json] [--requests N] [--chunks N]
+// the first read of a response signature (signatures are computed on first read), and E2EE stream chunks per
+// second through the proxy. `--json` prints the results as JSON.
+// Usage: node bench/run.mjs [--json] [--requests N] [--chunks N] [--rounds N]
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bytesToHex } from '@confidential-ai/bytes';
 import {
@@ -24,6 +27,7 @@ const option = (name, fallback) => {
 };
 const REQUESTS = option('--requests', 2000);
 const CHUNKS = option('--chunks', 20000);
+const ROUNDS = option('--rounds', 4);
 const TOKEN = 'bench-token';
 const bin = fileURLToPath(new URL('../dist/bin/confidential-proxy.js', import.meta.url));
 const testing = new URL('../dist/testing.js', import.meta.url);
@@ -32,16 +36,27 @@ if (!existsSync(bin)) {
   process.exit(1);
 }
 
-function waitForUrl(child, pattern) {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = pattern.exec(out);
-      if (match) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`process exited with ${code}`)));
+// The processes write their logs to a file, not to a pipe this process would have to read while it measures.
+const logDir = mkdtempSync(join(tmpdir(), 'proxy-bench-'));
+
+function logFile(name) {
+  const path = join(logDir, `${name}.log`);
+  return { path, fd: openSync(path, 'w') };
+}
+
+// Polls a process's log file until `pattern` matches (its "listening on" line).
+async function waitForUrl(child, log, pattern) {
+  let exited;
+  child.once('exit', (code) => {
+    exited = code;
   });
+  for (let waited = 0; waited < 30_000; waited += 20) {
+    const match = pattern.exec(readFileSync(log.path, 'utf8'));
+    if (match) return match[1];
+    if (exited !== undefined) throw new Error(`process exited with ${exited}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`no ${pattern} in ${log.path} after 30 s`);
 }
 
 async function startUpstream() {
@@ -49,18 +64,44 @@ async function startUpstream() {
 const vllm = await startFakeVllm({ port: 0, keepRequests: 0 });
 process.stdout.write('upstream ' + vllm.url + '\\n');
 process.on('SIGTERM', () => vllm.close().then(() => process.exit(0)));`;
+  const log = logFile('upstream');
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', log.fd, 'inherit'],
   });
-  return { child, url: await waitForUrl(child, /upstream (\S+)\n/) };
+  return { child, url: await waitForUrl(child, log, /upstream (\S+)\n/) };
 }
 
 async function startProxy(upstreamUrl) {
+  const log = logFile('proxy');
   const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
     env: { PATH: process.env.PATH, TOKEN, VLLM_BASE_URL: upstreamUrl, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'ignore'],
+    stdio: ['ignore', log.fd, 'ignore'],
   });
-  return { child, url: await waitForUrl(child, /listening on (\S+)\n/) };
+  return { child, url: await waitForUrl(child, log, /listening on (\S+)\n/) };
+}
+
+// The floor: a bare pass-through proxy (node:http in, undici Pool out, bytes copied, nothing parsed), so the
+// report can separate the cost of one more loopback HTTP hop from the cost of what our proxy does.
+async function startBareProxy(upstreamUrl) {
+  const code = `import { createServer } from 'node:http';
+import { Pool } from 'undici';
+const pool = new Pool(${JSON.stringify(upstreamUrl)}, { connections: 256 });
+const server = createServer(async (req, res) => {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  const upstream = await pool.request({ method: req.method, path: req.url, headers: { 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
+  const body = Buffer.from(await upstream.body.arrayBuffer());
+  res.writeHead(upstream.statusCode, { 'content-type': 'application/json', 'content-length': body.length });
+  res.end(body);
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write('bare http://127.0.0.1:' + server.address().port + '\\n'));
+process.on('SIGTERM', () => process.exit(0));`;
+  const log = logFile('bare');
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    stdio: ['ignore', log.fd, 'inherit'],
+  });
+  return { child, url: await waitForUrl(child, log, /bare (\S+)\n/) };
 }
 
 // CPU seconds (user + system) used so far by a child process, from /proc (Linux); undefined elsewhere.
@@ -109,9 +150,61 @@ async function load(url, concurrency, total) {
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await pool.close();
-  const sorted = Array.from(latencies).sort((a, b) => a - b);
+  return { latencies, seconds };
+}
+
+function summary(runs) {
+  const sorted = runs.flatMap((run) => Array.from(run.latencies)).sort((a, b) => a - b);
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { p50: at(0.5), p99: at(0.99), rps: total / seconds };
+  const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
+  return { p50: at(0.5), p99: at(0.99), rps: sorted.length / seconds };
+}
+
+// One level: ROUNDS alternating rounds (direct, bare, proxied, direct, ...), so all paths see the same machine.
+async function level(upstreamUrl, bare, proxy, concurrency, total) {
+  const direct = [];
+  const bareRuns = [];
+  const proxied = [];
+  let cpuSeconds = 0;
+  const perRound = Math.max(concurrency, Math.floor(total / ROUNDS));
+  for (let round = 0; round < ROUNDS; round++) {
+    direct.push(await load(upstreamUrl, concurrency, perRound));
+    bareRuns.push(await load(bare.url, concurrency, perRound));
+    const run = await measured(proxy.child.pid, () => load(proxy.url, concurrency, perRound));
+    proxied.push(run);
+    cpuSeconds =
+      run.cpuSeconds === undefined || cpuSeconds === undefined ? undefined : cpuSeconds + run.cpuSeconds;
+  }
+  return {
+    direct: summary(direct),
+    bare: summary(bareRuns),
+    proxied: summary(proxied),
+    cpuSeconds,
+    requests: perRound * ROUNDS,
+  };
+}
+
+// Signatures are computed on first read (in-memory store): this measures what that first read costs.
+async function signatureFetch(proxyUrl, total) {
+  const pool = new Pool(proxyUrl, { connections: 1 });
+  const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+  const latencies = [];
+  for (let index = 0; index < total; index++) {
+    const response = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers, body });
+    const { id } = await response.body.json();
+    const started = process.hrtime.bigint();
+    const signature = await pool.request({
+      method: 'GET',
+      path: `/v1/signature/${id}?signing_algo=ecdsa`,
+      headers,
+    });
+    await signature.body.arrayBuffer();
+    if (signature.statusCode !== 200) throw new Error(`signature status ${signature.statusCode}`);
+    latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  return { requests: total, p50: latencies[Math.floor(total / 2)] };
 }
 
 async function e2eeStream(proxyUrl) {
@@ -164,26 +257,35 @@ async function e2eeStream(proxyUrl) {
 
 const upstream = await startUpstream();
 const proxy = await startProxy(upstream.url);
-const results = { requests: REQUESTS, levels: [], e2eeStream: undefined };
+const bare = await startBareProxy(upstream.url);
+const results = { requests: REQUESTS, levels: [], signatureFetch: undefined, e2eeStream: undefined };
 try {
   // warm-up both paths (JIT, pools)
-  await load(upstream.url, 10, 300);
-  await load(proxy.url, 10, 300);
+  await load(upstream.url, 10, 1000);
+  await load(proxy.url, 10, 1000);
+  await load(bare.url, 10, 1000);
   for (const concurrency of [1, 50, 200]) {
-    const total = concurrency === 1 ? Math.min(REQUESTS, 1000) : REQUESTS;
-    const direct = await load(upstream.url, concurrency, total);
-    const proxied = await measured(proxy.child.pid, () => load(proxy.url, concurrency, total));
+    const total = REQUESTS;
+    const {
+      direct,
+      bare: bareProxy,
+      proxied,
+      cpuSeconds,
+      requests,
+    } = await level(upstream.url, bare, proxy, concurrency, total);
     results.levels.push({
       concurrency,
       direct,
+      bare: bareProxy,
       proxied,
-      proxyCpuMsPerRequest:
-        proxied.cpuSeconds === undefined ? undefined : (proxied.cpuSeconds * 1000) / total,
+      bareAddedP50Ms: bareProxy.p50 - direct.p50,
+      proxyCpuMsPerRequest: cpuSeconds === undefined ? undefined : (cpuSeconds * 1000) / requests,
       addedP50Ms: proxied.p50 - direct.p50,
       addedP99Ms: proxied.p99 - direct.p99,
       rpsRatio: proxied.rps / direct.rps,
     });
   }
+  results.signatureFetch = await signatureFetch(proxy.url, 300);
   await e2eeStream(proxy.url); // warm-up
   const stream = await measured(proxy.child.pid, () => e2eeStream(proxy.url));
   results.e2eeStream = {
@@ -194,6 +296,8 @@ try {
 } finally {
   upstream.child.kill('SIGTERM');
   proxy.child.kill('SIGTERM');
+  bare.child.kill('SIGTERM');
+  rmSync(logDir, { recursive: true, force: true });
 }
 
 if (json) {
@@ -204,13 +308,16 @@ if (json) {
     `proxy overhead vs direct fake vLLM, non-stream chat, ${REQUESTS} requests per level (node ${process.version})\n`,
   );
   process.stdout.write(
-    'clients | direct p50/p99 ms | proxied p50/p99 ms | added p50/p99 ms | direct rps | proxied rps | ratio | proxy CPU ms/req\n',
+    'clients | direct p50/p99 ms | proxied p50/p99 ms | added p50/p99 ms | bare hop added p50 | direct rps | proxied rps | ratio | proxy CPU ms/req\n',
   );
   for (const level of results.levels) {
     process.stdout.write(
-      `${String(level.concurrency).padStart(7)} | ${f(level.direct.p50)} / ${f(level.direct.p99)} | ${f(level.proxied.p50)} / ${f(level.proxied.p99)} | ${f(level.addedP50Ms)} / ${f(level.addedP99Ms)} | ${level.direct.rps.toFixed(0)} | ${level.proxied.rps.toFixed(0)} | ${f(level.rpsRatio)} | ${level.proxyCpuMsPerRequest === undefined ? '-' : f(level.proxyCpuMsPerRequest)}\n`,
+      `${String(level.concurrency).padStart(7)} | ${f(level.direct.p50)} / ${f(level.direct.p99)} | ${f(level.proxied.p50)} / ${f(level.proxied.p99)} | ${f(level.addedP50Ms)} / ${f(level.addedP99Ms)} | ${f(level.bareAddedP50Ms)} | ${level.direct.rps.toFixed(0)} | ${level.proxied.rps.toFixed(0)} | ${f(level.rpsRatio)} | ${level.proxyCpuMsPerRequest === undefined ? '-' : f(level.proxyCpuMsPerRequest)}\n`,
     );
   }
+  process.stdout.write(
+    `GET /v1/signature/{id} (ECDSA, signed on this first read), 1 client: p50 ${f(results.signatureFetch.p50)} ms\n`,
+  );
   process.stdout.write(
     `E2EE v2 stream through the proxy: ${results.e2eeStream.chunks} chunks, ${results.e2eeStream.chunksPerSecond.toFixed(0)} chunks/s wall, ${results.e2eeStream.chunksPerProxyCpuSecond?.toFixed(0) ?? '-'} chunks per proxy CPU-second\n`,
   );

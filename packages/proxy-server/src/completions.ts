@@ -10,7 +10,7 @@ import {
   parseE2eeHeaders,
 } from './e2ee.js';
 import { ApiError, errorEnvelope } from './errors.js';
-import type { SignatureRecord } from './stores.js';
+import { signatureRecord } from './signing.js';
 import { type UpstreamReply, upstreamFailure } from './upstream.js';
 
 /** Which backend a completion request goes to and how. */
@@ -86,9 +86,10 @@ function pendingFor(deps: AppDependencies): Map<string, Promise<void>> {
 }
 
 /**
- * Signs and stores off the response path: the response bytes (already hashed) are written first, then the
- * signature is computed on the next turn of the event loop. `GET /v1/signature/{id}` on this replica waits for a
- * pending signature of that id ({@link awaitPendingSignature}).
+ * Stores the signature record off the response path: the response bytes (already hashed) are written first,
+ * then the record is stored on the next turn of the event loop (signed on first read in memory, at write time
+ * for Redis: see {@link signatureRecord}). `GET /v1/signature/{id}` on this replica waits for a pending record
+ * of that id ({@link awaitPendingSignature}).
  */
 function scheduleSignature(deps: AppDependencies, id: string, sign: () => Promise<void>): void {
   const pending = pendingFor(deps);
@@ -115,15 +116,7 @@ async function storeSignature(
   requestHash: string,
   responseHash: string,
 ): Promise<void> {
-  const text = `${requestHash}:${responseHash}`;
-  const signatures = deps.signer.sign(text);
-  const record: SignatureRecord = {
-    text,
-    signature_ecdsa: signatures.ecdsa,
-    signing_address_ecdsa: deps.signer.ecdsaAddress,
-    signature_ed25519: signatures.ed25519,
-    signing_address_ed25519: deps.signer.ed25519Address,
-  };
+  const record = signatureRecord(deps.signer, `${requestHash}:${responseHash}`);
   const namespaces = new Set<string>([defaultSignatureNamespace(deps)]);
   if (typeof requestModel === 'string' && requestModel.length > 0) namespaces.add(requestModel);
   const ttl = deps.config.signing.chatCacheExpirationSeconds;

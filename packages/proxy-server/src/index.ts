@@ -68,7 +68,12 @@ export {
   type StartServerOptions,
   startServer,
 } from './server.js';
-export { createResponseSigner, type ResponseSigner, type TextSignatures } from './signing.js';
+export {
+  createResponseSigner,
+  type ResponseSigner,
+  signatureRecord,
+  type TextSignatures,
+} from './signing.js';
 export {
   createMemoryReplayStore,
   createMemorySignatureStore,

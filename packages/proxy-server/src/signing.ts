@@ -1,5 +1,6 @@
-import { createVllmProxySigner } from '@confidential-ai/tee-signing';
+import { createVllmProxySigner, type VllmSigningAlgorithm } from '@confidential-ai/tee-signing';
 import type { ModelKeys } from './keys.js';
+import type { SignatureRecord } from './stores.js';
 
 /** Signatures of one text with both instance keys. */
 export interface TextSignatures {
@@ -17,6 +18,8 @@ export interface ResponseSigner {
   readonly ed25519Address: string;
   /** Signs one text with both algorithms. */
   sign(text: string): TextSignatures;
+  /** Signs one text with one algorithm (the same string {@link ResponseSigner.sign} gives for it). */
+  signWith(algo: VllmSigningAlgorithm, text: string): string;
 }
 
 /**
@@ -36,5 +39,38 @@ export function createResponseSigner(keys: ModelKeys): ResponseSigner {
     ecdsaAddress: ecdsa.signingAddress,
     ed25519Address: ed25519.signingAddress,
     sign: (text: string) => ({ ecdsa: ecdsa.sign(text), ed25519: ed25519.sign(text) }),
+    signWith: (algo: VllmSigningAlgorithm, text: string) =>
+      algo === 'ecdsa' ? ecdsa.sign(text) : ed25519.sign(text),
   });
+}
+
+/**
+ * The signature record of one response, signed on first read: each signature is computed (once) when its
+ * field is first read, by `GET /v1/signature/{id}` for the in-memory store or by the JSON serialization of a
+ * shared (Redis) store at write time. A secp256k1 signature costs about half a millisecond of CPU, so
+ * responses whose signature nobody asks for cost nothing, and the response path never waits for one. Both
+ * algorithms are deterministic (RFC 6979 and RFC 8032), so the bytes do not depend on when they are computed.
+ *
+ * @example
+ * ```ts
+ * const record = signatureRecord(signer, `${requestHash}:${responseHash}`);
+ * record.signature_ed25519; // computed now
+ * ```
+ */
+export function signatureRecord(signer: ResponseSigner, text: string): SignatureRecord {
+  let ecdsa: string | undefined;
+  let ed25519: string | undefined;
+  return {
+    text,
+    get signature_ecdsa() {
+      ecdsa ??= signer.signWith('ecdsa', text);
+      return ecdsa;
+    },
+    signing_address_ecdsa: signer.ecdsaAddress,
+    get signature_ed25519() {
+      ed25519 ??= signer.signWith('ed25519', text);
+      return ed25519;
+    },
+    signing_address_ed25519: signer.ed25519Address,
+  };
 }

@@ -5,7 +5,7 @@ import {
 } from '@confidential-ai/tee-signing';
 import { describe, expect, it } from 'vitest';
 import { createModelKeys } from '../src/keys.js';
-import { createResponseSigner } from '../src/signing.js';
+import { createResponseSigner, type ResponseSigner, signatureRecord } from '../src/signing.js';
 
 describe('createResponseSigner', () => {
   it('matches tee-signing byte for byte (Ed25519 fast path) and verifies', () => {
@@ -27,5 +27,49 @@ describe('createResponseSigner', () => {
     );
     expect(createModelKeys().ecdsa.publicKey).not.toEqual(createModelKeys().ecdsa.publicKey);
     expect(() => createModelKeys({ seed: 'ab' })).toThrow(RangeError);
+  });
+});
+
+describe('signatureRecord', () => {
+  function counting(signer: ResponseSigner) {
+    const calls: string[] = [];
+    const wrapped: ResponseSigner = {
+      ...signer,
+      sign: signer.sign,
+      signWith: (algo, text) => {
+        calls.push(algo);
+        return signer.signWith(algo, text);
+      },
+    };
+    return { wrapped, calls };
+  }
+
+  it('signs each algorithm on first read, once, with the bytes eager signing gives', () => {
+    const signer = createResponseSigner(createModelKeys({ seed: '33'.repeat(32) }));
+    const { wrapped, calls } = counting(signer);
+    const text = `${'a'.repeat(64)}:${'b'.repeat(64)}`;
+    const record = signatureRecord(wrapped, text);
+    expect(calls).toEqual([]);
+    expect(record.signing_address_ecdsa).toBe(signer.ecdsaAddress);
+    expect(calls).toEqual([]);
+    const eager = signer.sign(text);
+    expect(record.signature_ed25519).toBe(eager.ed25519);
+    expect(calls).toEqual(['ed25519']);
+    expect(record.signature_ecdsa).toBe(eager.ecdsa);
+    expect(record.signature_ecdsa).toBe(eager.ecdsa);
+    expect(calls).toEqual(['ed25519', 'ecdsa']);
+    expect(recoverPersonalSignAddress(text, record.signature_ecdsa)).toBe(signer.ecdsaAddress);
+  });
+
+  it('serializes with both signatures (the Redis store writes JSON)', () => {
+    const signer = createResponseSigner(createModelKeys({ seed: '44'.repeat(32) }));
+    const record = signatureRecord(signer, 'x:y');
+    expect(JSON.parse(JSON.stringify(record))).toEqual({
+      text: 'x:y',
+      signature_ecdsa: signer.signWith('ecdsa', 'x:y'),
+      signing_address_ecdsa: signer.ecdsaAddress,
+      signature_ed25519: signer.signWith('ed25519', 'x:y'),
+      signing_address_ed25519: signer.ed25519Address,
+    });
   });
 });
