@@ -390,4 +390,28 @@ describe('round trips and failures', () => {
       }),
     ).toBe('v2|req|algo=ecdsa|model=m|m=2|c=1|n=n|ts=5');
   });
+  it('encryptor nonces stay unique across nonce-pool refills, and the native and pure paths agree', () => {
+    const client = generateFieldKeyPair();
+    const ephemeralPrivateKey = generateFieldKeyPair().privateKey;
+    const native = createFieldEncryptor(client.publicKey, { ephemeralPrivateKey });
+    const pure = createFieldEncryptor(client.publicKey, { ephemeralPrivateKey, native: false });
+    const nonces = new Set<string>();
+    // 1000 fields cross the 4 KiB pool (341 nonces) twice.
+    for (let index = 0; index < 1000; index++) {
+      const aad = `v2|resp|field=${index}`;
+      const packed = native.encrypt(`token ${index}`, aad);
+      const nonceHex = packed.slice(130, 154);
+      expect(nonceHex).not.toBe('0'.repeat(24));
+      nonces.add(nonceHex);
+      expect(decryptField(packed, client.privateKey, { aad })).toBe(`token ${index}`);
+      expect(decryptField(packed, client.privateKey, { aad, native: false })).toBe(`token ${index}`);
+    }
+    expect(nonces.size).toBe(1000);
+    // With the same nonce (an injected source), the KeyObject path gives the pure path's bytes.
+    const fixed = () => Uint8Array.from({ length: 12 }, (_, i) => i);
+    const a = createFieldEncryptor(client.publicKey, { ephemeralPrivateKey, random: fixed });
+    const b = createFieldEncryptor(client.publicKey, { ephemeralPrivateKey, random: fixed, native: false });
+    expect(a.encrypt('same bytes', 'aad')).toBe(b.encrypt('same bytes', 'aad'));
+    expect(pure.ephemeralPublicKey).toEqual(native.ephemeralPublicKey);
+  });
 });
