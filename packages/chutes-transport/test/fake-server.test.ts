@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { base64ToBytes, bytesToBase64 } from '@confidential-ai/bytes';
@@ -273,6 +274,98 @@ describe('fake Chutes server (relay semantics over raw HTTP)', () => {
     expect(server.faults).toEqual([{ type: 'capacity', count: 2 }]);
     const bad = await fetch(`${server.url}/_fake/faults`, { method: 'POST', body: '{"type":"nope"}' });
     expect(bad.status).toBe(400);
+  });
+});
+
+describe('fake Chutes server: platform listing and attestation evidence', () => {
+  const nonce = 'ab'.repeat(32);
+  // Node's own base64url decoder, independent of the package's codec.
+  const decodeJwtPayload = (token: string) =>
+    JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+
+  async function evidence(chuteId: string) {
+    const response = await fetch(`${server!.url}/chutes/${chuteId}/evidence?nonce=${nonce}`, {
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as {
+      evidence: Array<{
+        instance_id: string;
+        quote: string;
+        tdx_verification: { result: { status: string } };
+        gpu_tokens?: { tokens: [[string, string], Record<string, string>]; error?: string };
+      }>;
+    };
+  }
+
+  it('lists chutes by case-insensitive name substring, with and without a key', async () => {
+    server = await createFakeChutesServer({
+      apiKey: API_KEY,
+      models: [MODEL, 'fake/echo-model-large', 'other/x'],
+    });
+    const anonymous = await fetch(
+      `${server.url}/chutes/?include_public=true&name=${encodeURIComponent('ECHO-model')}`,
+    );
+    expect(anonymous.status).toBe(200);
+    const body = (await anonymous.json()) as {
+      total: number;
+      items: Array<{ chute_id: string; name: string }>;
+    };
+    expect(body.items.map((item) => item.name).sort()).toEqual([MODEL, 'fake/echo-model-large'].sort());
+    expect(body.total).toBe(2);
+    expect(body.items.find((item) => item.name === MODEL)!.chute_id).toBe(server.chutes[0]!.chuteId);
+    const wrongKey = await fetch(`${server.url}/chutes/?name=x`, {
+      headers: { authorization: 'Bearer nope' },
+    });
+    expect(wrongKey.status).toBe(401);
+  });
+
+  it('adds tdx_verification and NVIDIA-style GPU tokens bound to the REPORTDATA digest', async () => {
+    server = await createFakeChutesServer({ apiKey: API_KEY });
+    const chute = server.chutes[0]!;
+    const body = await evidence(chute.chuteId);
+    expect(body.evidence).toHaveLength(chute.instances.length);
+    for (const entry of body.evidence) {
+      const instance = chute.instances.find((item) => item.instanceId === entry.instance_id)!;
+      const digest = createHash('sha256')
+        .update(nonce + instance.e2ePubkey)
+        .digest('hex');
+      expect(entry.tdx_verification.result.status).toBe('UpToDate');
+      const [kind, platformToken] = entry.gpu_tokens!.tokens[0];
+      expect(kind).toBe('JWT');
+      const claims = decodeJwtPayload(platformToken);
+      expect(claims.eat_nonce).toBe(digest);
+      expect(claims['x-nvidia-overall-att-result']).toBe(true);
+      // REPORTDATA[0:32] (offset 568 of a v4 quote) is the same digest.
+      const quote = base64ToBytes(entry.quote);
+      expect(Buffer.from(quote.subarray(568, 600)).toString('hex')).toBe(digest);
+    }
+  });
+
+  it('injects evidence faults: TD attributes, TDX status, bad GPU tokens, rate limits', async () => {
+    server = await createFakeChutesServer({ apiKey: API_KEY, instancesPerChute: 1 });
+    const chute = server.chutes[0]!;
+    server.inject({ type: 'td-attributes', hex: '0100001000000000' });
+    server.inject({ type: 'tdx-status', status: 'OutOfDate' });
+    server.inject({ type: 'gpu-token-bad', variant: 'overall-false' });
+    const [entry] = (await evidence(chute.chuteId)).evidence;
+    expect(base64ToBytes(entry!.quote)[48 + 120]).toBe(0x01);
+    expect(entry!.tdx_verification.result.status).toBe('OutOfDate');
+    expect(decodeJwtPayload(entry!.gpu_tokens!.tokens[0][1])['x-nvidia-overall-att-result']).toBe(false);
+
+    server.inject({ type: 'gpu-token-bad', variant: 'missing' });
+    expect((await evidence(chute.chuteId)).evidence[0]!.gpu_tokens).toBeUndefined();
+
+    server.inject({ type: 'rate-limit', path: 'evidence', retryAfter: 7 });
+    const limited = await fetch(`${server.url}/chutes/${chute.chuteId}/evidence?nonce=${nonce}`, {
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('7');
+    expect(await limited.json()).toEqual({ detail: 'Rate limit exceeded. Try again later.' });
+    // Used up: the next call succeeds.
+    await evidence(chute.chuteId);
+    expect(() => server!.inject({ type: 'td-attributes', hex: 'zz' })).toThrow(TypeError);
   });
 });
 

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
+import type { AppDependencies } from './app.js';
 import type { E2eeAlgo } from './e2ee.js';
 import { publicKeyHex } from './e2ee.js';
+import { ApiError } from './errors.js';
 import type { ModelKeys } from './keys.js';
 import type { ResponseSigner } from './signing.js';
 
@@ -54,4 +56,24 @@ export function buildSimulatedReport(input: SimulatedReportInput): Record<string
     signing_public_key: publicKeyHex(input.keys, input.algo),
   };
   return { ...attestation, all_attestations: [attestation] };
+}
+
+/**
+ * This server's own attestation report for `algo` and a 32-byte hex nonce (random when undefined): the simulated
+ * report (D11), since the server does not run inside a TEE here.
+ * @throws ApiError 503 `attestation_unavailable` when simulation is disabled (`attestation.simulate = false`).
+ */
+export function ownAttestationReport(
+  deps: Pick<AppDependencies, 'config' | 'keys' | 'signer'>,
+  algo: E2eeAlgo,
+  nonceHex?: string,
+): Record<string, unknown> {
+  if (!deps.config.attestation.simulate) {
+    throw new ApiError(
+      503,
+      'attestation_unavailable',
+      'No TEE is available and attestation simulation is disabled (attestation.simulate = false)',
+    );
+  }
+  return buildSimulatedReport({ algo, nonceHex, keys: deps.keys, signer: deps.signer });
 }

@@ -93,8 +93,26 @@ export interface ProxyConfig {
     readonly apiKey: string | undefined;
     /** Send the upstream leg through Chutes ML-KEM E2EE (`chutes.e2ee`, env `CHUTES_E2EE`). Default false. */
     readonly e2ee: boolean;
-    /** Chutes platform API used for instance discovery with `chutes.e2ee` (`chutes.api_base_url`, env `CHUTES_ATTESTATION_BASE_URL`). Default `https://api.chutes.ai`, or the fake server. */
+    /** Chutes platform API: instance discovery with `chutes.e2ee` and the `GET /v1/attestation/chain` calls (`chutes.api_base_url`, env `CHUTES_ATTESTATION_BASE_URL`). Default `https://api.chutes.ai`, or the fake server. */
     readonly apiBaseUrl: string | undefined;
+    /** Lifetime of the model → chute_id cache of `/v1/attestation/chain`, in seconds; 0 disables it (`chutes.chute_id_cache_ttl_seconds`, env `CHUTES_CHUTE_ID_CACHE_TTL_SECONDS`). Default 3600. */
+    readonly chuteIdCacheTtlSeconds: number;
+    /** Timeout of each Chutes platform call of `/v1/attestation/chain`, in ms (`chutes.attestation_timeout_ms`, env `CHUTES_ATTESTATION_TIMEOUT_MS`). Default 30000. */
+    readonly attestationTimeoutMs: number;
+    /** Proxy-mode verification requires a valid GPU platform token per instance (`chutes.attestation_require_gpu`, env `CHUTES_ATTESTATION_REQUIRE_GPU`). Default true. */
+    readonly attestationRequireGpu: boolean;
+    /**
+     * DCAP trust anchor (PEM or DER file) replacing the pinned Intel SGX Root CA for the offline verification of
+     * Chutes TDX quotes (`chutes.tdx_root_file`, env `CHUTES_TDX_ROOT_FILE`). Setting it or
+     * `tdxCollateralFile` turns on offline DCAP verification in `/v1/attestation/chain?verify_mode=proxy`.
+     */
+    readonly tdxRootFile: string | undefined;
+    /**
+     * DCAP collateral JSON file (dcap-qvl / PCCS shape; one object or an array of them, e.g. one per FMSPC) for the
+     * offline TCB status of Chutes TDX quotes (`chutes.tdx_collateral_file`, env `CHUTES_TDX_COLLATERAL_FILE`).
+     * With it, the TCB status comes from the quote's own verification instead of Chutes' `tdx_verification`.
+     */
+    readonly tdxCollateralFile: string | undefined;
     /** Signature-cache namespace fallback (`chutes.fallback_model_name`, env `CHUTES_FALLBACK_MODEL_NAME`). Default `chutes`. */
     readonly fallbackModelName: string;
   };
@@ -165,6 +183,11 @@ const SETTINGS: readonly Setting[] = [
   { section: 'chutes', key: 'api_key', env: 'CHUTES_API_KEY' },
   { section: 'chutes', key: 'e2ee', env: 'CHUTES_E2EE' },
   { section: 'chutes', key: 'api_base_url', env: 'CHUTES_ATTESTATION_BASE_URL' },
+  { section: 'chutes', key: 'chute_id_cache_ttl_seconds', env: 'CHUTES_CHUTE_ID_CACHE_TTL_SECONDS' },
+  { section: 'chutes', key: 'attestation_timeout_ms', env: 'CHUTES_ATTESTATION_TIMEOUT_MS' },
+  { section: 'chutes', key: 'attestation_require_gpu', env: 'CHUTES_ATTESTATION_REQUIRE_GPU' },
+  { section: 'chutes', key: 'tdx_root_file', env: 'CHUTES_TDX_ROOT_FILE' },
+  { section: 'chutes', key: 'tdx_collateral_file', env: 'CHUTES_TDX_COLLATERAL_FILE' },
   { section: 'chutes', key: 'fallback_model_name', env: 'CHUTES_FALLBACK_MODEL_NAME' },
   { section: 'log', key: 'level', env: 'LOG_LEVEL' },
   { section: 'venice', key: 'enabled', env: 'VENICE_ENABLED' },
@@ -257,6 +280,11 @@ const schema = z.object({
       api_key: text.optional(),
       e2ee: boolean.default(false),
       api_base_url: httpUrl.optional(),
+      chute_id_cache_ttl_seconds: integer(0, 30 * 86_400).default(3600),
+      attestation_timeout_ms: integer(100, 600_000).default(30_000),
+      attestation_require_gpu: boolean.default(true),
+      tdx_root_file: text.optional(),
+      tdx_collateral_file: text.optional(),
       fallback_model_name: text.default('chutes'),
     })
     .strict(),
@@ -421,6 +449,11 @@ export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
       apiKey: value.chutes.api_key,
       e2ee: value.chutes.e2ee,
       apiBaseUrl: value.chutes.api_base_url,
+      chuteIdCacheTtlSeconds: value.chutes.chute_id_cache_ttl_seconds,
+      attestationTimeoutMs: value.chutes.attestation_timeout_ms,
+      attestationRequireGpu: value.chutes.attestation_require_gpu,
+      tdxRootFile: value.chutes.tdx_root_file,
+      tdxCollateralFile: value.chutes.tdx_collateral_file,
       fallbackModelName: value.chutes.fallback_model_name,
     },
     log: { level: value.log.level },
@@ -477,6 +510,10 @@ export function describeConfig(config: ProxyConfig): Record<string, unknown> {
       apiKeySet: config.chutes.apiKey !== undefined,
       e2ee: config.chutes.e2ee,
       apiBaseUrl: config.chutes.apiBaseUrl,
+      chuteIdCacheTtlSeconds: config.chutes.chuteIdCacheTtlSeconds,
+      attestationRequireGpu: config.chutes.attestationRequireGpu,
+      tdxRootFile: config.chutes.tdxRootFile,
+      tdxCollateralFile: config.chutes.tdxCollateralFile,
     },
     log: config.log,
     venice: config.venice.proxy

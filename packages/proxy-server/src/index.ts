@@ -12,9 +12,24 @@ export {
 } from './app.js';
 export {
   buildSimulatedReport,
+  ownAttestationReport,
   SIMULATED_ATTESTATION_WARNING,
   type SimulatedReportInput,
 } from './attestation.js';
+export {
+  CHUTES_E2E_PUBKEY_BYTES,
+  CHUTES_VERIFICATION_POLICY,
+  type CheckOutcome,
+  type ChutesAttestationBundle,
+  type ChutesAttestationEntry,
+  type ChutesInstanceResult,
+  type ChutesVerificationOptions,
+  canonicalJsonCompact,
+  type DcapMaterial,
+  decodeJwtClaimsUnverified,
+  loadDcapMaterial,
+  verifyChutesInstance,
+} from './chutes-attestation.js';
 export { type CliIo, createProgram, runCli } from './cli.js';
 export { type CompletionBackend, handleCompletion, signatureKey } from './completions.js';
 export {
@@ -58,6 +73,7 @@ export {
   REDACTED,
 } from './logger.js';
 export { type CreateMetricsOptions, createMetrics, type ProxyMetrics } from './metrics.js';
+export { attestationChainRoutes } from './routes/attestation-chain.js';
 export { chutesSidecarRoutes, mapChutesTransportError } from './routes/chutes.js';
 export { vllmProxyRoutes } from './routes/vllm-proxy.js';
 export {

@@ -30,6 +30,8 @@ describe('route table', () => {
     { method: 'GET', path: '/v1/signature/chatcmpl-x', auth: true },
     { method: 'POST', path: '/v1/chutes/chat/completions', auth: true },
     { method: 'GET', path: '/v1/chutes/models', auth: true },
+    // Version C's chain route (D12).
+    { method: 'GET', path: '/v1/attestation/chain', auth: true },
   ];
 
   it.each(table)('$method $path exists and auth=$auth', async ({ method, path, auth }) => {

@@ -122,6 +122,18 @@ export interface PythonJsonDumpsOptions {
   sortKeys?: boolean;
   /** Maximum nesting depth before failing with `ERR_CANONICAL_JSON`. Default 1000 (Python's recursion limit). */
   maxDepth?: number;
+  /**
+   * Python's `separators=(item, key)`. Default `[', ', ': ']` (Python's default); `[',', ':']` is the compact
+   * form.
+   */
+  separators?: readonly [item: string, key: string];
+  /**
+   * Integral numbers outside the safe-integer range: `'error'` (default) refuses them (pass a `bigint` or a
+   * `PyFloat` to say which Python type is meant); `'as-json'` writes them as Python's `json.loads` reads
+   * JavaScript's `JSON.stringify` text of them: the printed digits as an int below 1e21, a float from there.
+   * Use `'as-json'` for values parsed from, or sent as, JSON.
+   */
+  unsafeIntegers?: 'error' | 'as-json';
 }
 
 /** CPython's default limit on int <-> str conversions (`sys.int_info.default_max_str_digits`). */
@@ -186,8 +198,8 @@ function isPlainObject(value: object): value is Record<string, unknown> {
 }
 
 /**
- * Serialises a value exactly like Python `json.dumps(value, sort_keys=…)` with default settings:
- * separators `", "` and `": "`, ASCII-only output with lowercase `\uXXXX` escapes (surrogate pairs for
+ * Serialises a value exactly like Python `json.dumps(value, sort_keys=…, separators=…)`, otherwise with default
+ * settings: separators `", "` and `": "` unless given, ASCII-only output with lowercase `\uXXXX` escapes (surrogate pairs for
  * characters above U+FFFF), Python float `repr`, arbitrary-size integers.
  *
  * Value mapping: `null`, booleans and strings as usual; `bigint` and integral safe numbers are Python
@@ -206,6 +218,8 @@ function isPlainObject(value: object): value is Record<string, unknown> {
 export function pythonJsonDumps(value: unknown, options: PythonJsonDumpsOptions = {}): string {
   const sortKeys = options.sortKeys === true;
   const maxDepth = options.maxDepth ?? 1000;
+  const [itemSeparator, keySeparator] = options.separators ?? [', ', ': '];
+  const unsafeAsJson = options.unsafeIntegers === 'as-json';
   const active = new Set<object>();
   const parts: string[] = [];
 
@@ -225,6 +239,10 @@ export function pythonJsonDumps(value: unknown, options: PythonJsonDumpsOptions 
       }
       case 'number':
         if (Number.isInteger(item)) {
+          if (!Number.isSafeInteger(item) && unsafeAsJson) {
+            parts.push(Math.abs(item) < 1e21 ? String(item) : formatPythonFloat(item));
+            return;
+          }
           if (!Number.isSafeInteger(item)) {
             fail(
               'integral number outside the safe-integer range: use a bigint for an int or pyFloat() for a float',
@@ -254,7 +272,7 @@ export function pythonJsonDumps(value: unknown, options: PythonJsonDumpsOptions 
     if (Array.isArray(item)) {
       parts.push('[');
       for (let i = 0; i < item.length; i++) {
-        if (i > 0) parts.push(', ');
+        if (i > 0) parts.push(itemSeparator);
         const element = item[i];
         if (element === undefined) parts.push('null');
         else write(element, depth + 1);
@@ -280,8 +298,8 @@ export function pythonJsonDumps(value: unknown, options: PythonJsonDumpsOptions 
       if (sortKeys) entries.sort((x, y) => compareCodePoints(x[0], y[0]));
       parts.push('{');
       for (let i = 0; i < entries.length; i++) {
-        if (i > 0) parts.push(', ');
-        parts.push(pythonJsonString(entries[i]![0]), ': ');
+        if (i > 0) parts.push(itemSeparator);
+        parts.push(pythonJsonString(entries[i]![0]), keySeparator);
         write(entries[i]![1], depth + 1);
       }
       parts.push('}');

@@ -1,7 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, sign as signWithKey } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { bytesToBase64, bytesToBase64Url, bytesToUtf8 } from '@confidential-ai/bytes';
+import {
+  bytesToBase64,
+  bytesToBase64Url,
+  bytesToHex,
+  bytesToUtf8,
+  hexToBytes,
+  utf8ToBytes,
+} from '@confidential-ai/bytes';
 import {
   beginStream,
   ChutesCryptoError,
@@ -52,6 +59,11 @@ export interface FakeChutesServerOptions {
   legacyUsageEvents?: boolean;
   /** Serve the `/_fake/*` admin routes (fault injection over HTTP). Default true. */
   adminRoutes?: boolean;
+  /**
+   * Add `gpu_tokens` (NVIDIA-style JWTs whose `eat_nonce` is the binding digest, signed with an in-memory ES384
+   * key that chains to nothing) to evidence entries. Default true.
+   */
+  evidenceGpuTokens?: boolean;
 }
 
 /**
@@ -70,6 +82,14 @@ export interface FakeChutesServerOptions {
  * - `bad-pubkey`: discovery advertises a 1183-byte key for the instance.
  * - `evidence-mismatch`: the evidence quote's REPORTDATA does not match for the instance.
  * - `delay`: waits `ms` (default 50) before each stream chunk.
+ * - `td-attributes`: the evidence quote of the instance carries TD_ATTRIBUTES `hex` (8 bytes, 16 hex digits,
+ *   byte 0 first), e.g. `0100001000000000` for a debug TD.
+ * - `tdx-status`: the evidence entry's `tdx_verification.result.status` is `status` (default `OutOfDate`).
+ * - `gpu-token-bad`: the instance's GPU platform token is broken: `variant` `overall-false` (default; the claim
+ *   `x-nvidia-overall-att-result` is false), `nonce-mismatch` (`eat_nonce` is another digest), `malformed`
+ *   (not a JWT), `missing` (no `gpu_tokens`) or `error` (`gpu_tokens.error` set).
+ * - `rate-limit`: the next call of `path` (`listing`, `discovery` or `evidence`; default any of them) answers 429
+ *   `Rate limit exceeded. Try again later.` with `Retry-After: <retryAfter>` (default 30).
  */
 export type FakeFault =
   | { type: 'instance-gone'; instanceId?: string; count?: number }
@@ -83,7 +103,22 @@ export type FakeFault =
   | { type: 'wrong-response-key'; instanceId?: string; count?: number }
   | { type: 'bad-pubkey'; instanceId?: string; count?: number }
   | { type: 'evidence-mismatch'; instanceId?: string; count?: number }
-  | { type: 'delay'; instanceId?: string; count?: number; ms?: number };
+  | { type: 'delay'; instanceId?: string; count?: number; ms?: number }
+  | { type: 'td-attributes'; instanceId?: string; count?: number; hex: string }
+  | { type: 'tdx-status'; instanceId?: string; count?: number; status?: string }
+  | {
+      type: 'gpu-token-bad';
+      instanceId?: string;
+      count?: number;
+      variant?: 'overall-false' | 'nonce-mismatch' | 'malformed' | 'missing' | 'error';
+    }
+  | {
+      type: 'rate-limit';
+      instanceId?: string;
+      count?: number;
+      path?: 'listing' | 'discovery' | 'evidence';
+      retryAfter?: number;
+    };
 
 /** The kinds of {@link FakeFault}. */
 export type FakeFaultType = FakeFault['type'];
@@ -101,6 +136,10 @@ const FAULT_TYPES: readonly FakeFaultType[] = [
   'bad-pubkey',
   'evidence-mismatch',
   'delay',
+  'td-attributes',
+  'tdx-status',
+  'gpu-token-bad',
+  'rate-limit',
 ];
 
 /** One E2E instance of the fake server. */
@@ -176,12 +215,13 @@ export interface FakeChutesServer {
   readonly nonceLog: readonly NonceLogEntry[];
   /** Every discovery call, in order. */
   readonly discoveryLog: readonly DiscoveryLogEntry[];
-  /** Counters: invocations, streams started, streams whose client disconnected early. */
+  /** Counters: invocations, streams started, streams whose client disconnected early, model list and chute listing calls. */
   readonly stats: {
     invocations: number;
     streams: number;
     streamsClosedEarly: number;
     modelListCalls: number;
+    chuteListingCalls: number;
   };
   /** Adds a fault. */
   inject(fault: FakeFault): void;
@@ -267,7 +307,7 @@ function readBody(request: IncomingMessage): Promise<Uint8Array | undefined> {
 
 /**
  * Starts a fake Chutes server on loopback: the relay (`GET /v1/models`, `GET /e2e/instances/{chute_id}`,
- * `POST /e2e/invoke`, `GET /chutes/{chute}/evidence`) and its E2E instances in one process, with real
+ * `POST /e2e/invoke`, `GET /chutes/{chute}/evidence`, the platform listing `GET /chutes/?name=`) and its E2E instances in one process, with real
  * ML-KEM-768 / HKDF-SHA256 / ChaCha20-Poly1305 through `@confidential-ai/chutes-crypto`, the relay's nonce
  * store semantics and error texts, a deterministic simulated vLLM model, and injectable faults.
  *
@@ -317,7 +357,13 @@ export async function createFakeChutesServer(
   const nonceStore = new Map<string, { fields: Map<string, string>; expiresAt: number }>();
   const nonceLog: NonceLogEntry[] = [];
   const discoveryLog: DiscoveryLogEntry[] = [];
-  const stats = { invocations: 0, streams: 0, streamsClosedEarly: 0, modelListCalls: 0 };
+  const stats = {
+    invocations: 0,
+    streams: 0,
+    streamsClosedEarly: 0,
+    modelListCalls: 0,
+    chuteListingCalls: 0,
+  };
   const faults: (FakeFault & { remaining: number })[] = [];
   const rate = { minute: -1, count: 0 };
   let responseCounter = 0;
@@ -336,11 +382,32 @@ export async function createFakeChutesServer(
     return fault as unknown as Extract<FakeFault, { type: T }>;
   };
 
+  /** Answers 429 with Retry-After when a `rate-limit` fault matches `path`; returns whether it did. */
+  const rateLimited = (response: ServerResponse, path: 'listing' | 'discovery' | 'evidence'): boolean => {
+    const index = faults.findIndex(
+      (fault) => fault.type === 'rate-limit' && (fault.path === undefined || fault.path === path),
+    );
+    if (index === -1) return false;
+    const fault = faults[index]! as Extract<FakeFault, { type: 'rate-limit' }> & { remaining: number };
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) faults.splice(index, 1);
+    sendJson(
+      response,
+      429,
+      { detail: 'Rate limit exceeded. Try again later.' },
+      { 'retry-after': String(fault.retryAfter ?? 30) },
+    );
+    return true;
+  };
+
   const inject = (fault: FakeFault): void => {
     if (!isPlainObject(fault) || !FAULT_TYPES.includes(fault.type))
       throw new TypeError('fault.type is not a known fault');
     const count = fault.count ?? 1;
     if (!(count > 0)) throw new RangeError('fault.count must be positive');
+    if (fault.type === 'td-attributes' && !/^[0-9a-fA-F]{16}$/.test(String(fault.hex))) {
+      throw new TypeError('fault.hex must be 8 bytes as 16 hex digits');
+    }
     faults.push({ ...fault, remaining: count });
   };
 
@@ -383,9 +450,37 @@ export async function createFakeChutesServer(
     });
   };
 
+  // The platform listing `GET /chutes/?include_public=true&name=<model>`: the relay filters names with a
+  // case-insensitive substring match, so a name can match several chutes.
+  const handleListing = (request: IncomingMessage, response: ServerResponse, url: URL) => {
+    stats.chuteListingCalls++;
+    if (request.headers.authorization !== undefined && !authenticate(request)) return unauthorized(response);
+    if (rateLimited(response, 'listing')) return;
+    const name = (url.searchParams.get('name') ?? '').toLowerCase();
+    const items = chutes
+      .filter((chute) => chute.name.toLowerCase().includes(name))
+      .map((chute) => ({
+        chute_id: chute.chuteId,
+        name: chute.name,
+        tagline: 'fake chute',
+        public: true,
+        standard_template: 'vllm',
+        tee: true,
+        created_at: new Date(0).toISOString(),
+        instances: chute.instances
+          .filter((instance) => instance.active)
+          .map((instance) => ({ instance_id: instance.instanceId, active: true, verified: true })),
+      }));
+    sendJson(response, 200, { total: items.length, page: 0, limit: 25, items });
+  };
+
   const handleDiscovery = (request: IncomingMessage, response: ServerResponse, chuteId: string) => {
     const user = authenticate(request);
     if (!user) return unauthorized(response);
+    if (rateLimited(response, 'discovery')) {
+      discoveryLog.push({ chuteId, user, status: 429, instanceIds: [], at: now() });
+      return;
+    }
     const log = (status: number, ids: string[] = []) =>
       discoveryLog.push({ chuteId, user, status, instanceIds: ids, at: now() });
     if (options.discoveryRateLimit !== undefined) {
@@ -456,6 +551,48 @@ export async function createFakeChutesServer(
     return platform;
   };
 
+  // NVIDIA-style attestation tokens: [["JWT", <platform token>], {"GPU-0": <GPU token>}], ES384 with an
+  // in-memory key (fake: nothing chains to NVIDIA), the platform token's eat_nonce being the binding digest.
+  let gpuKey: ReturnType<typeof generateKeyPairSync> | undefined;
+  const jwt = (claims: Record<string, unknown>): string => {
+    gpuKey ??= generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const part = (value: unknown) => bytesToBase64Url(utf8ToBytes(JSON.stringify(value)));
+    const signingInput = `${part({ alg: 'ES384', typ: 'JWT', kid: 'fake-nras' })}.${part(claims)}`;
+    const signature = signWithKey('sha384', Buffer.from(signingInput), {
+      key: gpuKey.privateKey,
+      dsaEncoding: 'ieee-p1363',
+    });
+    return `${signingInput}.${bytesToBase64Url(signature)}`;
+  };
+  const gpuTokens = (
+    digest: string,
+    variant: Extract<FakeFault, { type: 'gpu-token-bad' }>['variant'] | undefined,
+  ): Record<string, unknown> => {
+    const issuedAt = Math.floor(now() / 1000);
+    const platform = jwt({
+      iss: 'https://nras.attestation.nvidia.com',
+      sub: 'NVIDIA-PLATFORM-ATTESTATION',
+      iat: issuedAt,
+      exp: issuedAt + 3600,
+      eat_nonce: variant === 'nonce-mismatch' ? createHash('sha256').update(digest).digest('hex') : digest,
+      'x-nvidia-overall-att-result': variant !== 'overall-false',
+      'x-nvidia-ver': '2.0',
+    });
+    const device = jwt({
+      iss: 'https://nras.attestation.nvidia.com',
+      sub: 'NVIDIA-GPU-ATTESTATION',
+      iat: issuedAt,
+      exp: issuedAt + 3600,
+      eat_nonce: digest,
+      measres: 'success',
+      'x-nvidia-gpu-arch-check': true,
+    });
+    return {
+      tokens: [['JWT', variant === 'malformed' ? 'not-a-jwt' : platform], { 'GPU-0': device }],
+      ...(variant === 'error' ? { error: 'simulated NVIDIA attestation failure' } : {}),
+    };
+  };
+
   const handleEvidence = async (
     request: IncomingMessage,
     response: ServerResponse,
@@ -470,6 +607,7 @@ export async function createFakeChutesServer(
     }
     const chute = chuteById.get(chuteRef) ?? chuteByName.get(chuteRef);
     if (!chute) return sendDetail(response, 404, 'Chute not found');
+    if (rateLimited(response, 'evidence')) return;
     const tdx = await tdxPlatform();
     const evidence = await Promise.all(
       chute.instances
@@ -482,13 +620,29 @@ export async function createFakeChutesServer(
               .digest(),
             0,
           );
+          const digest = bytesToHex(reportData.subarray(0, 32));
           if (takeFault('evidence-mismatch', instance.instanceId)) reportData[0]! ^= 0xff;
-          return {
-            quote: bytesToBase64(await tdx.createQuote({ reportData })),
+          const attributes = takeFault('td-attributes', instance.instanceId);
+          const status = takeFault('tdx-status', instance.instanceId);
+          const gpu = takeFault('gpu-token-bad', instance.instanceId);
+          const entry: Record<string, unknown> = {
+            quote: bytesToBase64(
+              await tdx.createQuote({
+                reportData,
+                ...(attributes ? { tdAttributes: hexToBytes(attributes.hex) } : {}),
+              }),
+            ),
             gpu_evidence: [],
             instance_id: instance.instanceId,
             certificate: '',
+            tdx_verification: {
+              result: { status: status ? (status.status ?? 'OutOfDate') : 'UpToDate', advisory_ids: [] },
+            },
           };
+          if (options.evidenceGpuTokens !== false && gpu?.variant !== 'missing') {
+            entry.gpu_tokens = gpuTokens(digest, gpu?.variant);
+          }
+          return entry;
         }),
     );
     sendJson(response, 200, { evidence, failed_instance_ids: [] });
@@ -706,6 +860,8 @@ export async function createFakeChutesServer(
     const path = url.pathname;
     const method = request.method ?? 'GET';
     if (method === 'GET' && path === '/v1/models') return handleModels(response);
+    if (method === 'GET' && (path === '/chutes/' || path === '/chutes'))
+      return handleListing(request, response, url);
     if (method === 'POST' && path === '/e2e/invoke') return handleInvoke(request, response);
     let match = /^\/e2e\/instances\/([^/]+)$/.exec(path);
     if (method === 'GET' && match) return handleDiscovery(request, response, decodeURIComponent(match[1]!));

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { type AppDependencies, type AppEnv, errorForLog, requireBearer } from '../app.js';
-import { buildSimulatedReport } from '../attestation.js';
+import { ownAttestationReport } from '../attestation.js';
 import {
   awaitPendingSignature,
   type CompletionBackend,
@@ -11,6 +11,7 @@ import {
 } from '../completions.js';
 import { ApiError } from '../errors.js';
 import { upstreamFailure } from '../upstream.js';
+import { attestationChainRoutes } from './attestation-chain.js';
 
 function signingAlgo(value: string | undefined): 'ecdsa' | 'ed25519' {
   const algo = (value ?? 'ecdsa').trim().toLowerCase();
@@ -29,7 +30,8 @@ function vllmBackend(deps: AppDependencies): CompletionBackend {
 /**
  * The vllm-proxy face (Dstack-TEE `main` route table, §1.1): `GET /`, `GET /local-metrics`,
  * `GET /v1/attestation/report`, `POST /v1/chat/completions`, `POST /v1/completions`,
- * `GET /v1/signature/:chatId`, `GET /v1/metrics`, `GET /v1/models`.
+ * `GET /v1/signature/:chatId`, `GET /v1/metrics`, `GET /v1/models`, plus version C's
+ * `GET /v1/attestation/chain` (D12, {@link attestationChainRoutes}).
  *
  * @example
  * ```ts
@@ -94,19 +96,13 @@ export function vllmProxyRoutes(deps: AppDependencies): Hono<AppEnv> {
         param: 'nonce',
       });
     }
-    if (!deps.config.attestation.simulate) {
-      throw new ApiError(
-        503,
-        'attestation_unavailable',
-        'No TEE is available and attestation simulation is disabled (attestation.simulate = false)',
-      );
-    }
-    return c.json(
-      buildSimulatedReport({ algo, nonceHex: nonce?.toLowerCase(), keys: deps.keys, signer: deps.signer }),
-      200,
-      { 'x-attestation-simulated': 'true' },
-    );
+    return c.json(ownAttestationReport(deps, algo, nonce?.toLowerCase()), 200, {
+      'x-attestation-simulated': 'true',
+    });
   });
+
+  // Version C's chain route (D12): Chutes platform evidence bound to this proxy's signing key.
+  routes.route('/', attestationChainRoutes(deps));
 
   routes.post('/v1/chat/completions', auth, (c) => handleCompletion(c, vllmBackend(deps), 'chat'));
   routes.post('/v1/completions', auth, (c) => handleCompletion(c, vllmBackend(deps), 'completions'));
