@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { httpUrl } from './config-fields.js';
@@ -342,11 +343,30 @@ function readToml(options: LoadConfigOptions): Record<string, unknown> {
   }
 }
 
+/** Settings that name files: a relative path written in the TOML file is relative to that file. */
+const FILE_SETTINGS: readonly (readonly [section: string, key: string])[] = [
+  ['venice', 'config'],
+  ['chutes', 'tdx_root_file'],
+  ['chutes', 'tdx_collateral_file'],
+];
+
+function resolveFilePaths(fromFile: Record<string, Record<string, unknown>>, file: string | undefined): void {
+  if (file === undefined) return;
+  for (const [section, key] of FILE_SETTINGS) {
+    const value = fromFile[section]?.[key];
+    if (typeof value === 'string' && value !== '' && !isAbsolute(value)) {
+      fromFile[section]![key] = resolvePath(dirname(file), value);
+    }
+  }
+}
+
 /**
  * Builds the configuration once: CLI overrides, then environment variables (the reference's names:
  * `TOKEN`, `VLLM_BASE_URL`, `MODEL_NAME`, `CHUTES_*`, `REDIS_*`, `E2EE_REPLAY_WINDOW_SECONDS`,
  * `CHAT_CACHE_EXPIRATION`, ...), then the TOML file, then defaults; validated with one zod schema. Empty
- * environment values count as unset. Unknown TOML sections or keys are errors (typos fail loudly).
+ * environment values count as unset. Unknown TOML sections or keys are errors (typos fail loudly). Relative file
+ * paths written in the TOML file (`venice.config`, `chutes.tdx_root_file`, `chutes.tdx_collateral_file`) are
+ * relative to that file; from the environment or overrides, to the working directory.
  *
  * @example
  * ```ts
@@ -370,6 +390,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
     }
     merged[section] = { ...value };
   }
+  resolveFilePaths(merged, options.file);
   for (const section of SECTIONS) merged[section] ??= {};
   const env = options.env ?? process.env;
   for (const setting of SETTINGS) {

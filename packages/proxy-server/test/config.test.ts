@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -98,6 +98,22 @@ describe('loadConfig', () => {
     expect(config.auth.token).toBe('file-token');
     expect(config.e2ee.replayCacheSize).toBe(5);
     expect(issues(() => loadConfig({ file: join(dir, 'missing.toml'), env: {} }))).toEqual(['(file)|']);
+  });
+
+  it('reads relative file paths in the TOML file against that file, env paths against the cwd', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxy-config-'));
+    mkdirSync(join(dir, 'conf'));
+    writeFileSync(join(dir, 'conf', 'venice.toml'), '[attestation]\nrequire_tdx = true\n');
+    const file = join(dir, 'conf', 'proxy.toml');
+    writeFileSync(file, '[venice]\nenabled = true\nconfig = "venice.toml"\n');
+    const config = loadConfig({ file, env: {} });
+    expect(config.venice.proxy?.attestation.requireTdx).toBe(true);
+    // The same relative path from the environment is relative to the working directory (not found there).
+    expect(
+      issues(() => loadConfig({ file, env: { VENICE_CONFIG: 'venice.toml' } })).some((issue) =>
+        issue.startsWith('venice.config'),
+      ),
+    ).toBe(true);
   });
 
   it('lists every problem with its TOML key and env var, never the value', () => {

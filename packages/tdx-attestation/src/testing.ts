@@ -430,3 +430,22 @@ export async function createTestTdxPlatform(options: TestTdxPlatformOptions = {}
 
   return { root: root.der, rootPem: pem(root), pckChainPem, createQuote, createCollateral };
 }
+
+/**
+ * A getter for one platform per fake server: `given` when there is one, else a platform created on the first
+ * call (generating keys takes a moment, so servers that never serve a quote never pay for it) and the same one
+ * on every later call.
+ *
+ * @example
+ * ```ts
+ * const tdxPlatform = lazyTestTdxPlatform(options.tdxPlatform);
+ * const quote = await (await tdxPlatform()).createQuote({ reportData });
+ * ```
+ */
+export function lazyTestTdxPlatform(given?: TestTdxPlatform): () => Promise<TestTdxPlatform> {
+  let platform: Promise<TestTdxPlatform> | undefined = given ? Promise.resolve(given) : undefined;
+  return () => {
+    platform ??= createTestTdxPlatform();
+    return platform;
+  };
+}

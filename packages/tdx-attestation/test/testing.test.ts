@@ -12,7 +12,7 @@ import {
   veniceReportData,
   verifyTdxQuote,
 } from '../src/index.js';
-import { createTestTdxPlatform, type TestTdxPlatform } from '../src/testing.js';
+import { createTestTdxPlatform, lazyTestTdxPlatform, type TestTdxPlatform } from '../src/testing.js';
 
 const NOW = new Date('2026-01-01T00:00:00Z');
 
@@ -35,6 +35,15 @@ describe('synthetic platform (./testing)', () => {
   beforeAll(async () => {
     platform = await createTestTdxPlatform();
     quote = await platform.createQuote({ reportData: new Uint8Array(64).fill(7) });
+  });
+
+  it('lazyTestTdxPlatform returns the given platform, or one made on first use and kept', async () => {
+    expect(await lazyTestTdxPlatform(platform)()).toBe(platform);
+    const lazy = lazyTestTdxPlatform();
+    const [first, second] = await Promise.all([lazy(), lazy()]);
+    expect(first).toBe(second);
+    expect(await lazy()).toBe(first);
+    expect(first.root).not.toEqual(platform.root);
   });
 
   it('produces certificates that OpenSSL accepts as a chain', () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { bytesToBase64, bytesToHex, concatBytes, hexToBytes } from '@confidential-ai/bytes';
+import { createTestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +9,6 @@ import { type AttestationPolicy, nvidiaGate, verifyAttestation } from './attesta
 import { VeniceE2eeError } from './errors.js';
 import { generateFieldKeyPair } from './field-cipher.js';
 import { defaultTdxBackend, type TdxBackend } from './tdx.js';
-import { createSyntheticTdxQuote } from './testing/synthetic-quote.js';
 
 const realQuote = new Uint8Array(
   readFileSync(new URL('../test/fixtures/tdx/tdx_quote.bin', import.meta.url)),
@@ -20,12 +20,15 @@ const FIXTURE_TIME = new Date('2025-07-01T00:00:00Z');
 
 const model = 'e2ee-test-model';
 
-function setup(mutate?: (reportData: Uint8Array) => void, debug = false) {
+// Quotes are really signed by a synthetic TDX platform (test root CA), as the fake server's are.
+const platform = await createTestTdxPlatform();
+
+async function setup(mutate?: (reportData: Uint8Array) => void, debug = false) {
   const key = generateFieldKeyPair();
   const nonce = globalThis.crypto.getRandomValues(new Uint8Array(32));
   const reportData = concatBytes(signingAddressBytes(key.publicKey), new Uint8Array(12), nonce);
   mutate?.(reportData);
-  const quote = createSyntheticTdxQuote({ reportData, debug, trailingBytes: 70 });
+  const quote = await platform.createQuote({ reportData, debug, trailingBytes: 70 });
   const flat: Record<string, unknown> = {
     verified: true,
     nonce: bytesToHex(nonce),
@@ -66,7 +69,7 @@ async function codeOf(report: unknown, nonce: Uint8Array, policy: AttestationPol
 
 describe('verifyAttestation', () => {
   it('accepts Shape A and Shape B with real key binding', async () => {
-    const { key, nonce, flat, aci, reportData } = setup();
+    const { key, nonce, flat, aci, reportData } = await setup();
     for (const report of [flat, aci]) {
       const result = await verifyAttestation(report, { model, nonce });
       expect(result.publicKeyHex).toBe(bytesToHex(key.publicKey));
@@ -81,7 +84,7 @@ describe('verifyAttestation', () => {
   });
 
   it('normalises compressed, raw 64-byte, 0x-prefixed and upper-case keys', async () => {
-    const { key, nonce, flat } = setup();
+    const { key, nonce, flat } = await setup();
     const point = secp256k1.Point.fromBytes(key.publicKey);
     const forms = [
       bytesToHex(point.toBytes(true)),
@@ -107,13 +110,14 @@ describe('verifyAttestation', () => {
   });
 
   it('accepts a base64 intel_quote (10.1 fallback) and a 0x-prefixed hex quote', async () => {
-    const { nonce, flat, quote } = setup();
+    const { nonce, flat, quote } = await setup();
     expect(await codeOf({ ...flat, intel_quote: bytesToBase64(quote) }, nonce)).toBe('ok');
     expect(await codeOf({ ...flat, intel_quote: `0x${bytesToHex(quote)}` }, nonce)).toBe('ok');
   });
 
   it('fails each check with its own code', async () => {
-    const base = setup();
+    const base = await setup();
+    const otherQuote = await platform.createQuote({ reportData: base.reportData, mrTd: new Uint8Array(48) });
     const other = generateFieldKeyPair();
     const cases: Array<[string, unknown, string, AttestationPolicy?]> = [
       ['not an object', [], 'ERR_ATTESTATION_MALFORMED_RESPONSE'],
@@ -172,7 +176,7 @@ describe('verifyAttestation', () => {
       ],
       [
         'quotes differ',
-        { ...base.aci, intel_quote: bytesToHex(createSyntheticTdxQuote({ reportData: base.reportData })) },
+        { ...base.aci, intel_quote: bytesToHex(otherQuote) },
         'ERR_ATTESTATION_INVALID_TDX_EVIDENCE',
       ],
       [
@@ -211,15 +215,15 @@ describe('verifyAttestation', () => {
   });
 
   it('checks the REPORTDATA parts of the quote itself', async () => {
-    const address = setup((data) => {
+    const address = await setup((data) => {
       data[3]! ^= 0x80;
     });
     expect(await codeOf(address.flat, address.nonce)).toBe('ERR_ATTESTATION_SIGNING_ADDRESS_MISMATCH');
-    const padding = setup((data) => {
+    const padding = await setup((data) => {
       data[31] = 1;
     });
     expect(await codeOf(padding.flat, padding.nonce)).toBe('ERR_ATTESTATION_INVALID_TDX_EVIDENCE');
-    const nonce = setup((data) => {
+    const nonce = await setup((data) => {
       data[40]! ^= 1;
     });
     expect(await codeOf(nonce.flat, nonce.nonce)).toBe('ERR_ATTESTATION_NONCE_MISMATCH');
@@ -229,14 +233,14 @@ describe('verifyAttestation', () => {
   });
 
   it('the quote debug bit wins over debug: false; allowDebug accepts it', async () => {
-    const debug = setup(undefined, true);
+    const debug = await setup(undefined, true);
     expect(await codeOf(debug.aci, debug.nonce)).toBe('ERR_ATTESTATION_DEBUG_MODE_DETECTED');
     const result = await verifyAttestation(debug.aci, { model, nonce: debug.nonce, allowDebug: true });
     expect(result.debug).toBe(true);
   });
 
   it('requireTdx passes the binding to the back end and reports its TCB status', async () => {
-    const { nonce, flat, key } = setup();
+    const { nonce, flat, key } = await setup();
     const seen: unknown[] = [];
     const backend: TdxBackend = {
       parse: defaultTdxBackend.parse,
@@ -276,8 +280,8 @@ describe('verifyAttestation', () => {
   });
 });
 
-describe('attestation fuzz', () => {
-  const base = setup();
+describe('attestation fuzz', async () => {
+  const base = await setup();
   const keys = [
     ...new Set([...Object.keys(base.flat), ...Object.keys(base.aci), 'debug', 'tdx_debug', 'nvidia_payload']),
   ];
@@ -296,8 +300,8 @@ describe('attestation fuzz', () => {
   );
 });
 
-describe('quote byte fuzz', () => {
-  const base = setup();
+describe('quote byte fuzz', async () => {
+  const base = await setup();
   propertyTest.prop([fc.nat(), fc.integer({ min: 1, max: 255 }), fc.boolean()], { numRuns: 150 })(
     'flipping or truncating quote bytes never escapes as an untyped error',
     async (position, mask, truncate) => {

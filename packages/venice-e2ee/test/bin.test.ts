@@ -1,23 +1,32 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
+import { TdxAttestationError, verifyTdxQuote } from '@confidential-ai/tdx-attestation';
 import { describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../dist/bin/venice-fake.js', import.meta.url));
+
+/** The first stdout line of a server process (its ready line). */
+function readyLine(child: ChildProcess): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let buffer = '';
+    child.stdout!.on('data', (data: Buffer) => {
+      buffer += data.toString();
+      if (buffer.includes('\n')) resolve(buffer);
+    });
+    child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+  });
+}
 
 describe.skipIf(!existsSync(bin))('venice-fake bin (built)', () => {
   it('prints one line with its base URL, serves, and stops cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, [bin, '--host', '127.0.0.1', '--port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const line = await new Promise<string>((resolve, reject) => {
-      let buffer = '';
-      child.stdout.on('data', (data: Buffer) => {
-        buffer += data.toString();
-        if (buffer.includes('\n')) resolve(buffer);
-      });
-      child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
-    });
+    const line = await readyLine(child);
     const match = /^listening on (http:\/\/127\.0\.0\.1:\d+\/api\/v1)\n$/.exec(line);
     expect(match).not.toBeNull();
     const models = (await (await fetch(`${match![1]}/models`)).json()) as { data: Array<{ id: string }> };
@@ -25,6 +34,41 @@ describe.skipIf(!existsSync(bin))('venice-fake bin (built)', () => {
     const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
+  });
+
+  it('--tdx-root-out / --tdx-collateral-out write the material that verifies its quotes offline', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'venice-fake-'));
+    const rootPath = join(directory, 'root.der');
+    const collateralPath = join(directory, 'collateral.json');
+    const child = spawn(
+      process.execPath,
+      [bin, '--port', '0', '--tdx-root-out', rootPath, '--tdx-collateral-out', collateralPath],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    try {
+      const line = await readyLine(child);
+      const baseUrl = /^listening on (\S+)\n$/.exec(line)![1]!;
+      const nonce = bytesToHex(globalThis.crypto.getRandomValues(new Uint8Array(32)));
+      const report = (await (
+        await fetch(`${baseUrl}/tee/attestation?model=e2ee-qwen3-6-27b&nonce=${nonce}`)
+      ).json()) as { intel_quote: string };
+      const quote = hexToBytes(report.intel_quote);
+      const root = new Uint8Array(readFileSync(rootPath));
+      const collateral = readFileSync(collateralPath, 'utf8');
+      const result = await verifyTdxQuote(quote, { root, collateral });
+      expect(result.tcbStatus).toBe('UpToDate');
+      expect(result.reportData.slice(64)).toBe(nonce);
+      // Intel's pinned root does not anchor it.
+      await expect(verifyTdxQuote(quote, {})).rejects.toSatisfy(
+        (error: unknown) => TdxAttestationError.isInstance(error) && error.code === 'ERR_TDX_CERT_CHAIN',
+      );
+      const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('exits non-zero with a one-line reason for a bad port', async () => {

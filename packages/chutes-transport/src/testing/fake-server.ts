@@ -18,7 +18,7 @@ import {
   sealResponse,
   sealStreamChunk,
 } from '@confidential-ai/chutes-crypto';
-import { createTestTdxPlatform, type TestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
+import { lazyTestTdxPlatform, type TestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
 import { simulateCompletion, simulateStreamLines } from './simulated-model.js';
 
 /** A model served by the fake server. */
@@ -543,13 +543,7 @@ export async function createFakeChutesServer(
 
   // Evidence quotes are real, signed TDX v4 quotes from a synthetic platform (its own root CA, generated on
   // first use), so clients can run the full offline verification against `tdxRoot()`.
-  let platform: Promise<TestTdxPlatform> | undefined = options.tdxPlatform
-    ? Promise.resolve(options.tdxPlatform)
-    : undefined;
-  const tdxPlatform = () => {
-    platform ??= createTestTdxPlatform();
-    return platform;
-  };
+  const tdxPlatform = lazyTestTdxPlatform(options.tdxPlatform);
 
   // NVIDIA-style attestation tokens: [["JWT", <platform token>], {"GPU-0": <GPU token>}], ES384 with an
   // in-memory key (fake: nothing chains to NVIDIA), the platform token's eat_nonce being the binding digest.

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { VENICE_BASE_URL } from '@confidential-ai/venice-e2ee';
+import type { FakeVeniceServer } from '@confidential-ai/venice-e2ee/testing';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
@@ -28,6 +29,8 @@ export interface RunningVeniceProxy {
   readonly app: Hono;
   /** Base URL (`…/api/v1`) of the embedded fake Venice server, when one was started. */
   readonly embeddedVeniceUrl: string | undefined;
+  /** The embedded fake Venice server itself (faults, request log, TDX root), when one was started. */
+  readonly embeddedVenice: FakeVeniceServer | undefined;
   /** Stops the listener, the session sweeper and the embedded fake. Idempotent. */
   close(): Promise<void>;
 }
@@ -48,6 +51,8 @@ export interface VeniceMount {
   readonly logger: Logger;
   /** Base URL (`…/api/v1`) of the embedded fake Venice server, when one was started. */
   readonly embeddedVeniceUrl: string | undefined;
+  /** The embedded fake Venice server itself (faults, request log, TDX root), when one was started. */
+  readonly embeddedVenice: FakeVeniceServer | undefined;
   /** Stops the session sweeper and the embedded fake. Idempotent. */
   close(): Promise<void>;
 }
@@ -57,6 +62,11 @@ export interface VeniceMount {
  * the default `venice.base_url`, the embedded fake Venice server of `@confidential-ai/venice-e2ee/testing` is
  * started on loopback and used as upstream (an offline demo, loudly logged); an empty key with any other base
  * URL stops startup with "Venice API key is not configured" (spec D5).
+ *
+ * The embedded fake signs its TDX quotes with a synthetic platform whose TEST root CA is not Intel's. For the
+ * embedded fake only, that root and the platform's collateral become the verifier's `trustedRootCa` and
+ * `tdxCollateral` (unless `attestation` overrides them), so `attestation.require_tdx = true` works end to end
+ * offline. A real Venice upstream always keeps the pinned Intel SGX Root CA.
  * @throws ProxyServerError `ERR_SERVER_START` when the key is missing for a real upstream.
  * @example
  * ```ts
@@ -72,27 +82,40 @@ export async function prepareVeniceMount(options: PrepareVeniceMountOptions): Pr
       level: pinoLevelFromFilter(config.logging.level),
       secrets: config.venice.apiKey ? [config.venice.apiKey] : [],
     });
-  let fake: { baseUrl: string; close(): Promise<void> } | undefined;
+  let fake: FakeVeniceServer | undefined;
+  let attestation = options.attestation;
   if (config.venice.apiKey === '') {
     if (config.venice.baseUrl !== VENICE_BASE_URL) {
       throw new ProxyServerError('ERR_SERVER_START', 'Venice API key is not configured');
     }
     const { createFakeVeniceServer } = await import('@confidential-ai/venice-e2ee/testing');
     fake = await createFakeVeniceServer({ host: '127.0.0.1', port: 0 });
+    try {
+      // Only the embedded fake's own test root is trusted here (never for a configured Venice base URL).
+      const [trustedRootCa, tdxCollateral] = await Promise.all([fake.tdxRoot(), fake.tdxCollateral()]);
+      attestation = { trustedRootCa, tdxCollateral, ...options.attestation };
+    } catch (cause) {
+      await fake.close();
+      throw new ProxyServerError('ERR_SERVER_START', 'cannot create the embedded Venice TDX test platform', {
+        cause,
+      });
+    }
     config = { ...config, venice: { ...config.venice, baseUrl: fake.baseUrl } };
     logger.warn(
-      { embeddedVenice: fake.baseUrl },
-      'no venice.api_key configured: using the BUILT-IN SIMULATED Venice server (fake models, synthetic attestation, not private)',
+      { embeddedVenice: fake.baseUrl, requireTdx: config.attestation.requireTdx },
+      'no venice.api_key configured: using the BUILT-IN SIMULATED Venice server (fake models, TDX quotes signed by a TEST root that is trusted for it only, not private)',
     );
   }
-  const client = createVeniceProxyClient({ ...options, config, logger });
-  const app = createVeniceProxyApp({ ...options, config, logger, client });
+  const dependencies = { ...options, config, logger, ...(attestation ? { attestation } : {}) };
+  const client = createVeniceProxyClient(dependencies);
+  const app = createVeniceProxyApp({ ...dependencies, client });
   let closing: Promise<void> | undefined;
   return {
     app,
     config,
     logger,
     embeddedVeniceUrl: fake?.baseUrl,
+    embeddedVenice: fake,
     close() {
       closing ??= (async () => {
         client.close();
@@ -142,6 +165,7 @@ export async function startVeniceProxy(options: StartVeniceProxyOptions): Promis
     url,
     app,
     embeddedVeniceUrl: mount.embeddedVeniceUrl,
+    embeddedVenice: mount.embeddedVenice,
     close() {
       closing ??= (async () => {
         await new Promise<void>((resolve) => {

@@ -140,8 +140,13 @@ describe('policy settings', () => {
     }
   });
 
-  it('require_tdx = true verifies the quote chain offline: synthetic quote fails, a chained test quote passes', async () => {
-    const strict = await startHarness({ toml: '[attestation]\nrequire_tdx = true' });
+  it('require_tdx = true with a configured base URL keeps Intel’s pinned root: the fake’s test-root quotes fail; they pass with that root given through the API', async () => {
+    const { createTestTdxPlatform } = await import('@confidential-ai/tdx-attestation/testing');
+    const platform = await createTestTdxPlatform();
+    const strict = await startHarness({
+      toml: '[attestation]\nrequire_tdx = true',
+      fake: { tdxPlatform: platform },
+    });
     try {
       expect(await errorOf(ask(FLAT, strict))).toEqual({
         status: 502,
@@ -151,15 +156,10 @@ describe('policy settings', () => {
     } finally {
       await strict.close();
     }
-    const { createTestTdxPlatform } = await import('@confidential-ai/tdx-attestation/testing');
-    const platform = await createTestTdxPlatform();
     const chained = await startHarness({
       toml: '[attestation]\nrequire_tdx = true',
-      fake: {
-        quoteFactory: ({ reportData, debug }) =>
-          platform.createQuote({ reportData, debug, trailingBytes: 70 }),
-      },
-      attestation: { trustedRootCa: platform.root },
+      fake: { tdxPlatform: platform },
+      attestation: { trustedRootCa: platform.root, tdxCollateral: await platform.createCollateral() },
     });
     try {
       for (const model of [FLAT, ACI]) {

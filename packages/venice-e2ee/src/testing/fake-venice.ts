@@ -1,11 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { bytesToHex, concatBytes, hexToBytes } from '@confidential-ai/bytes';
+import { type Bytes, bytesToHex, concatBytes, hexToBytes } from '@confidential-ai/bytes';
+import type { TdxCollateralJson } from '@confidential-ai/tdx-attestation';
+import {
+  createTestTdxPlatform,
+  lazyTestTdxPlatform,
+  type TestTdxPlatform,
+} from '@confidential-ai/tdx-attestation/testing';
 import { signingAddress, signingAddressBytes } from '../address.js';
 import { VeniceE2eeError } from '../errors.js';
 import { decryptField, encryptField, type FieldKeyPair, generateFieldKeyPair } from '../field-cipher.js';
 import { selectToolFormat } from '../tools.js';
-import { createSyntheticTdxQuote } from './synthetic-quote.js';
 
 /** A model served by the fake. */
 export interface FakeVeniceModel {
@@ -25,6 +30,9 @@ export interface FakeVeniceModel {
  * one in REPORTDATA), `conflicting-keys` (`signing_key` ≠ `signing_public_key`), `invalid-key`, `bad-address`
  * (`signing_address` of another key), `binding-address`, `binding-padding`, `binding-nonce` (REPORTDATA parts),
  * `missing-quote`, `malformed-quote`, `quote-mismatch` (Shape B root and evidence quotes differ),
+ * `tampered-quote-body` (one bit of MRTD flipped after signing), `tampered-quote-signature` (one bit of the
+ * quote's ECDSA signature flipped), `untrusted-quote` (a well-formed quote signed by another test platform whose
+ * root is not {@link FakeVeniceServer.tdxRoot}),
  * `report-data-mismatch` (Shape B `quote_report_data`), `no-nvidia`, `nvidia-number`,
  * `attestation-401`, `attestation-500`, `attestation-not-json`, `attestation-short-nonce-ok` (accepts short
  * nonces). Chat: `chat-401`, `chat-500`, `plaintext-content`, `plaintext-reasoning`, `tampered-content`,
@@ -49,6 +57,9 @@ export type FakeVeniceFault =
   | 'malformed-quote'
   | 'quote-mismatch'
   | 'report-data-mismatch'
+  | 'tampered-quote-body'
+  | 'tampered-quote-signature'
+  | 'untrusted-quote'
   | 'no-nvidia'
   | 'nvidia-number'
   | 'attestation-401'
@@ -106,9 +117,13 @@ export interface FakeVeniceOptions {
   /** Characters per streamed content chunk; default 8. */
   chunkSize?: number;
   /**
-   * Builds the TDX quote for an attestation (default {@link createSyntheticTdxQuote}). Pass a quote builder
-   * that chains to a test root (e.g. a test platform of `@confidential-ai/tdx-attestation`) to exercise
-   * `requireTdx` with `trustedRootCa`.
+   * The synthetic TDX platform (from `@confidential-ai/tdx-attestation/testing`) that signs the attestation
+   * quotes. Default: one platform per fake instance, created on first use, with its own test root CA.
+   */
+  tdxPlatform?: TestTdxPlatform;
+  /**
+   * Replaces the platform as the builder of the attestation quote (e.g. to serve captured or hand-made
+   * quotes). {@link FakeVeniceServer.tdxRoot} still describes the platform, which then signs nothing.
    */
   quoteFactory?: (options: { reportData: Uint8Array; debug: boolean }) => Uint8Array | Promise<Uint8Array>;
 }
@@ -143,6 +158,17 @@ export interface FakeVeniceServer {
   setResponder(responder: FakeVeniceResponder): void;
   /** Number of attestation requests answered. */
   readonly attestationCount: number;
+  /**
+   * DER of the test root CA that anchors the attestation quotes' PCK chain. Pass it as `trustedRootCa` (with
+   * {@link FakeVeniceServer.tdxCollateral} as `tdxCollateral`) to run `requireTdx` verification offline; the
+   * quotes do NOT chain to Intel's root, so the pinned Intel root rejects them.
+   */
+  tdxRoot(): Promise<Bytes>;
+  /**
+   * DCAP collateral (TCB info, QE identity, CRLs; dcap-qvl JSON shape) signed under {@link FakeVeniceServer.tdxRoot},
+   * with TCB status `UpToDate`, valid 2025-01-01 to 2099-01-01. Built once per fake instance.
+   */
+  tdxCollateral(): Promise<TdxCollateralJson>;
   /** Stops the server. */
   close(): Promise<void>;
 }
@@ -248,12 +274,25 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
   return JSON.parse(text);
 }
 
+/** Absolute quote offset of MRTD (48-byte header + body offset 136). */
+const MRTD_OFFSET = 184;
+/** Absolute quote offset of the quote's ECDSA signature (after the 632 signed bytes and the u32 length). */
+const QUOTE_SIGNATURE_OFFSET = 636;
+
+function flipBit(bytes: Uint8Array, offset: number): Uint8Array {
+  const copy = Uint8Array.from(bytes);
+  if (offset < copy.length) copy[offset]! ^= 0x01;
+  return copy;
+}
+
 /**
  * Starts a fake Venice server for tests and demos (spec D9). It uses real secp256k1 ECDH, HKDF-SHA256 and
- * AES-256-GCM with its own model keys, answers attestation in Shape A or B with a synthetic TDX quote whose
+ * AES-256-GCM with its own model keys, answers attestation in Shape A or B with a TDX quote v4 whose
  * REPORTDATA binds `signing address ‖ 12 zero bytes ‖ nonce`, decrypts every chat message and streams
- * encrypted `content` and reasoning deltas (fresh ephemeral key per chunk). The synthetic quote does not chain
- * to Intel's root: `requireTdx` verification needs real quotes.
+ * encrypted `content` and reasoning deltas (fresh ephemeral key per chunk). The quotes are really signed
+ * (quote signature, QE report, PCK chain) by a synthetic TDX platform of `@confidential-ai/tdx-attestation/testing`
+ * whose test root is {@link FakeVeniceServer.tdxRoot}: `requireTdx` passes with that root as `trustedRootCa`
+ * and fails with the pinned Intel root.
  *
  * Documented request errors (status and body are this fake's choice; Venice documents only the texts):
  * 502 `{"error":"Nonce must be exactly 32 bytes"}`; 400 `{"error":"E2EE requires streaming"}`;
@@ -279,10 +318,19 @@ export async function createFakeVeniceServer(options: FakeVeniceOptions = {}): P
   let attestationCount = 0;
   const chunkSize = options.chunkSize ?? 8;
 
-  const makeQuote =
-    options.quoteFactory ??
-    ((quoteOptions: { reportData: Uint8Array; debug: boolean }) =>
-      createSyntheticTdxQuote({ ...quoteOptions, trailingBytes: 70 }));
+  // One synthetic platform per fake instance (created on first use), and a second, untrusted one for the
+  // `untrusted-quote` fault. Real Venice quotes carry 70 zero bytes after the signature data.
+  const tdxPlatform = lazyTestTdxPlatform(options.tdxPlatform);
+  let untrustedPlatform: Promise<TestTdxPlatform> | undefined;
+  let collateral: Promise<TdxCollateralJson> | undefined;
+  const makeQuote = async (quoteOptions: { reportData: Uint8Array; debug: boolean }): Promise<Uint8Array> => {
+    if (faults.has('untrusted-quote')) {
+      untrustedPlatform ??= createTestTdxPlatform();
+      return (await untrustedPlatform).createQuote({ ...quoteOptions, trailingBytes: 70 });
+    }
+    if (options.quoteFactory) return options.quoteFactory(quoteOptions);
+    return (await tdxPlatform()).createQuote({ ...quoteOptions, trailingBytes: 70 });
+  };
   const attestation = async (modelId: string, nonce: string) => {
     const model = models.find((candidate) => candidate.id === modelId)!;
     let publicKey = model.keyPair.publicKey;
@@ -297,6 +345,8 @@ export async function createFakeVeniceServer(options: FakeVeniceOptions = {}): P
     if (faults.has('binding-padding')) reportData[25] = 1;
     if (faults.has('binding-nonce')) reportData[63]! ^= 1;
     let quote = await makeQuote({ reportData, debug: faults.has('debug-quote') });
+    if (faults.has('tampered-quote-body')) quote = flipBit(quote, MRTD_OFFSET);
+    if (faults.has('tampered-quote-signature')) quote = flipBit(quote, QUOTE_SIGNATURE_OFFSET);
     if (faults.has('malformed-quote')) quote = quote.slice(0, 700);
     const quoteHex = bytesToHex(quote);
     const keyHex = faults.has('invalid-key') ? `04${'00'.repeat(64)}` : bytesToHex(publicKey);
@@ -330,9 +380,7 @@ export async function createFakeVeniceServer(options: FakeVeniceOptions = {}): P
         ...(faults.has('conflicting-keys')
           ? { signing_key: bytesToHex(generateFieldKeyPair().publicKey) }
           : {}),
-        ...(faults.has('quote-mismatch')
-          ? { intel_quote: bytesToHex(createSyntheticTdxQuote({ reportData })) }
-          : {}),
+        ...(faults.has('quote-mismatch') ? { intel_quote: bytesToHex(flipBit(quote, MRTD_OFFSET)) } : {}),
         attestation: {
           tee_type: 'tdx',
           evidence: faults.has('missing-quote')
@@ -358,7 +406,9 @@ export async function createFakeVeniceServer(options: FakeVeniceOptions = {}): P
       signing_public_key: keyHex,
       ...(faults.has('missing-quote') ? {} : { intel_quote: quoteHex }),
       event_log: [],
-      server_verification: { note: 'synthetic fake; not a real verification' },
+      server_verification: {
+        note: 'fake Venice server: quotes are signed by a TEST platform root, not by Intel',
+      },
     };
   };
 
@@ -561,6 +611,13 @@ export async function createFakeVeniceServer(options: FakeVeniceOptions = {}): P
     },
     get attestationCount() {
       return attestationCount;
+    },
+    async tdxRoot() {
+      return (await tdxPlatform()).root;
+    },
+    tdxCollateral() {
+      collateral ??= tdxPlatform().then((value) => value.createCollateral());
+      return collateral;
     },
     close() {
       return new Promise<void>((resolve) => {

@@ -11,4 +11,3 @@ export {
   type FakeVeniceTurn,
   renderFakeToolCall,
 } from './fake-venice.js';
-export { createSyntheticTdxQuote, type SyntheticTdxQuoteOptions } from './synthetic-quote.js';
