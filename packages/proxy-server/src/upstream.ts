@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Agent, interceptors, fetch as undiciFetch, request as undiciRequest } from 'undici';
+import { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { ApiError } from './errors.js';
 
 /** The standard fetch signature (what the OpenAI SDK, hono's proxy helper and createChutesFetch use). */
@@ -46,7 +46,7 @@ export interface UpstreamRequestOptions {
 
 /**
  * A lighter upstream call than `fetch` (undici's dispatcher `request` API: no WHATWG Request/Response objects
- * per call) with the same pool, timeouts and redirect following; used on the completion hot path.
+ * per call) with the same pool and timeouts; used on the completion hot path. Neither follows redirects.
  */
 export type RequestFunction = (url: string, options: UpstreamRequestOptions) => Promise<UpstreamReply>;
 
@@ -64,7 +64,7 @@ export interface UpstreamFetch {
 
 /**
  * Creates the upstream HTTP client: undici `fetch` over a dedicated `Agent` (keep-alive pooling per origin,
- * connect/headers/body timeouts). TLS uses Node's default certificate verification.
+ * connect/headers/body timeouts, redirects not followed). TLS uses Node's default certificate verification.
  *
  * @example
  * ```ts
@@ -82,20 +82,21 @@ export function createUpstreamFetch(options: UpstreamFetchOptions = {}): Upstrea
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
     pipelining: 1,
   });
+  // Redirects are never followed (as the reference's httpx client): a request body here can be a decrypted
+  // prompt, and a redirect must not send it to another origin. A 3xx reaches the caller as a non-200 reply.
   const fetch: FetchFunction = (input, init) =>
     undiciFetch(input as Parameters<typeof undiciFetch>[0], {
       ...(init as Parameters<typeof undiciFetch>[1]),
+      redirect: 'manual',
       dispatcher: agent,
     }) as unknown as Promise<Response>;
-  // fetch follows redirects (up to 20); the request API does the same through the redirect interceptor.
-  const redirecting = agent.compose(interceptors.redirect({ maxRedirections: 20 }));
   const request: RequestFunction = async (url, init) => {
     const reply = await undiciRequest(url, {
       method: init.method as 'POST',
       headers: init.headers as Record<string, string>,
       ...(init.body === undefined ? {} : { body: init.body }),
       ...(init.signal ? { signal: init.signal } : {}),
-      dispatcher: redirecting,
+      dispatcher: agent,
     });
     return new DispatcherReply(reply.statusCode, reply.body);
   };

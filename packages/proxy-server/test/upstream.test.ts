@@ -74,6 +74,41 @@ describe('upstream HTTP (undici)', () => {
     }
   });
 
+  it('never follows an upstream redirect: the prompt is not re-sent elsewhere, the client gets 502', async () => {
+    const { createServer: createHttpServer } = await import('node:http');
+    let targetHits = 0;
+    const target = createHttpServer((_request, response) => {
+      targetHits++;
+      response.end('{}');
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    const targetUrl = `http://127.0.0.1:${(target.address() as { port: number }).port}`;
+    const redirector = createHttpServer((_request, response) => {
+      response.writeHead(307, { location: `${targetUrl}/v1/chat/completions` });
+      response.end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${(redirector.address() as { port: number }).port}`;
+    const upstream = createUpstreamFetch();
+    const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'secret prompt' }] });
+    try {
+      for (const overrides of [
+        { vllm: { baseUrl, fetch: upstream.fetch, request: upstream.request } },
+        { vllm: { baseUrl, fetch: upstream.fetch } },
+      ]) {
+        const { app } = createTestApp({ overrides });
+        const response = await app.request('/v1/chat/completions', { method: 'POST', headers: AUTH, body });
+        expect(response.status).toBe(502);
+        expect(((await response.json()) as { error: { type: string } }).error.type).toBe('upstream_error');
+      }
+      expect(targetHits).toBe(0);
+    } finally {
+      await upstream.destroy();
+      await new Promise((resolve) => target.close(resolve));
+      await new Promise((resolve) => redirector.close(resolve));
+    }
+  });
+
   it('classifies failures', () => {
     const timeout = new TypeError('fetch failed', {
       cause: Object.assign(new Error('t'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
