@@ -20,6 +20,7 @@ import {
   NodeSelector,
   normalizeCordPath,
   parseConfig,
+  parseIni,
   ratesFromPricing,
   readLines,
   readSseJson,
@@ -301,6 +302,15 @@ describe('templates', () => {
 });
 
 describe('config.ini', () => {
+  it('reads option and section names such as __proto__ as plain data', () => {
+    const ini = parseIni('[__proto__]\npolluted = yes\n[auth]\n__proto__ = x\nuser_id = u\n');
+    expect(Object.keys(ini)).toEqual(['__proto__', 'auth']);
+    expect(ini['__proto__']?.['polluted']).toBe('yes');
+    expect(ini['auth']?.['__proto__']).toBe('x');
+    expect(ini['auth']?.['user_id']).toBe('u');
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
   it('path precedence: --config-path, CHUTES_CONFIG_PATH, ~/.chutes/config.ini', () => {
     expect(resolveConfigPath({ configPath: '/a', env: { CHUTES_CONFIG_PATH: '/b' }, home: '/h' })).toBe('/a');
     expect(resolveConfigPath({ env: { CHUTES_CONFIG_PATH: '/b' }, home: '/h' })).toBe('/b');

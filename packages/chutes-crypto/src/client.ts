@@ -58,7 +58,8 @@ export function sealRequest(
 ): SealedRequest {
   if (!isPlainObject(payload)) throw new TypeError('payload must be a JSON object');
   const responseKeyPair = generateKeyPair(undefined, options);
-  const body: Record<string, unknown> = {};
+  // No prototype: a payload key named `__proto__` stays an own property (a `{}` would drop it via the setter).
+  const body: Record<string, unknown> = Object.create(null);
   for (const name of Object.keys(payload)) {
     if (name !== RESPONSE_PUBLIC_KEY_FIELD) body[name] = payload[name];
   }

@@ -1,6 +1,6 @@
 import { bytesToBase64 } from '@confidential-ai/bytes';
 import { fc, test } from '@fast-check/vitest';
-import { describe, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   beginStream,
   ChutesCryptoError,
@@ -46,6 +46,15 @@ describe.each(backends)('round trips (backend %s)', (backend) => {
     expect(openRequest(blob, instance.secretKey, { backend }).payload).toEqual(
       JSON.parse(JSON.stringify(expected)),
     );
+  });
+
+  it('keeps a payload key named __proto__ (found by the property above)', () => {
+    const payload = JSON.parse('{"__proto__":{"polluted":true},"model":"m"}') as Record<string, unknown>;
+    const { blob } = sealRequest(instance.publicKey, payload, { backend });
+    const opened = openRequest(blob, instance.secretKey, { backend }).payload;
+    expect(Object.keys(opened)).toEqual(['__proto__', 'model']);
+    expect(JSON.stringify(opened)).toBe('{"__proto__":{"polluted":true},"model":"m"}');
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
   });
 
   test.prop([fc.jsonValue({ maxDepth: 4 })], { numRuns: 60 })(

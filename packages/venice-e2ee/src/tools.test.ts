@@ -325,6 +325,17 @@ describe('GLM corpus', () => {
     });
   });
 
+  it('keeps model-written keys such as __proto__ and constructor as plain data', () => {
+    const text =
+      '<tool_call>search<arg_key>__proto__</arg_key><arg_value>{"polluted": true}</arg_value>' +
+      '<arg_key>constructor</arg_key><arg_value>x</arg_value></tool_call>';
+    expect(parseGlmToolCalls(text, tools).calls[0]).toEqual({
+      name: 'search',
+      argumentsText: '{"__proto__":"{\\"polluted\\": true}","constructor":"x"}',
+    });
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+  });
+
   it('only whitespace may separate calls; other text ends parsing', () => {
     expect(callsOf('<tool_call>now</tool_call>\n  <tool_call>now</tool_call>', 'glm')).toEqual([
       ['now', {}],

@@ -703,14 +703,15 @@ export function parseGlmToolCalls(text: string, tools: readonly ToolDefinition[]
     at = skipWhitespace(body, at + name.length);
     const schema = tools.find((tool) => tool.function.name === name)?.function.parameters;
     const properties = isObject(schema) && isObject(schema['properties']) ? schema['properties'] : {};
-    const argumentsObject: Record<string, unknown> = {};
+    // No prototype and own-property lookups: a model-written key such as `__proto__` or `constructor` is data.
+    const argumentsObject: Record<string, unknown> = Object.create(null);
     let rest = body.slice(at);
     while (rest.length > 0) {
       const pair = GLM_PAIR.exec(rest);
       if (!pair) throw new ToolParseError('GLM tool call has malformed <arg_key>/<arg_value> pairs');
       const key = pair[1]!.trim();
       const value = pair[2]!.trim();
-      argumentsObject[key] = key in properties ? convertGlmValue(value, properties[key]) : value;
+      argumentsObject[key] = Object.hasOwn(properties, key) ? convertGlmValue(value, properties[key]) : value;
       rest = rest.slice(pair[0].length);
     }
     calls.push({ name, argumentsText: stableStringify(argumentsObject) });

@@ -17,7 +17,8 @@ export type IniData = Record<string, Record<string, string>>;
  * duplicate section or option, or a bad interpolation (like Python's strict parser).
  */
 export function parseIni(text: string, source = 'config.ini'): IniData {
-  const raw: IniData = {};
+  // Null-prototype records: section and option names from the file (even `__proto__`) are plain data.
+  const raw: IniData = Object.create(null);
   let section: string | undefined;
   let lastKey: string | undefined;
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/);
@@ -40,7 +41,7 @@ export function parseIni(text: string, source = 'config.ini'): IniData {
       if (Object.hasOwn(raw, section)) {
         throw new ChutesCliError('ERR_CONFIG_INVALID', `${where}: section [${section}] appears twice`);
       }
-      raw[section] = {};
+      raw[section] = Object.create(null);
       lastKey = undefined;
       continue;
     }
@@ -61,11 +62,11 @@ export function parseIni(text: string, source = 'config.ini'): IniData {
     lastKey = key;
   }
   const defaults = raw['DEFAULT'] ?? {};
-  const result: IniData = {};
+  const result: IniData = Object.create(null);
   for (const [name, values] of Object.entries(raw)) {
     if (name === 'DEFAULT') continue;
     const merged = { ...defaults, ...values };
-    const out: Record<string, string> = {};
+    const out: Record<string, string> = Object.create(null);
     for (const [key, value] of Object.entries(merged))
       out[key] = interpolate(value, merged, source, name, key, 0);
     result[name] = out;
