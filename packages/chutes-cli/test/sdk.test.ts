@@ -305,8 +305,10 @@ describe('config.ini', () => {
   it('reads option and section names such as __proto__ as plain data', () => {
     const ini = parseIni('[__proto__]\npolluted = yes\n[auth]\n__proto__ = x\nuser_id = u\n');
     expect(Object.keys(ini)).toEqual(['__proto__', 'auth']);
-    expect(ini['__proto__']?.['polluted']).toBe('yes');
-    expect(ini['auth']?.['__proto__']).toBe('x');
+    const own = (record: object | undefined, key: string) =>
+      record === undefined ? undefined : Object.getOwnPropertyDescriptor(record, key)?.value;
+    expect(own(own(ini, '__proto__'), 'polluted')).toBe('yes');
+    expect(own(ini['auth'], '__proto__')).toBe('x');
     expect(ini['auth']?.['user_id']).toBe('u');
     expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
   });
