@@ -331,7 +331,7 @@ export function attestationChainRoutes(deps: AppDependencies): Hono<AppEnv> {
   };
 
   const signText = (algo: SigningAlgo, text: string) => ({
-    signature: deps.signer.sign(text)[algo],
+    signature: deps.signer.signWith(algo, text),
     signing_algo: algo,
     signing_address: algo === 'ecdsa' ? deps.signer.ecdsaAddress : deps.signer.ed25519Address,
   });
