@@ -77,3 +77,17 @@ export function ownAttestationReport(
   }
   return buildSimulatedReport({ algo, nonceHex, keys: deps.keys, signer: deps.signer });
 }
+
+/**
+ * The `signing_algo` query parameter: `ecdsa` (default) or `ed25519`, trimmed and case-insensitive.
+ * @throws ApiError 400 `invalid_signing_algo` for anything else.
+ */
+export function signingAlgoParam(value: string | undefined): E2eeAlgo {
+  const algo = (value ?? 'ecdsa').trim().toLowerCase();
+  if (algo !== 'ecdsa' && algo !== 'ed25519') {
+    throw new ApiError(400, 'invalid_signing_algo', 'signing_algo must be ecdsa or ed25519', {
+      param: 'signing_algo',
+    });
+  }
+  return algo;
+}

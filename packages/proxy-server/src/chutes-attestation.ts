@@ -10,6 +10,7 @@ import {
 } from '@confidential-ai/tdx-attestation';
 import { pythonJsonDumps } from '@confidential-ai/tee-signing';
 import { ConfigError } from './errors.js';
+import { isPlainObject } from './json.js';
 
 /** The `verification_policy` of proxy-mode receipts (version C of the reference). */
 export const CHUTES_VERIFICATION_POLICY = 'chutes-v1';
@@ -107,10 +108,6 @@ export interface ChutesInstanceResult {
   tdx_status: string | null;
   /** Where `tdx_status` came from. */
   tdx_status_source: 'dcap-collateral' | 'chutes-reported';
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** An upstream-controlled token made safe for receipts, messages and logs. */

@@ -10,7 +10,8 @@ import {
   parseE2eeHeaders,
 } from './e2ee.js';
 import { ApiError, errorEnvelope } from './errors.js';
-import { signatureRecord } from './signing.js';
+import { parseJsonObject } from './json.js';
+import { sha256Hex, signatureRecord } from './signing.js';
 import { type UpstreamReply, upstreamFailure } from './upstream.js';
 
 /** Which backend a completion request goes to and how. */
@@ -32,21 +33,6 @@ export interface CompletionBackend {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: false });
 const MAX_ERROR_BODY = 64 * 1024;
-
-function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-function parseJsonObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function stripEmptyToolCalls(body: Record<string, unknown>): Record<string, unknown> {
   if (!Array.isArray(body.messages)) return body;

@@ -4,6 +4,7 @@ import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { httpUrl } from './config-fields.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
+import { isPlainObject } from './json.js';
 import { TEE_GATEWAY_ENV, type TeeGatewayConfig, teeGatewayConfigSchema } from './tee-gateway/config.js';
 import { loadVeniceProxyConfig, type VeniceProxyConfig } from './venice-proxy/config.js';
 
@@ -306,10 +307,6 @@ const SECTIONS = Object.keys(schema.shape);
 
 function envVarFor(section: string, key: string | undefined): string | undefined {
   return SETTINGS.find((setting) => setting.section === section && setting.key === key)?.env;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function readToml(options: LoadConfigOptions): Record<string, unknown> {

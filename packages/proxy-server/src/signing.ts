@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createVllmProxySigner, type VllmSigningAlgorithm } from '@confidential-ai/tee-signing';
 import type { ModelKeys } from './keys.js';
 import type { SignatureRecord } from './stores.js';
@@ -73,4 +74,9 @@ export function signatureRecord(signer: ResponseSigner, text: string): Signature
     },
     signing_address_ed25519: signer.ed25519Address,
   };
+}
+
+/** SHA-256 of bytes or UTF-8 text as lowercase hex (the hashes the vllm-proxy scheme signs). */
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
 }

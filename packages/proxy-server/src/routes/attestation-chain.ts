@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { type AppDependencies, type AppEnv, errorForLog, requireBearer, sendError } from '../app.js';
-import { ownAttestationReport } from '../attestation.js';
+import { ownAttestationReport, signingAlgoParam } from '../attestation.js';
 import {
   CHUTES_VERIFICATION_POLICY,
   type ChutesAttestationBundle,
@@ -14,6 +13,8 @@ import {
   verifyChutesInstance,
 } from '../chutes-attestation.js';
 import { ApiError } from '../errors.js';
+import { isPlainObject } from '../json.js';
+import { sha256Hex } from '../signing.js';
 import { upstreamFailure } from '../upstream.js';
 
 /** Default Chutes platform API of the chain route (`CHUTES_ATTESTATION_BASE_URL`). */
@@ -52,24 +53,6 @@ function saneRetryAfter(value: string | null): string | undefined {
   // An HTTP-date (IMF-fixdate): letters, digits, spaces, commas and colons only.
   if (/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(trimmed)) return trimmed;
   return undefined;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-function chainSigningAlgo(value: string | undefined): SigningAlgo {
-  const algo = (value ?? 'ecdsa').trim().toLowerCase();
-  if (algo !== 'ecdsa' && algo !== 'ed25519') {
-    throw new ApiError(400, 'invalid_signing_algo', 'signing_algo must be ecdsa or ed25519', {
-      param: 'signing_algo',
-    });
-  }
-  return algo;
 }
 
 async function readLimitedText(response: Response, step: Step): Promise<string> {
@@ -340,7 +323,7 @@ export function attestationChainRoutes(deps: AppDependencies): Hono<AppEnv> {
     if (!settings.enabled) throw new ApiError(503, 'chutes_disabled', 'Chutes route is disabled');
     const apiKey = settings.apiKey;
     if (!apiKey) throw new ApiError(503, 'chutes_misconfigured', 'CHUTES_API_KEY is not configured');
-    const algo = chainSigningAlgo(c.req.query('signing_algo'));
+    const algo = signingAlgoParam(c.req.query('signing_algo'));
     const mode = (c.req.query('verify_mode') ?? 'proxy').trim().toLowerCase();
     if (mode !== 'proxy' && mode !== 'passthrough') {
       throw new ApiError(400, 'invalid_verify_mode', 'verify_mode must be one of: proxy, passthrough', {

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { type AppDependencies, type AppEnv, errorForLog, requireBearer } from '../app.js';
-import { ownAttestationReport } from '../attestation.js';
+import { ownAttestationReport, signingAlgoParam } from '../attestation.js';
 import {
   awaitPendingSignature,
   type CompletionBackend,
@@ -12,16 +12,6 @@ import {
 import { ApiError } from '../errors.js';
 import { upstreamFailure } from '../upstream.js';
 import { attestationChainRoutes } from './attestation-chain.js';
-
-function signingAlgo(value: string | undefined): 'ecdsa' | 'ed25519' {
-  const algo = (value ?? 'ecdsa').trim().toLowerCase();
-  if (algo !== 'ecdsa' && algo !== 'ed25519') {
-    throw new ApiError(400, 'invalid_signing_algo', 'signing_algo must be ecdsa or ed25519', {
-      param: 'signing_algo',
-    });
-  }
-  return algo;
-}
 
 function vllmBackend(deps: AppDependencies): CompletionBackend {
   return { name: 'vllm', label: 'vLLM upstream', upstream: deps.vllm };
@@ -89,7 +79,7 @@ export function vllmProxyRoutes(deps: AppDependencies): Hono<AppEnv> {
   });
 
   routes.get('/v1/attestation/report', auth, (c) => {
-    const algo = signingAlgo(c.req.query('signing_algo'));
+    const algo = signingAlgoParam(c.req.query('signing_algo'));
     const nonce = c.req.query('nonce');
     if (nonce !== undefined && !/^[0-9a-fA-F]{64}$/.test(nonce)) {
       throw new ApiError(400, 'invalid_nonce', 'nonce must be 32 bytes as 64 hex characters', {
@@ -108,7 +98,7 @@ export function vllmProxyRoutes(deps: AppDependencies): Hono<AppEnv> {
   routes.post('/v1/completions', auth, (c) => handleCompletion(c, vllmBackend(deps), 'completions'));
 
   routes.get('/v1/signature/:chatId', auth, async (c) => {
-    const algo = signingAlgo(c.req.query('signing_algo'));
+    const algo = signingAlgoParam(c.req.query('signing_algo'));
     const model = c.req.query('model');
     const namespace = model && model.length > 0 ? model : defaultSignatureNamespace(deps);
     const chatId = c.req.param('chatId');
