@@ -1,4 +1,5 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { announceAndStopOnSignals, parsePort } from './cli-serve.js';
 import { CONFIG_ENV_VARS, describeConfig, loadConfig } from './config.js';
 import { ConfigError, ProxyServerError } from './errors.js';
 import { type RunningServer, startServer } from './server.js';
@@ -20,12 +21,6 @@ export interface CliIo {
   onServer?: (server: RunningServer) => void;
   /** Install SIGTERM/SIGINT handlers that close the server and exit (default true). */
   handleSignals?: boolean;
-}
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
-  return port;
 }
 
 function oneLine(error: unknown): string {
@@ -68,18 +63,8 @@ export function createProgram(io: CliIo): Command {
           overrides: { server: { host: flags.host, port: flags.port }, log: { level: flags.logLevel } },
         });
         const server = await startServer({ config });
-        io.stdout(flags.json ? `${JSON.stringify({ url: server.url })}\n` : `listening on ${server.url}\n`);
+        announceAndStopOnSignals(io, server, flags.json);
         io.onServer?.(server);
-        if (io.handleSignals !== false) {
-          const stop = () => {
-            server.close().then(
-              () => process.exit(0),
-              () => process.exit(1),
-            );
-          };
-          process.once('SIGTERM', stop);
-          process.once('SIGINT', stop);
-        }
       },
     );
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { parse as parseToml } from 'smol-toml';
 import { ZodError } from 'zod';
+import { announceAndStopOnSignals, parsePort } from '../cli-serve.js';
 import { ProxyServerError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import { createTeeGateway } from './app.js';
@@ -34,12 +35,6 @@ interface Flags {
   registerWithNitriding?: boolean;
   logLevel?: string;
   json?: boolean;
-}
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
-  return port;
 }
 
 /**
@@ -143,17 +138,7 @@ export function addTeeGatewayCommand(program: Command, io: TeeGatewayCliIo): Com
       }
       if (config.simulate)
         logger.warn('TEE gateway runs with the SIMULATED provider: answers are not from an LLM');
-      io.stdout(flags.json ? `${JSON.stringify({ url: server.url })}\n` : `listening on ${server.url}\n`);
+      announceAndStopOnSignals(io, server, flags.json);
       io.onTeeGateway?.(server);
-      if (io.handleSignals !== false) {
-        const stop = () => {
-          server.close().then(
-            () => process.exit(0),
-            () => process.exit(1),
-          );
-        };
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      }
     });
 }

@@ -1,13 +1,8 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { CliIo } from '../cli.js';
+import { announceAndStopOnSignals, parsePort } from '../cli-serve.js';
 import { loadVeniceProxyConfig } from './config.js';
 import { type RunningVeniceProxy, startVeniceProxy } from './server.js';
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
-  return port;
-}
 
 /** Hooks of {@link registerVeniceCommand} (also read from the `io` object, so `runCli(argv, io)` can pass them). */
 export interface VeniceCommandHooks {
@@ -61,18 +56,8 @@ export function registerVeniceCommand(program: Command, io: CliIo, hooks: Venice
           ...(host === undefined ? {} : { host }),
           ...(flags.port === undefined ? {} : { port: flags.port }),
         });
-        io.stdout(flags.json ? `${JSON.stringify({ url: proxy.url })}\n` : `listening on ${proxy.url}\n`);
+        announceAndStopOnSignals(io, proxy, flags.json);
         (hooks.onVeniceProxy ?? (io as CliIo & VeniceCommandHooks).onVeniceProxy)?.(proxy);
-        if (io.handleSignals !== false) {
-          const stop = () => {
-            proxy.close().then(
-              () => process.exit(0),
-              () => process.exit(1),
-            );
-          };
-          process.once('SIGTERM', stop);
-          process.once('SIGINT', stop);
-        }
       },
     );
 }
