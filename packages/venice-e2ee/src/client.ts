@@ -314,6 +314,22 @@ export function createVeniceClient(options: VeniceClientOptions = {}): VeniceCli
 
   const prepare = (request: ChatRequest) => renderMessages(validateChatRequest(request).messages);
 
+  // The start of every chat call: validate and render the messages, attest (or reuse the session), prepare the
+  // tool emulation, and the info that reports all three.
+  const begin = async (request: ChatRequest, call?: ChatCallOptions) => {
+    const rendered = prepare(request);
+    const { attestation, sessionId, sessionScope } = await acquire(request.model, request, call);
+    const context = prepareToolContext(request, options.tools);
+    const info: ChatInfo = {
+      attestation,
+      sessionId,
+      sessionScope,
+      toolMode: context ? 'emulated' : 'none',
+      toolRetries: 0,
+    };
+    return { rendered, context, info };
+  };
+
   const withTools = (
     rendered: RenderedMessage[],
     context: ToolContext,
@@ -343,16 +359,8 @@ export function createVeniceClient(options: VeniceClientOptions = {}): VeniceCli
     },
 
     async createChatCompletion(request, call) {
-      const rendered = prepare(request);
-      const { attestation, sessionId, sessionScope } = await acquire(request.model, request, call);
-      const context = prepareToolContext(request, options.tools);
-      const info: ChatInfo = {
-        attestation,
-        sessionId,
-        sessionScope,
-        toolMode: context ? 'emulated' : 'none',
-        toolRetries: 0,
-      };
+      const { rendered, context, info } = await begin(request, call);
+      const { attestation } = info;
       if (!context) {
         const upstream = await postChat(request, rendered, attestation, call?.signal);
         const decrypting = decryptor();
@@ -415,16 +423,8 @@ export function createVeniceClient(options: VeniceClientOptions = {}): VeniceCli
     },
 
     async streamChatCompletion(request, call) {
-      const rendered = prepare(request);
-      const { attestation, sessionId, sessionScope } = await acquire(request.model, request, call);
-      const context = prepareToolContext(request, options.tools);
-      const info: ChatInfo = {
-        attestation,
-        sessionId,
-        sessionScope,
-        toolMode: context ? 'emulated' : 'none',
-        toolRetries: 0,
-      };
+      const { rendered, context, info } = await begin(request, call);
+      const { attestation } = info;
       const includeUsage = request.stream_options?.include_usage === true;
       const signal = call?.signal;
       if (!context) {
