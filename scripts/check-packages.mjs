@@ -73,6 +73,14 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
       }
     }
   }
+  // A bin points at a committed launcher (bin/<name>.js importing dist/), so installs link it before a build.
+  for (const [command, target] of Object.entries(manifest.bin ?? {})) {
+    if (!existsSync(join(dir, target)) || /(^|\/)dist\//.test(target)) {
+      problems.push(
+        `${where}: bin "${command}" must point at a committed launcher (bin/${command}.js), not dist/`,
+      );
+    }
+  }
   if (!manifest.private && !changesets.includes(`'${scope}${name}'`)) {
     problems.push(`packages/${name}: no changeset names ${scope}${name}`);
   }
