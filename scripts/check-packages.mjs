@@ -55,7 +55,14 @@ function sourceFiles(dir) {
 for (const name of readdirSync(join(root, 'packages')).sort()) {
   const dir = join(root, 'packages', name);
   if (!statSync(dir).isDirectory()) continue;
-  for (const file of ['package.json', 'README.md', 'LICENSE', 'src/index.ts', 'tsup.config.ts', 'tsconfig.json']) {
+  for (const file of [
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'src/index.ts',
+    'tsup.config.ts',
+    'tsconfig.json',
+  ]) {
     if (!existsSync(join(dir, file))) problems.push(`packages/${name}: missing ${file}`);
   }
   if (!existsSync(join(dir, 'package.json'))) continue;

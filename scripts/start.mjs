@@ -87,7 +87,17 @@ const child = spawn(
     `${root}packages/proxy-server/demo.toml`,
     ...serveArgs,
   ],
-  { stdio: 'inherit' },
+  // Its own process group: a Ctrl-C in the terminal reaches this script only, which passes it on exactly once.
+  { stdio: 'inherit', detached: true },
 );
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
-child.on('close', (exitCode, signal) => process.exit(exitCode ?? (signal ? 0 : 1)));
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    stopping = true;
+    child.kill(signal);
+  });
+}
+child.on('close', (exitCode, signal) => {
+  if (stopping && exitCode === 0) say('server stopped cleanly');
+  process.exit(exitCode ?? (signal ? 0 : 1));
+});
