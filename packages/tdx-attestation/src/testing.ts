@@ -4,7 +4,17 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { TcbStatus, TdxCollateralJson } from './collateral.js';
 import { derToPem } from './pem.js';
-import { INTEL_QE_VENDOR_ID, SGX_REPORT_BODY_SIZE, TDX_QUOTE_SIGNED_SIZE } from './quote.js';
+import {
+  INTEL_QE_VENDOR_ID,
+  SGX_REPORT_BODY_SIZE,
+  TDX_BODY_TYPE_TD_REPORT10,
+  TDX_BODY_TYPE_TD_REPORT15,
+  TDX_QUOTE_BODY_DESCRIPTOR_SIZE,
+  TDX_QUOTE_HEADER_SIZE,
+  TDX_QUOTE_SIGNED_SIZE,
+  TDX_TD_REPORT_BODY_SIZE,
+  TDX_TD_REPORT15_BODY_SIZE,
+} from './quote.js';
 import { SGX_EXTENSIONS_OID } from './sgx-extensions.js';
 
 /** Options of {@link createTestTdxPlatform}. */
@@ -23,6 +33,17 @@ export interface TestTdxPlatformOptions {
 
 /** Options of {@link TestTdxPlatform.createQuote}. */
 export interface TestTdxQuoteOptions {
+  /** Quote format version. Default 4. */
+  version?: 4 | 5;
+  /**
+   * Version 5 only: body type 2 (TD report 1.0) or 3 (TD report 1.5, with TEE_TCB_SVN_2 and MR_SERVICETD).
+   * Default 3.
+   */
+  bodyType?: 2 | 3;
+  /** TD report 1.5 only: TEE_TCB_SVN_2 (16 bytes). Default: the same as `teeTcbSvn`. */
+  teeTcbSvn2?: Uint8Array;
+  /** TD report 1.5 only: MR_SERVICETD (48 bytes). Default zeros. */
+  mrServiceTd?: Uint8Array;
   /** REPORTDATA (64 bytes). Default zeros. */
   reportData?: Uint8Array;
   /** TD_ATTRIBUTES (8 bytes). Default `0000001000000000` (SEPT_VE_DISABLE only). */
@@ -55,8 +76,15 @@ export interface TestCollateralOptions {
   platformAdvisoryIds?: string[];
   /** Status of the QE identity level the QE meets. Default `UpToDate`. */
   qeStatus?: TcbStatus;
-  /** Status of the TDX module identity level. Default `UpToDate`. */
+  /** Status of the TDX module identity level `TDX_01` for module ISVSVN >= 4. Default `UpToDate`. */
   tdxModuleStatus?: TcbStatus;
+  /** Advisory ids of that module level. Default none. */
+  tdxModuleAdvisoryIds?: string[];
+  /**
+   * Include the catch-all TCB level (every SVN 0, `OutOfDate`, advisory `INTEL-SA-00000`) below the platform's
+   * own level. Default true; without it a quote below the platform's level matches no TCB level.
+   */
+  includeBaselineLevel?: boolean;
   /** List the PCK leaf on the PCK CRL. */
   revokePckCertificate?: boolean;
   /** List the PCK Platform CA on the root CA CRL. */
@@ -73,7 +101,7 @@ export interface TestTdxPlatform {
   rootPem: string;
   /** PEM chain PCK leaf, PCK Platform CA, root (as embedded in quotes). */
   pckChainPem: string;
-  /** Builds and signs a TDX quote v4. */
+  /** Builds and signs a TDX quote (v4, or v5 with a TD report 1.0 or 1.5 body). */
   createQuote(options?: TestTdxQuoteOptions): Promise<Bytes>;
   /** Builds and signs DCAP collateral (dcap-qvl JSON shape) for this platform. */
   createCollateral(options?: TestCollateralOptions): Promise<TdxCollateralJson>;
@@ -290,9 +318,24 @@ export async function createTestTdxPlatform(options: TestTdxPlatformOptions = {}
     if (quoteOptions.debug) tdAttributes[0]! |= 1;
     const rtmrs = quoteOptions.rtmrs ?? [fill(48, 0x20), fill(48, 0x21), fill(48, 0x22), fill(48, 0x23)];
     if (rtmrs.length !== 4) throw new RangeError('rtmrs must have 4 entries');
-    const header = concatBytes(u16(4), u16(2), u32(0x81), u16(0), u16(0), INTEL_QE_VENDOR_ID, fill(20, 0));
-    const body = concatBytes(
-      exact(quoteOptions.teeTcbSvn, 16, 'teeTcbSvn', DEFAULT_TEE_TCB_SVN),
+    const version = quoteOptions.version ?? 4;
+    if (version !== 4 && version !== 5) throw new RangeError('version must be 4 or 5');
+    const bodyType =
+      version === 5 ? (quoteOptions.bodyType ?? TDX_BODY_TYPE_TD_REPORT15) : TDX_BODY_TYPE_TD_REPORT10;
+    if (bodyType !== TDX_BODY_TYPE_TD_REPORT10 && bodyType !== TDX_BODY_TYPE_TD_REPORT15)
+      throw new RangeError('bodyType must be 2 or 3');
+    const teeTcbSvn = exact(quoteOptions.teeTcbSvn, 16, 'teeTcbSvn', DEFAULT_TEE_TCB_SVN);
+    const header = concatBytes(
+      u16(version),
+      u16(2),
+      u32(0x81),
+      u16(0),
+      u16(0),
+      INTEL_QE_VENDOR_ID,
+      fill(20, 0),
+    );
+    const body10 = concatBytes(
+      teeTcbSvn,
       fill(48, 0x33), // MRSEAM
       fill(48, 0), // MRSIGNERSEAM (Intel module)
       fill(8, 0), // SEAM_ATTRIBUTES
@@ -305,8 +348,23 @@ export async function createTestTdxPlatform(options: TestTdxPlatformOptions = {}
       ...rtmrs.map((value, index) => exact(value, 48, `rtmrs[${index}]`, value)),
       exact(quoteOptions.reportData, 64, 'reportData', fill(64, 0)),
     );
-    const signed = concatBytes(header, body);
-    if (signed.length !== TDX_QUOTE_SIGNED_SIZE) throw new Error('internal: wrong quote body size');
+    const body =
+      bodyType === TDX_BODY_TYPE_TD_REPORT15
+        ? concatBytes(
+            body10,
+            exact(quoteOptions.teeTcbSvn2, 16, 'teeTcbSvn2', teeTcbSvn),
+            exact(quoteOptions.mrServiceTd, 48, 'mrServiceTd', fill(48, 0)),
+          )
+        : body10;
+    const signed =
+      version === 5 ? concatBytes(header, u16(bodyType), u32(body.length), body) : concatBytes(header, body);
+    const expectedSize =
+      version === 4
+        ? TDX_QUOTE_SIGNED_SIZE
+        : TDX_QUOTE_HEADER_SIZE +
+          TDX_QUOTE_BODY_DESCRIPTOR_SIZE +
+          (bodyType === TDX_BODY_TYPE_TD_REPORT15 ? TDX_TD_REPORT15_BODY_SIZE : TDX_TD_REPORT_BODY_SIZE);
+    if (signed.length !== expectedSize) throw new Error('internal: wrong quote body size');
     const signature = await signRaw(attestation.privateKey, signed);
     const authData = Uint8Array.from({ length: 32 }, (_, index) => index);
     const qeReport = new Uint8Array(SGX_REPORT_BODY_SIZE);
@@ -365,7 +423,16 @@ export async function createTestTdxPlatform(options: TestTdxPlatformOptions = {}
           mrsigner: '00'.repeat(48),
           attributes: '0000000000000000',
           attributesMask: 'FFFFFFFFFFFFFFFF',
-          tcbLevels: [{ tcb: { isvsvn: 4 }, ...level(collateralOptions.tdxModuleStatus ?? 'UpToDate') }],
+          tcbLevels: [
+            {
+              tcb: { isvsvn: 4 },
+              ...level(
+                collateralOptions.tdxModuleStatus ?? 'UpToDate',
+                collateralOptions.tdxModuleAdvisoryIds,
+              ),
+            },
+            { tcb: { isvsvn: 2 }, ...level('OutOfDate', ['INTEL-SA-00001']) },
+          ],
         },
       ],
       tcbLevels: [
@@ -377,14 +444,18 @@ export async function createTestTdxPlatform(options: TestTdxPlatformOptions = {}
           },
           ...level(collateralOptions.platformStatus ?? 'UpToDate', collateralOptions.platformAdvisoryIds),
         },
-        {
-          tcb: {
-            sgxtcbcomponents: components(new Array<number>(16).fill(0)),
-            pcesvn: 0,
-            tdxtcbcomponents: components(new Array<number>(16).fill(0)),
-          },
-          ...level('OutOfDate', ['INTEL-SA-00000']),
-        },
+        ...(collateralOptions.includeBaselineLevel === false
+          ? []
+          : [
+              {
+                tcb: {
+                  sgxtcbcomponents: components(new Array<number>(16).fill(0)),
+                  pcesvn: 0,
+                  tdxtcbcomponents: components(new Array<number>(16).fill(0)),
+                },
+                ...level('OutOfDate', ['INTEL-SA-00000']),
+              },
+            ]),
       ],
     });
     const qeIdentity = JSON.stringify({
