@@ -27,6 +27,8 @@ const allowed = {
     'tdx-attestation',
   ],
   'chutes-cli': ['bytes', 'chutes-crypto', 'chutes-transport'],
+  // nvidia-attestation joins this list when that package lands (the GPU step is pluggable until then).
+  verifier: ['bytes', 'tdx-attestation', 'nitro-attestation', 'tee-signing', 'venice-e2ee'],
 };
 
 // The packages a changeset names live in its front matter: `---`, lines `'<name>': patch|minor|major`, `---`.
