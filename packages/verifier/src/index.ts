@@ -17,6 +17,12 @@ export {
   type VerifierErrorCode,
   type VerifierErrorOptions,
 } from './errors.js';
+export {
+  type NitroEvidenceOptions,
+  type TdxEvidenceOptions,
+  verifyNitroEvidence,
+  verifyTdxEvidence,
+} from './evidence.js';
 export { formatVerdict } from './format.js';
 export type { GpuEvidenceInput, GpuEvidenceResult, GpuEvidenceVerifier } from './gpu.js';
 export type { EvidenceTransport, FetchFunction } from './http.js';

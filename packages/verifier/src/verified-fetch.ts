@@ -72,17 +72,51 @@ function headerOf(
   return headers.get(name) ?? undefined;
 }
 
-/** A response whose body fails with `error` when read: the SDK rejects the call with exactly that error. */
+/**
+ * The response returned for an answer that failed verification: its status and headers are the original ones
+ * (plus `x-verifier-status: failed`), and every way of reading its body (`json()`, `text()`, `arrayBuffer()`,
+ * `blob()`, `bytes()`, `formData()`, the `body` stream) fails with the {@link VerifierError}. Browsers turn an
+ * errored body stream into a generic `TypeError` inside `json()`, so the readers are overridden to keep the typed
+ * error: the OpenAI SDK, which parses with `json()`, rejects the call with exactly this error.
+ */
+class FailedVerificationResponse extends Response {
+  readonly #error: VerifierError;
+
+  constructor(original: Response, error: VerifierError) {
+    const headers = new Headers(original.headers);
+    headers.delete('content-length');
+    headers.set('x-verifier-status', 'failed');
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.error(error);
+      },
+    });
+    super(body, { status: original.status, statusText: original.statusText, headers });
+    this.#error = error;
+  }
+
+  override json(): Promise<never> {
+    return Promise.reject(this.#error);
+  }
+  override text(): Promise<never> {
+    return Promise.reject(this.#error);
+  }
+  override arrayBuffer(): Promise<never> {
+    return Promise.reject(this.#error);
+  }
+  override blob(): Promise<never> {
+    return Promise.reject(this.#error);
+  }
+  override formData(): Promise<never> {
+    return Promise.reject(this.#error);
+  }
+  override bytes(): Promise<never> {
+    return Promise.reject(this.#error);
+  }
+}
+
 function failingResponse(original: Response, error: VerifierError): Response {
-  const headers = new Headers(original.headers);
-  headers.delete('content-length');
-  headers.set('x-verifier-status', 'failed');
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.error(error);
-    },
-  });
-  return new Response(body, { status: original.status, statusText: original.statusText, headers });
+  return new FailedVerificationResponse(original, error);
 }
 
 function errorFor(verdict: Verdict): VerifierError {

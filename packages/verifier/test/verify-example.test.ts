@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -52,15 +53,40 @@ afterAll(async () => {
   }
 });
 
-async function verify(baseUrl: string): Promise<{ code: number; stdout: string }> {
+async function runScript(script: string, args: string[]): Promise<{ code: number; stdout: string }> {
   try {
-    const { stdout } = await run(process.execPath, [SCRIPT, baseUrl], { timeout: 90_000 });
+    const { stdout } = await run(process.execPath, [script, ...args], { timeout: 90_000 });
     return { code: 0, stdout };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
     return { code: failed.code ?? -1, stdout: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
   }
 }
+
+async function verify(baseUrl: string): Promise<{ code: number; stdout: string }> {
+  return runScript(SCRIPT, [baseUrl]);
+}
+
+describe('README examples', () => {
+  it('run as written against the demo server (only its URL replaced)', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((match) => match[1]!);
+    expect(blocks.length).toBe(2);
+    for (const [index, block] of blocks.entries()) {
+      // Written inside the package so that `@confidential-ai/verifier` and `openai` resolve as for a user.
+      const file = new URL(`./.readme-example-${index}.mjs`, import.meta.url);
+      writeFileSync(file, block.replaceAll('http://127.0.0.1:8000', url));
+      try {
+        const { code, stdout } = await runScript(fileURLToPath(file), []);
+        expect(code, stdout).toBe(0);
+        if (index === 0) expect(stdout).toMatch(/vllm-proxy: simulated\n {2}pass attestation-report/);
+        else expect(stdout).toMatch(/^simulated 0x[0-9a-fA-F]{40} 2 simulated\n$/);
+      } finally {
+        rmSync(file, { force: true });
+      }
+    }
+  });
+});
 
 describe('examples/verify.mjs', () => {
   it('prints a step-by-step verdict for each face of `npm start` and exits 0 when no step fails', async () => {
