@@ -90,7 +90,10 @@ interface CacheEntry<T> {
   readonly expiresAt: number;
 }
 
-/** A small cache with single-flight loads and expiry. */
+/** Most attestations kept per service (one per signing key). */
+const MAX_CACHED_ATTESTATIONS = 64;
+
+/** A small cache with single-flight loads, expiry and a size bound (the oldest entry goes first). */
 class AttestationCache<T> {
   private readonly entries = new Map<string, CacheEntry<T>>();
   private readonly pending = new Map<string, Promise<T>>();
@@ -108,7 +111,12 @@ class AttestationCache<T> {
       promise = loader()
         .then((value) => {
           const expiresAt = keep(value);
-          if (expiresAt !== undefined) this.entries.set(key, { value, expiresAt });
+          if (expiresAt !== undefined) {
+            this.entries.delete(key);
+            this.entries.set(key, { value, expiresAt });
+            while (this.entries.size > MAX_CACHED_ATTESTATIONS)
+              this.entries.delete(this.entries.keys().next().value!);
+          }
           return value;
         })
         .finally(() => this.pending.delete(key));
@@ -167,9 +175,9 @@ function teeIdOf(text: string): string | undefined {
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /**
- * Creates the answer verifier of one service, as used by {@link createVerifiedFetch}: it attests the service once
- * per signing key (a fresh nonce each time), reuses that attestation for `policy.attestationMaxAgeMs`, and attests
- * again when an answer is signed by another key.
+ * Creates the answer verifier of one service, as used by {@link createVerifiedFetch}: it attests each signing key
+ * once (with a fresh nonce) and reuses that attestation for `policy.attestationMaxAgeMs`; an answer signed by a key
+ * it has not attested yet (another replica, a restart) is attested first. Up to 64 keys are kept.
  */
 export function createAnswerVerifier(options: AnswerVerifierOptions): AnswerVerifier {
   const policy = resolvePolicy(options.policy);
@@ -204,9 +212,10 @@ export function createAnswerVerifier(options: AnswerVerifierOptions): AnswerVeri
     const record = await fetchVllmSignatureRecord(target, chatId, answer.model);
     const signer = record.ok ? record.record.signing_address.toLowerCase() : 'unknown';
     const model = answer.model ?? '';
-    const cacheKey = `${service}|${base}|${signingAlgo}|${service === 'chutes' ? model : ''}`;
+    // One attestation per signing key: replicas behind a load balancer each keep theirs.
+    const cacheKey = `${service}|${base}|${signingAlgo}|${service === 'chutes' ? model : ''}|${signer}`;
     let attestation = vllmCache.get(cacheKey, now());
-    if (!attestation || attestation.key?.signingAddress.toLowerCase() !== signer) {
+    if (!attestation) {
       attestation = await vllmCache.load(
         cacheKey,
         async () =>
@@ -229,9 +238,9 @@ export function createAnswerVerifier(options: AnswerVerifierOptions): AnswerVeri
   async function verifyGateway(answer: ObservedAnswer, base: string): Promise<Verdict> {
     const target = { ...transport(answer, base), baseUrl: base };
     const teeId = teeIdOf(decoder.decode(answer.responseBody))?.replace(/^0x/i, '').toLowerCase();
-    const cacheKey = `tee-gateway|${base}`;
+    const cacheKey = `tee-gateway|${base}|${teeId ?? 'unknown'}`;
     let attestation = gatewayCache.get(cacheKey, now());
-    if (!attestation || attestation.key?.teeId.replace(/^0x/i, '') !== teeId) {
+    if (!attestation) {
       attestation = await gatewayCache.load(
         cacheKey,
         () => attestTeeGateway({ ...target, policy: options.policy }),

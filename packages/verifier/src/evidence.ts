@@ -1,7 +1,7 @@
 import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
+import { checkNitroDocument } from './nitro.js';
 import { resolvePolicy, type VerificationPolicy } from './policy.js';
 import { checkTdxQuote, passOrSimulate } from './tdx.js';
-import { checkNitroDocument } from './tee-gateway.js';
 import { type ServiceKind, type Verdict, VerdictBuilder } from './verdict.js';
 
 /** Options of {@link verifyTdxEvidence}. */

@@ -41,7 +41,6 @@ export {
   attestTeeGateway,
   checkTeeGatewayAnswer,
   type GatewayAttestationResult,
-  parseNitroMeasurements,
   TEE_GATEWAY_ATTESTATION_STEPS,
   TEE_GATEWAY_RESPONSE_STEPS,
   type TeeGatewayAnswerCheck,

@@ -150,7 +150,7 @@ function unexpected(error: unknown): VerifierError {
  *   caller that stops reading early never gets a verdict (none is possible without the whole answer).
  *
  * Attestations are fetched once per signing key with a fresh nonce and reused for `policy.attestationMaxAgeMs`;
- * an answer signed by another key triggers a new attestation. Put this fetch *below* any E2EE fetch (as its inner
+ * an answer signed by a key not attested yet is attested first. Put this fetch *below* any E2EE fetch (as its inner
  * fetch), so that it sees the bytes on the wire, which are the bytes the service signs.
  *
  * @example

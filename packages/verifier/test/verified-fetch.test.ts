@@ -102,6 +102,19 @@ describe('honest answers verify on every face (TEST roots pinned, so "simulated"
     }
   }
 
+  it('verifies Ed25519-signed answers too (signingAlgo: ed25519)', async () => {
+    const fetch = createVerifiedFetch({
+      service: 'vllm-proxy',
+      signingAlgo: 'ed25519',
+      policy: fixture.policy,
+    });
+    const client = new OpenAI({ baseURL: `${relay.url}/v1`, apiKey: TOKEN, maxRetries: 0, fetch });
+    expect(await ask('vllm-proxy', client, true)).toBeTruthy();
+    const signature = fetch.lastVerdict!.steps.find((step) => step.name === 'response-signature')!;
+    expect(signature).toMatchObject({ status: 'simulated', evidence: { signingAlgo: 'ed25519' } });
+    expect(signature.message).toContain('Ed25519');
+  });
+
   it('exposes the verdict of a response (verdictOf) and passes other routes through', async () => {
     const { client } = clientFor('vllm-proxy');
     const { response } = await client.chat.completions
@@ -155,6 +168,12 @@ describe('attestation caching', () => {
       expect(second).not.toBe(first);
       expect(fetch.lastVerdict!.ok).toBe(true);
       expect(relay.paths.filter((path) => path.startsWith('/v1/attestation/report')).length).toBe(1);
+      // Back on the first replica: its key's attestation is still cached.
+      relay.target = fixture.server.url;
+      relay.paths.length = 0;
+      await ask('vllm-proxy', client, false);
+      expect(fetch.lastVerdict!.ok).toBe(true);
+      expect(relay.paths.filter((path) => path.startsWith('/v1/attestation/report')).length).toBe(0);
     } finally {
       relay.target = fixture.server.url;
       await other.close();
