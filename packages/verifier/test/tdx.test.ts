@@ -56,6 +56,31 @@ describe('TDX steps on the real dcap-qvl quote (Intel root)', () => {
     expect(verdict.failedStep?.name).toBe('tcb-status');
   });
 
+  it("asks a collateral function for the quote's FMSPC, and fails the TCB step when it fails", async () => {
+    const asked: string[] = [];
+    const verdict = await verdictOf(fixture('tdx_quote.bin'), {
+      now: atFixtureTime,
+      tdxMeasurements: 'any',
+      tdxCollateral: async ({ fmspc }) => {
+        asked.push(fmspc);
+        return fmspc === 'b0c06f000000' ? realCollateral() : undefined;
+      },
+    });
+    expect(asked).toEqual(['b0c06f000000']);
+    expect(step(verdict, 'tcb-status')).toMatchObject({
+      status: 'passed',
+      evidence: { tcbStatus: 'UpToDate' },
+    });
+    const broken = await verdictOf(fixture('tdx_quote.bin'), {
+      now: atFixtureTime,
+      tdxMeasurements: 'any',
+      tdxCollateral: async () => {
+        throw new Error('PCS unreachable');
+      },
+    });
+    expect(step(broken, 'tcb-status')).toMatchObject({ status: 'failed', code: 'ERR_VERIFY_TCB_STATUS' });
+  });
+
   it('skips what the policy waives by name', async () => {
     const verdict = await verdictOf(fixture('tdx_quote.bin'), {
       now: atFixtureTime,
