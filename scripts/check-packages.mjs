@@ -27,6 +27,8 @@ const allowed = {
     'tdx-attestation',
   ],
   'chutes-cli': ['bytes', 'chutes-crypto', 'chutes-transport'],
+  // nvidia-attestation joins this list when that package lands (the GPU step is pluggable until then).
+  verifier: ['bytes', 'tdx-attestation', 'nitro-attestation', 'tee-signing', 'venice-e2ee'],
 };
 
 // The packages a changeset names live in its front matter: `---`, lines `'<name>': patch|minor|major`, `---`.
@@ -125,6 +127,14 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
         problems.push(`${file.slice(root.length)}: imports ${match[1]} without declaring it in dependencies`);
       }
     }
+  }
+}
+
+// The docs test packs every package, so turbo must build them all before it: it lists each as a dependency.
+const docsTest = JSON.parse(readFileSync(join(root, 'tooling/docs-test/package.json'), 'utf8'));
+for (const name of readdirSync(join(root, 'packages'))) {
+  if (existsSync(join(root, 'packages', name, 'package.json')) && !docsTest.devDependencies?.[scope + name]) {
+    problems.push(`tooling/docs-test/package.json: devDependencies must list ${scope}${name}`);
   }
 }
 
