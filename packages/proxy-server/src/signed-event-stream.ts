@@ -365,6 +365,7 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
     try {
       result = await reader.read();
     } catch (error) {
+      if (finished) return; // the client went away (cancel): nothing more to relay, nothing to report
       if (!sawDone && context) {
         try {
           endE2eeText();
@@ -393,6 +394,7 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
       await fail(controller, mapped);
       return;
     }
+    if (finished) return;
     try {
       if (result.done) {
         if (!sawDone && context) endE2eeText();
@@ -440,6 +442,7 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
       }
     },
     cancel() {
+      // The client closed the response: stop reading; an unfinished stream is not signed.
       finished = true;
       reader.cancel().catch(() => {});
     },

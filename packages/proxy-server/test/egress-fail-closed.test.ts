@@ -487,6 +487,48 @@ describe.each([
   });
 });
 
+describe('a client that goes away mid-stream', () => {
+  async function errorCount(type: string): Promise<number> {
+    const metrics = await (await fetch(`${proxy.url}/local-metrics`)).text();
+    const match = new RegExp(`vllm_proxy_errors_total\\{type="${type}"\\} (\\d+)`).exec(metrics);
+    return match ? Number(match[1]) : 0;
+  }
+
+  it.each([
+    { mode: 'plain', e2ee: false },
+    { mode: 'E2EE', e2ee: true },
+  ])('$mode: is not counted as an upstream failure, and the stream is not signed', async ({ e2ee }) => {
+    const types = ['upstream_stream_error', 'upstream_stream_incomplete', 'upstream_invalid_response'];
+    const before = await Promise.all(types.map(errorCount));
+    const id = nextId();
+    const session = createIndependentSession('ecdsa', await fetchModelKey(proxy.url, TOKEN, 'ecdsa'));
+    const abort = new AbortController();
+    const response = await fetch(`${proxy.url}/v1/chat/completions`, {
+      method: 'POST',
+      signal: abort.signal,
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        'content-type': 'application/json',
+        ...(e2ee ? session.headers : {}),
+      },
+      body: JSON.stringify({
+        model: MODEL,
+        stream: true,
+        messages: e2ee
+          ? session.sealMessages(MODEL, [{ role: 'user', content: 'p' }])
+          : [{ role: 'user', content: 'p' }],
+        fault: { chunks: [chunk(id, { content: 'first' })], end: 'hang' },
+      }),
+    });
+    const reader = response.body!.getReader();
+    expect((await reader.read()).done).toBe(false);
+    abort.abort();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await Promise.all(types.map(errorCount))).toEqual(before);
+    expect(await signatureStatus(proxy, id)).toBe(404);
+  });
+});
+
 it('no upstream plaintext reached the proxy logs', () => {
   expect(proxyLogs.text()).not.toContain(SECRET);
 });
