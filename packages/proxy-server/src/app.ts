@@ -6,7 +6,14 @@ import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ProxyConfig } from './config.js';
-import { ApiError, errorEnvelope, ProxyServerError } from './errors.js';
+import {
+  ApiError,
+  CLIENT_CLOSED_REQUEST,
+  errorEnvelope,
+  escapeControlCharacters,
+  isClientAbort,
+  ProxyServerError,
+} from './errors.js';
 import type { ModelKeys } from './keys.js';
 import type { Logger } from './logger.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -109,10 +116,18 @@ export function errorForLog(error: unknown): Record<string, unknown> {
   return { name: record.name, code: record.code, type: record.type, frames };
 }
 
-/** Sends the OpenAI error envelope and counts it in `errors_total`. */
+/**
+ * Sends the OpenAI error envelope and counts it in `errors_total`. The message and param never carry control or
+ * bidirectional-control characters (they can quote client input): see {@link escapeControlCharacters}.
+ */
 export function sendError(c: Context<AppEnv>, error: ApiError): Response {
   c.var.deps?.metrics.errors.inc({ type: error.type });
-  return c.json(errorEnvelope(error.message, error.type, error.param), statusOf(error.status));
+  const param = error.param === null ? null : escapeControlCharacters(error.param);
+  return c.json(
+    errorEnvelope(escapeControlCharacters(error.message), error.type, param),
+    statusOf(error.status),
+    error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) },
+  );
 }
 
 function safeEqual(left: string, right: string): boolean {
@@ -204,9 +219,24 @@ export function createApp(deps: AppDependencies, options: CreateAppOptions): Hon
     sendError(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`)),
   );
   app.onError((error, c) => {
-    if (error instanceof ApiError || (ProxyServerError.isInstance(error) && error.code === 'ERR_API')) {
-      return sendError(c, error as ApiError);
+    const apiError =
+      error instanceof ApiError || (ProxyServerError.isInstance(error) && error.code === 'ERR_API');
+    if (
+      (apiError && (error as ApiError).type === CLIENT_CLOSED_REQUEST.type) ||
+      (!apiError && isClientAbort(c.req.raw))
+    ) {
+      // The client went away (mid-upload, or while the upstream was answering): nobody reads this answer.
+      logger.info({ reqId: c.var.requestId, method: c.req.method }, 'client closed the request');
+      return sendError(
+        c,
+        new ApiError(
+          CLIENT_CLOSED_REQUEST.status,
+          CLIENT_CLOSED_REQUEST.type,
+          'The client closed the request',
+        ),
+      );
     }
+    if (apiError) return sendError(c, error as ApiError);
     if (ProxyServerError.isInstance(error) && error.code === 'ERR_REPLAY_STORE_UNAVAILABLE') {
       logger.error({ reqId: c.var.requestId }, 'replay store unavailable');
       return sendError(

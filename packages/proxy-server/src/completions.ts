@@ -1,16 +1,16 @@
-import { createHash, type Hash } from 'node:crypto';
 import type { Context } from 'hono';
 import { type AppDependencies, type AppEnv, errorForLog, type Upstream } from './app.js';
 import {
   decryptChatRequest,
   type E2eeContext,
   e2eeResponseHeaders,
-  encryptChatResponse,
   hasAnyE2eeHeader,
   parseE2eeHeaders,
 } from './e2ee.js';
-import { ApiError, errorEnvelope } from './errors.js';
-import { parseJsonObject } from './json.js';
+import { encryptChatResponse } from './e2ee-response.js';
+import { ApiError, CLIENT_CLOSED_REQUEST, isClientAbort } from './errors.js';
+import { exceedsJsonDepth, JSON_TOO_DEEP, MAX_JSON_DEPTH, parseJsonObject } from './json.js';
+import { createSignedEventStream } from './signed-event-stream.js';
 import { sha256Hex, signatureRecord } from './signing.js';
 import { type UpstreamReply, upstreamFailure } from './upstream.js';
 
@@ -119,12 +119,27 @@ async function claimNonce(deps: AppDependencies, context: E2eeContext): Promise<
   // D8: the claim lives until timestamp + window has passed, so a future-stamped request cannot be replayed.
   const ttl = Math.max(1, timestamp + window - nowSeconds + 1);
   const key = `${deps.config.vllm.modelName ?? 'unknown'}:e2ee_replay:${context.algo}:${timestamp}:${context.nonce}`;
-  const claimed = await deps.replayStore.claim(key, ttl);
-  if (!claimed) {
+  const result = await deps.replayStore.claim({
+    key,
+    ttlSeconds: ttl,
+    earliestAcceptSeconds: timestamp - window,
+  });
+  if (result.outcome === 'replay') {
     throw new ApiError(
       400,
       'e2ee_replay_detected',
       'Replay detected: duplicated X-E2EE-Nonce/X-E2EE-Timestamp',
+    );
+  }
+  if (result.outcome === 'before_known_state') {
+    // The store lost claims (restart, flush, eviction) after this request could first have been accepted: it
+    // cannot rule out a replay. A new request stamped after knownSince + window is accepted.
+    const retryAfter = Math.max(1, result.knownSinceSeconds + window - nowSeconds);
+    throw new ApiError(
+      503,
+      'replay_state_incomplete',
+      `Replay protection state is newer than this request's window; send a new request (new nonce and timestamp) in ${retryAfter} s`,
+      { retryAfterSeconds: retryAfter },
     );
   }
 }
@@ -185,6 +200,27 @@ export async function upstreamHttpError(
   return new ApiError(status, 'upstream_error', message);
 }
 
+function clientClosed(cause: unknown): ApiError {
+  return new ApiError(
+    CLIENT_CLOSED_REQUEST.status,
+    CLIENT_CLOSED_REQUEST.type,
+    'The client closed the request',
+    {
+      cause,
+    },
+  );
+}
+
+/** Reads the whole request body; a client that disconnects meanwhile is a client abort, not a server error. */
+async function readRequestBody(c: Context<AppEnv>): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await c.req.arrayBuffer());
+  } catch (error) {
+    if (isClientAbort(c.req.raw)) throw clientClosed(error);
+    throw error;
+  }
+}
+
 /**
  * The shared implementation of `POST /v1/chat/completions`, `POST /v1/completions` and
  * `POST /v1/chutes/chat/completions`: raw body → E2EE header parse → JSON → decrypt → claim nonce → strip empty
@@ -196,7 +232,7 @@ export async function handleCompletion(
   kind: 'chat' | 'completions',
 ): Promise<Response> {
   const deps = c.var.deps;
-  const raw = new Uint8Array(await c.req.arrayBuffer());
+  const raw = await readRequestBody(c);
   const headers = c.req.raw.headers;
   let context: E2eeContext | undefined;
   if (kind === 'completions') {
@@ -206,7 +242,11 @@ export async function handleCompletion(
   } else {
     context = parseE2eeHeaders(headers, deps.keys);
   }
-  let body = parseJsonObject(decoder.decode(raw));
+  const text = decoder.decode(raw);
+  if (exceedsJsonDepth(text)) {
+    throw new ApiError(400, JSON_TOO_DEEP, `Request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  let body = parseJsonObject(text);
   if (!body) throw new ApiError(400, 'invalid_request_error', 'Request body must be a JSON object');
   if (context) {
     body = decryptChatRequest(body, deps.keys, context);
@@ -230,6 +270,7 @@ export async function handleCompletion(
     const request = backend.upstream.request;
     response = request ? await request(url, init) : await backend.upstream.fetch(url, init);
   } catch (error) {
+    if (isClientAbort(c.req.raw)) throw clientClosed(error);
     deps.metrics.upstreamRequests.inc({ upstream: backend.name, outcome: 'network_error' });
     deps.logger.warn(
       { reqId: c.var.requestId, upstream: backend.name, err: errorForLog(error) },
@@ -261,12 +302,21 @@ export async function handleCompletion(
     let out: Uint8Array<ArrayBuffer> = bytes;
     if (context) {
       try {
-        encryptChatResponse(payload, context, 'message');
+        encryptChatResponse(payload, context, 'message', {
+          refuseToolCalls: deps.config.e2ee.refuseToolCalls,
+        });
+        out = encoder.encode(JSON.stringify(payload));
       } catch (error) {
+        if (error instanceof ApiError) {
+          deps.logger.warn(
+            { reqId: c.var.requestId, upstream: backend.name, type: error.type },
+            'E2EE response refused; not signed',
+          );
+          throw error;
+        }
         deps.logger.error({ reqId: c.var.requestId, err: errorForLog(error) }, 'response encryption failed');
         throw new ApiError(500, 'e2ee_encryption_failed', 'Failed to encrypt the response');
       }
-      out = encoder.encode(JSON.stringify(payload));
     }
     if (typeof payload.id === 'string' && payload.id.length > 0) {
       const id = payload.id;
@@ -292,8 +342,11 @@ export async function handleCompletion(
     deps,
     requestId: c.var.requestId,
     upstreamName: backend.name,
+    upstreamLabel: backend.label,
     upstream: upstreamBody,
     context,
+    refuseToolCalls: deps.config.e2ee.refuseToolCalls,
+    ...(backend.mapFetchError ? { mapReadError: backend.mapFetchError } : {}),
     onComplete: async (id, hash) => {
       await storeSignature(deps, body.model, id, requestHash, hash);
     },
@@ -305,261 +358,6 @@ export async function handleCompletion(
       'cache-control': 'no-cache',
       'x-accel-buffering': 'no',
       ...responseHeaders,
-    },
-  });
-}
-
-interface SignedStreamOptions {
-  deps: AppDependencies;
-  requestId: string;
-  upstreamName: string;
-  upstream: ReadableStream<Uint8Array>;
-  context: E2eeContext | undefined;
-  onComplete: (id: string, responseHash: string) => Promise<void>;
-}
-
-const DONE_MARKER = encoder.encode('data: [DONE]');
-
-function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
-  const first = needle[0];
-  outer: for (
-    let index = haystack.indexOf(first!);
-    index !== -1 && index <= haystack.length - needle.length;
-    index = haystack.indexOf(first!, index + 1)
-  ) {
-    for (let offset = 1; offset < needle.length; offset++) {
-      if (haystack[index + offset] !== needle[offset]) continue outer;
-    }
-    return index;
-  }
-  return -1;
-}
-
-/** Splits decoded SSE text into lines, keeping a partial last line (and a dangling `\r`) for the next chunk. */
-class LineSplitter {
-  private rest = '';
-  push(text: string): string[] {
-    const data = this.rest + text;
-    const lines: string[] = [];
-    let start = 0;
-    for (let index = 0; index < data.length; index++) {
-      const char = data.charCodeAt(index);
-      if (char === 10 || char === 13) {
-        if (char === 13 && index === data.length - 1) break;
-        lines.push(data.slice(start, index));
-        if (char === 13 && data.charCodeAt(index + 1) === 10) index++;
-        start = index + 1;
-      }
-    }
-    this.rest = data.slice(start);
-    return lines;
-  }
-  flush(): string[] {
-    const last = this.rest;
-    this.rest = '';
-    return last.length > 0 ? [last.replace(/\r$/, '')] : [];
-  }
-}
-
-function dataOf(line: string): string | undefined {
-  if (!line.startsWith('data:')) return undefined;
-  return line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
-}
-
-function errorEvent(message: string, type: string): string {
-  return `data: ${JSON.stringify(errorEnvelope(message, type))}\n\n`;
-}
-
-/**
- * Relays an upstream SSE body. Plain mode passes the upstream bytes through unchanged; E2EE mode re-frames
- * every event as `data: <json>\n\n` with its fields encrypted. Every byte written is hashed (D5); everything
- * from `data: [DONE]` on is held back until the signature is stored, so a client that reads `[DONE]` can fetch
- * the signature at once. Any failure ends the stream with an error event; a chunk that fails to encrypt is
- * never sent (D9).
- */
-function createSignedEventStream(options: SignedStreamOptions): ReadableStream<Uint8Array> {
-  const { deps, context } = options;
-  const hash: Hash = createHash('sha256');
-  const reader = options.upstream.getReader();
-  const textDecoder = new TextDecoder('utf-8');
-  const lines = new LineSplitter();
-  let chatId: string | undefined;
-  let held: Uint8Array[] = [];
-  let holding = false;
-  let finished = false;
-  // E2EE event assembly
-  let eventLines: string[] = [];
-  let failed = false;
-
-  let enqueued = 0;
-  // Output of one upstream read is written as one chunk (fewer socket writes).
-  let batch: Uint8Array[] = [];
-  const emit = (_controller: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
-    if (bytes.length === 0) return;
-    hash.update(bytes);
-    if (holding) held.push(bytes);
-    else batch.push(bytes);
-  };
-  const flush = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    if (batch.length === 0) return;
-    controller.enqueue(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
-    batch = [];
-    enqueued++;
-  };
-
-  const noteId = (payload: Record<string, unknown> | undefined) => {
-    if (chatId === undefined && payload && typeof payload.id === 'string' && payload.id.length > 0)
-      chatId = payload.id;
-  };
-
-  const processEvent = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    const event = eventLines;
-    eventLines = [];
-    if (event.length === 0) return;
-    const other: string[] = [];
-    const data: string[] = [];
-    for (const line of event) {
-      const value = dataOf(line);
-      if (value === undefined) other.push(line);
-      else data.push(value);
-    }
-    const prefix = other.length > 0 ? `${other.join('\n')}\n` : '';
-    if (data.length === 0) {
-      emit(controller, encoder.encode(`${prefix}\n`));
-      return;
-    }
-    const text = data.join('\n');
-    if (text.trim() === '[DONE]') {
-      holding = true;
-      emit(controller, encoder.encode(`${prefix}data: [DONE]\n\n`));
-      return;
-    }
-    const payload = parseJsonObject(text);
-    if (!payload)
-      throw new ApiError(502, 'e2ee_encryption_failed', 'Upstream stream chunk is not JSON; stream stopped');
-    noteId(payload);
-    encryptChatResponse(payload, context!, 'delta');
-    emit(controller, encoder.encode(`${prefix}data: ${JSON.stringify(payload)}\n\n`));
-  };
-
-  const scanForId = (text: string) => {
-    for (const line of lines.push(text)) {
-      const value = dataOf(line);
-      if (value !== undefined && value.trim() !== '[DONE]') noteId(parseJsonObject(value));
-      if (chatId !== undefined) return;
-    }
-  };
-
-  const finish = async (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    finished = true;
-    const responseHash = hash.digest('hex');
-    if (chatId !== undefined) {
-      try {
-        await options.onComplete(chatId, responseHash);
-      } catch (error) {
-        deps.logger.error(
-          { reqId: options.requestId, err: errorForLog(error) },
-          'storing the stream signature failed',
-        );
-      }
-    } else {
-      deps.logger.warn(
-        { reqId: options.requestId, upstream: options.upstreamName },
-        'stream had no chat id; not signed',
-      );
-    }
-    flush(controller);
-    if (held.length > 0) controller.enqueue(Buffer.concat(held));
-    held = [];
-    controller.close();
-  };
-
-  const fail = async (
-    controller: ReadableStreamDefaultController<Uint8Array>,
-    message: string,
-    type: string,
-  ) => {
-    failed = true;
-    holding = false;
-    deps.metrics.errors.inc({ type });
-    // Whatever was held back (from [DONE] on) is dropped: the stream did not complete.
-    held = [];
-    emit(controller, encoder.encode(errorEvent(message, type)));
-    reader.cancel().catch(() => {});
-    await finish(controller);
-  };
-
-  // One upstream read; may enqueue nothing (partial event, held bytes).
-  const step = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
-    let result: ReadableStreamReadResult<Uint8Array>;
-    try {
-      result = await reader.read();
-    } catch (error) {
-      deps.logger.warn(
-        { reqId: options.requestId, upstream: options.upstreamName, err: errorForLog(error) },
-        'upstream stream failed',
-      );
-      await fail(controller, 'Upstream stream ended unexpectedly', 'upstream_stream_error');
-      return;
-    }
-    try {
-      if (result.done) {
-        if (context) {
-          const tail = lines.push(textDecoder.decode());
-          for (const line of [...tail, ...lines.flush()]) {
-            if (line === '') processEvent(controller);
-            else eventLines.push(line);
-          }
-          processEvent(controller);
-        }
-        await finish(controller);
-        return;
-      }
-      const chunk = result.value;
-      if (!context) {
-        if (chatId === undefined) scanForId(textDecoder.decode(chunk, { stream: true }));
-        if (!holding) {
-          const at = indexOfBytes(chunk, DONE_MARKER);
-          if (at !== -1) {
-            emit(controller, chunk.subarray(0, at));
-            holding = true;
-            emit(controller, chunk.subarray(at));
-            return;
-          }
-        }
-        emit(controller, chunk);
-        return;
-      }
-      for (const line of lines.push(textDecoder.decode(chunk, { stream: true }))) {
-        if (line === '') processEvent(controller);
-        else eventLines.push(line);
-      }
-    } catch (error) {
-      if (failed) return;
-      deps.logger.error(
-        { reqId: options.requestId, err: errorForLog(error) },
-        'stream chunk could not be encrypted',
-      );
-      await fail(
-        controller,
-        'Failed to encrypt a response chunk; stream stopped',
-        error instanceof ApiError ? error.type : 'e2ee_encryption_failed',
-      );
-    }
-  };
-
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      // A pull that enqueues nothing is not called again: read until something is sent or the stream ends.
-      const before = enqueued;
-      while (!finished && enqueued === before) {
-        await step(controller);
-        if (!finished) flush(controller);
-      }
-    },
-    cancel() {
-      finished = true;
-      reader.cancel().catch(() => {});
     },
   });
 }

@@ -57,6 +57,11 @@ export interface ProxyConfig {
     readonly replayWindowSeconds: number;
     /** Bound of the in-memory replay LRU (`e2ee.replay_cache_size`, env `E2EE_REPLAY_CACHE_SIZE`). Default 100000. */
     readonly replayCacheSize: number;
+    /**
+     * Refuse an E2EE response that contains a tool call (whose name and arguments E2EE carries in the clear, D3)
+     * with 502 `e2ee_tool_call_refused` (`e2ee.refuse_tool_calls`, env `E2EE_REFUSE_TOOL_CALLS`). Default false.
+     */
+    readonly refuseToolCalls: boolean;
   };
   /** Response signing (also the E2EE model keys). */
   readonly signing: {
@@ -171,6 +176,7 @@ const SETTINGS: readonly Setting[] = [
   { section: 'upstream', key: 'max_connections', env: 'VLLM_PROXY_MAX_CONNECTIONS' },
   { section: 'e2ee', key: 'replay_window_seconds', env: 'E2EE_REPLAY_WINDOW_SECONDS' },
   { section: 'e2ee', key: 'replay_cache_size', env: 'E2EE_REPLAY_CACHE_SIZE' },
+  { section: 'e2ee', key: 'refuse_tool_calls', env: 'E2EE_REFUSE_TOOL_CALLS' },
   { section: 'signing', key: 'chat_cache_expiration', env: 'CHAT_CACHE_EXPIRATION' },
   { section: 'signing', key: 'chat_cache_size', env: 'CHAT_CACHE_SIZE' },
   { section: 'signing', key: 'key_seed', env: 'SIGNING_KEY_SEED' },
@@ -253,6 +259,7 @@ const schema = z.object({
     .object({
       replay_window_seconds: integer(1, 86_400).default(300),
       replay_cache_size: integer(1, 100_000_000).default(100_000),
+      refuse_tool_calls: boolean.default(false),
     })
     .strict(),
   signing: z
@@ -447,6 +454,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
     e2ee: {
       replayWindowSeconds: value.e2ee.replay_window_seconds,
       replayCacheSize: value.e2ee.replay_cache_size,
+      refuseToolCalls: value.e2ee.refuse_tool_calls,
     },
     signing: {
       chatCacheExpirationSeconds: value.signing.chat_cache_expiration,

@@ -1,7 +1,6 @@
 import { type Bytes, bytesToHex, equalBytes, hexToBytes } from '@confidential-ai/bytes';
 import {
   buildRequestAad,
-  buildResponseAad,
   createFieldEncryptor,
   decryptField,
   type FieldEncryptor,
@@ -9,6 +8,7 @@ import {
   VeniceE2eeError,
 } from '@confidential-ai/venice-e2ee';
 import { ApiError } from './errors.js';
+import { exceedsJsonDepth, JSON_TOO_DEEP, MAX_JSON_DEPTH } from './json.js';
 import type { ModelKeys } from './keys.js';
 
 /** E2EE algorithm names of the `X-Signing-Algo` header. */
@@ -39,6 +39,16 @@ export interface E2eeContext {
 }
 
 const HEX = /^[0-9a-fA-F]*$/;
+const VISIBLE_ASCII = /^[\x21-\x7e]*$/;
+
+/** Shortest `X-E2EE-Nonce` accepted (the reference's rule, §2.2). */
+export const MIN_NONCE_LENGTH = 16;
+/**
+ * Longest `X-E2EE-Nonce` accepted. The reference sets no maximum; its clients send 16-64 characters (the
+ * longest, a 32-byte random value in hex, is also the size of the attestation nonce, §5.2). Twice that leaves
+ * room for other encodings (base64 of 64 bytes is 88) while bounding what one claim keeps in the replay store.
+ */
+export const MAX_NONCE_LENGTH = 128;
 
 function isEvenHex(value: string): boolean {
   return value.length > 0 && value.length % 2 === 0 && HEX.test(value);
@@ -116,8 +126,12 @@ export function parseE2eeHeaders(headers: Headers, keys: ModelKeys): E2eeContext
     if (nonce === undefined || timestampHeader === undefined) {
       throw e2eeError('e2ee_header_missing', 'E2EE v2 requires X-E2EE-Nonce and X-E2EE-Timestamp headers');
     }
-    if (nonce.length < 16)
-      throw e2eeError('e2ee_invalid_nonce', 'X-E2EE-Nonce must be at least 16 characters');
+    if (nonce.length < MIN_NONCE_LENGTH || nonce.length > MAX_NONCE_LENGTH || !VISIBLE_ASCII.test(nonce)) {
+      throw e2eeError(
+        'e2ee_invalid_nonce',
+        `X-E2EE-Nonce must be ${MIN_NONCE_LENGTH} to ${MAX_NONCE_LENGTH} visible ASCII characters`,
+      );
+    }
     const trimmed = timestampHeader.trim();
     if (!/^[+-]?\d{1,15}$/.test(trimmed)) {
       throw e2eeError(
@@ -179,19 +193,52 @@ function aadModel(value: unknown): string {
 }
 
 /**
+ * Content-part types that pass through a request in the clear, as in the reference (§2.6: "other items, e.g.
+ * `image_url`, pass through"): media references and data, not text. Every other part type is refused, so a part
+ * that carries text can never reach the upstream unencrypted.
+ */
+export const CLEAR_CONTENT_PART_TYPES = [
+  'image_url',
+  'input_audio',
+  'file',
+  'video_url',
+  'audio_url',
+] as const;
+
+function notEncrypted(messageIndex: number, what: string, contentIndex?: number): ApiError {
+  const param = `messages[${messageIndex}].content${contentIndex === undefined ? '' : `[${contentIndex}]`}`;
+  return new ApiError(400, 'e2ee_content_not_encrypted', `In E2EE mode ${param} ${what}`, { param });
+}
+
+/**
  * Decrypts `messages[].content` of a chat request (strings and `type: "text"` parts) with the instance key and
  * the v2 request AAD. Returns a new body; the input is not mutated. A decrypted string whose plaintext is a
  * JSON array is restored as a multimodal content array.
  *
- * @throws {ApiError} 400 `e2ee_decryption_failed` (too short, tag failure) or `invalid_e2ee_request` (non-hex,
- *   bad point, non-UTF-8).
+ * Every message must be an object whose `content` is absent, null, an encrypted string, or an array of parts
+ * that are `type: "text"` with an encrypted string `text`, or one of {@link CLEAR_CONTENT_PART_TYPES}: anything
+ * else (a number, an object, a bare string part, a text part of another type) is refused, never forwarded.
+ *
+ * @throws {ApiError} 400 `e2ee_content_not_encrypted` (content that is not encrypted), `e2ee_decryption_failed`
+ *   (too short, tag failure), `invalid_e2ee_request` (non-hex, bad point, non-UTF-8) or `json_too_deep` (a
+ *   decrypted JSON array nested deeper than the ingress limit).
  */
 export function decryptChatRequest(
   body: Record<string, unknown>,
   keys: ModelKeys,
   context: E2eeContext,
 ): Record<string, unknown> {
-  if (!Array.isArray(body.messages)) return body;
+  if (body.messages === undefined || body.messages === null) return body;
+  if (!Array.isArray(body.messages)) {
+    throw new ApiError(
+      400,
+      'e2ee_content_not_encrypted',
+      'In E2EE mode messages must be an array of messages',
+      {
+        param: 'messages',
+      },
+    );
+  }
   const model = aadModel(body.model);
   const aadFor = (messageIndex: number, contentIndex: number | null) =>
     context.version === 2
@@ -205,82 +252,76 @@ export function decryptChatRequest(
         })
       : undefined;
   const messages = (body.messages as unknown[]).map((message, messageIndex) => {
-    if (typeof message !== 'object' || message === null || Array.isArray(message)) return message;
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+      throw new ApiError(
+        400,
+        'e2ee_content_not_encrypted',
+        `In E2EE mode messages[${messageIndex}] must be an object`,
+        {
+          param: `messages[${messageIndex}]`,
+        },
+      );
+    }
     const record = message as Record<string, unknown>;
-    if (!('content' in record)) return record;
     const content = record.content;
+    if (content === undefined || content === null) return record;
     if (typeof content === 'string') {
       const plaintext = decryptOne(content, keys, context, aadFor(messageIndex, null));
-      let restored: unknown = plaintext;
-      if (plaintext.trimStart().startsWith('[')) {
-        try {
-          const parsed: unknown = JSON.parse(plaintext);
-          if (Array.isArray(parsed)) restored = parsed;
-        } catch {
-          restored = plaintext;
+      return { ...record, content: restoreContent(plaintext) };
+    }
+    if (!Array.isArray(content))
+      throw notEncrypted(messageIndex, 'must be an encrypted string or an array of parts');
+    return {
+      ...record,
+      content: content.map((item, contentIndex) => {
+        if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+          throw notEncrypted(messageIndex, 'must be an object', contentIndex);
         }
-      }
-      return { ...record, content: restored };
-    }
-    if (Array.isArray(content)) {
-      return {
-        ...record,
-        content: content.map((item, contentIndex) => {
-          if (typeof item !== 'object' || item === null || Array.isArray(item)) return item;
-          const part = item as Record<string, unknown>;
-          if (part.type !== 'text' || typeof part.text !== 'string') return { ...part };
+        const part = item as Record<string, unknown>;
+        if (part.type === 'text') {
+          if (typeof part.text !== 'string')
+            throw notEncrypted(messageIndex, 'must have an encrypted string text', contentIndex);
           return { ...part, text: decryptOne(part.text, keys, context, aadFor(messageIndex, contentIndex)) };
-        }),
-      };
-    }
-    return record;
+        }
+        if (
+          typeof part.type === 'string' &&
+          (CLEAR_CONTENT_PART_TYPES as readonly string[]).includes(part.type)
+        ) {
+          return { ...part };
+        }
+        throw notEncrypted(
+          messageIndex,
+          `has a part type that E2EE cannot carry (text parts are "text", else one of ${CLEAR_CONTENT_PART_TYPES.join(', ')})`,
+          contentIndex,
+        );
+      }),
+    };
   });
   return { ...body, messages };
 }
 
-/** Response fields encrypted in E2EE mode (D3). */
-export const ENCRYPTED_RESPONSE_FIELDS = ['content', 'reasoning_content', 'reasoning'] as const;
+/** Levels above a message's content in a chat body: the body object, `messages`, the message object. */
+const CONTENT_DEPTH_OFFSET = 3;
 
-/**
- * Encrypts, in place, `content`, `reasoning_content` and `reasoning` of every `choices[].message` (non-stream)
- * or `choices[].delta` (stream chunk); v2 uses the response AAD with `choice = choices[].index` (D7). In a stream
- * delta an empty-string `content` is removed first. Any failure throws: callers must fail closed.
- */
-export function encryptChatResponse(
-  payload: Record<string, unknown>,
-  context: E2eeContext,
-  part: 'message' | 'delta',
-): void {
-  const choices = payload.choices;
-  if (!Array.isArray(choices)) return;
-  const model = aadModel(payload.model);
-  const id = aadModel(payload.id);
-  choices.forEach((choice: unknown, position) => {
-    if (typeof choice !== 'object' || choice === null) return;
-    const record = choice as Record<string, unknown>;
-    const container = record[part];
-    if (typeof container !== 'object' || container === null || Array.isArray(container)) return;
-    const fields = container as Record<string, unknown>;
-    if (part === 'delta' && fields.content === '') delete fields.content;
-    const index = Number.isInteger(record.index) ? (record.index as number) : position;
-    for (const field of ENCRYPTED_RESPONSE_FIELDS) {
-      const value = fields[field];
-      if (typeof value !== 'string') continue;
-      const aad =
-        context.version === 2
-          ? buildResponseAad({
-              algo: context.algo,
-              model,
-              id,
-              choice: index,
-              field,
-              nonce: context.nonce!,
-              timestamp: context.timestamp!,
-            })
-          : undefined;
-      fields[field] = context.encryptor.encrypt(value, aad);
-    }
-  });
+/** A decrypted string content: a JSON array is restored as content parts (reference "vision" support). */
+function restoreContent(plaintext: string): unknown {
+  if (!plaintext.trimStart().startsWith('[')) return plaintext;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(plaintext);
+  } catch {
+    return plaintext;
+  }
+  if (!Array.isArray(parsed)) return plaintext;
+  // V8 parses any depth; what comes after (serializing the upstream body) recurses, so bound it as at ingress.
+  if (exceedsJsonDepth(plaintext, MAX_JSON_DEPTH - CONTENT_DEPTH_OFFSET)) {
+    throw new ApiError(
+      400,
+      JSON_TOO_DEEP,
+      `Decrypted message content makes the request nest deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  }
+  return parsed;
 }
 
 /** The E2EE response headers (§2.9, D6). */

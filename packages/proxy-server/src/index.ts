@@ -42,17 +42,24 @@ export {
   type ProxyConfig,
 } from './config.js';
 export {
+  CLEAR_CONTENT_PART_TYPES,
   decryptChatRequest,
   E2EE_HEADERS,
   type E2eeAlgo,
   type E2eeContext,
-  ENCRYPTED_RESPONSE_FIELDS,
   e2eeResponseHeaders,
-  encryptChatResponse,
   hasAnyE2eeHeader,
+  MAX_NONCE_LENGTH,
+  MIN_NONCE_LENGTH,
   parseE2eeHeaders,
   publicKeyHex,
 } from './e2ee.js';
+export {
+  ENCRYPTED_CHOICE_FIELDS,
+  ENCRYPTED_RESPONSE_FIELDS,
+  type EncryptChatResponseOptions,
+  encryptChatResponse,
+} from './e2ee-response.js';
 export {
   ApiError,
   ConfigError,
@@ -98,7 +105,11 @@ export {
   createRedisSignatureStore,
   type MemoryReplayStoreOptions,
   type MemorySignatureStoreOptions,
+  REPLAY_KNOWN_SINCE_KEY,
   type RedisClientOptions,
+  type RedisReplayStoreOptions,
+  type ReplayClaim,
+  type ReplayClaimResult,
   type ReplayStore,
   type SignatureRecord,
   type SignatureStore,

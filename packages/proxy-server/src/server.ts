@@ -174,6 +174,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       replayStore = createMemoryReplayStore({
         maxEntries: config.e2ee.replayCacheSize,
         onEvict: () => metrics.replayEvictions.inc(),
+        // Keys made for this process cannot open a request sealed for an earlier one: nothing from before this
+        // start can be replayed. With a fixed seed the earlier process's claims are lost: refuse what it could
+        // have accepted (one window).
+        ...(config.signing.keySeed ? {} : { knownSinceSeconds: 0 }),
       });
       signatureStore = localSignatures;
     }

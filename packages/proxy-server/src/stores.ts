@@ -2,17 +2,45 @@ import { Redis } from 'ioredis';
 import { ProxyServerError } from './errors.js';
 import type { Logger } from './logger.js';
 
+/** One E2EE v2 claim. */
+export interface ReplayClaim {
+  /** Store key: `<model>:e2ee_replay:<algo>:<timestamp>:<nonce>`. */
+  key: string;
+  /** How long the claim must live, in seconds (until `timestamp + window` has passed, D8). */
+  ttlSeconds: number;
+  /**
+   * Unix seconds: the earliest moment at which the same request could have been accepted (its timestamp minus
+   * the acceptance window). A store whose knowledge starts after this moment cannot tell whether it was.
+   */
+  earliestAcceptSeconds: number;
+}
+
+/** What a claim found. */
+export type ReplayClaimResult =
+  /** The key was free and is now claimed. */
+  | { outcome: 'claimed' }
+  /** The key is already claimed: a replay. */
+  | { outcome: 'replay' }
+  /**
+   * The store's knowledge of claims starts after `earliestAcceptSeconds` (it was created, restarted, flushed or
+   * had to evict a live claim since), so it cannot rule out an earlier claim: the request is refused unclaimed.
+   */
+  | { outcome: 'before_known_state'; knownSinceSeconds: number };
+
 /**
- * Single-use claims of E2EE v2 nonces. Implementations must be atomic across every replica that shares them.
+ * Single-use claims of E2EE v2 nonces. Implementations must be atomic across every replica that shares them, and
+ * must know from when their knowledge is complete: a store that lost claims (a restart, a flush, an eviction)
+ * must refuse every claim that could have been made before the loss, so that losing state costs refusals for at
+ * most one acceptance window, never a replay.
  */
 export interface ReplayStore {
   /**
-   * Claims `key` for `ttlSeconds`.
+   * Claims `claim.key` for `claim.ttlSeconds`, unless the store's knowledge starts after
+   * `claim.earliestAcceptSeconds`.
    *
-   * @returns true when the key was free (and is now claimed), false when it is already claimed (a replay).
    * @throws {ProxyServerError} `ERR_REPLAY_STORE_UNAVAILABLE` when the backing store cannot answer.
    */
-  claim(key: string, ttlSeconds: number): Promise<boolean>;
+  claim(claim: ReplayClaim): Promise<ReplayClaimResult>;
 }
 
 /** The stored result of signing one chat/completion response (the reference's cache record). */
@@ -45,47 +73,66 @@ export interface MemoryReplayStoreOptions {
   now?: () => number;
   /** Called when a live (unexpired) claim is evicted because the store is full. */
   onEvict?: () => void;
+  /**
+   * Unix seconds from which this store knows every claim. Default: the moment it is created, since claims made
+   * before (by an earlier process with the same keys) are unknown to it. Pass 0 only when no request accepted
+   * before could be accepted again, e.g. when the E2EE keys are generated for this process (no `signing.key_seed`).
+   */
+  knownSinceSeconds?: number;
 }
 
 /**
  * A bounded in-memory replay store for a single replica: insertion-ordered map with per-entry expiry; expired
- * entries are swept from the old end, and when the bound is reached the oldest claim is evicted.
+ * entries are swept from the old end, and when the bound is reached the oldest claim is evicted. Its knowledge
+ * starts at `knownSinceSeconds`; evicting a live claim moves that point past the evicted claim, so the evicted
+ * request is refused (`before_known_state`) rather than accepted again.
  *
  * @example
  * ```ts
  * const store = createMemoryReplayStore({ maxEntries: 100_000 });
- * await store.claim('model:e2ee_replay:ecdsa:1700000000:nonce', 600); // true, then false
+ * await store.claim({ key: 'model:e2ee_replay:ecdsa:1700000000:nonce', ttlSeconds: 600, earliestAcceptSeconds: 1699999700 });
  * ```
  */
 export function createMemoryReplayStore(
   options: MemoryReplayStoreOptions = {},
-): ReplayStore & { size(): number } {
+): ReplayStore & { size(): number; knownSinceSeconds(): number } {
   const maxEntries = options.maxEntries ?? 100_000;
   if (!Number.isInteger(maxEntries) || maxEntries < 1)
     throw new RangeError('maxEntries must be a positive integer');
   const now = options.now ?? Date.now;
-  const entries = new Map<string, number>();
+  let knownSince = options.knownSinceSeconds ?? Math.floor(now() / 1000);
+  const entries = new Map<string, { expiresAt: number; earliest: number }>();
   return {
-    async claim(key, ttlSeconds) {
+    async claim({ key, ttlSeconds, earliestAcceptSeconds }) {
+      if (earliestAcceptSeconds < knownSince) {
+        return { outcome: 'before_known_state', knownSinceSeconds: knownSince };
+      }
       const at = now();
       const existing = entries.get(key);
-      if (existing !== undefined && existing > at) return false;
+      if (existing !== undefined && existing.expiresAt > at) return { outcome: 'replay' };
       if (existing !== undefined) entries.delete(key);
       // Sweep expired claims from the oldest end (TTLs are similar, so the oldest expire first).
-      for (const [oldKey, expiresAt] of entries) {
-        if (expiresAt > at) break;
+      for (const [oldKey, entry] of entries) {
+        if (entry.expiresAt > at) break;
         entries.delete(oldKey);
       }
       while (entries.size >= maxEntries) {
-        const oldest = entries.keys().next().value as string;
-        const expiresAt = entries.get(oldest)!;
+        const [oldest, entry] = entries.entries().next().value as [
+          string,
+          { expiresAt: number; earliest: number },
+        ];
         entries.delete(oldest);
-        if (expiresAt > at) options.onEvict?.();
+        if (entry.expiresAt > at) {
+          // A live claim is forgotten: refuse everything that could have been accepted as early as it was.
+          knownSince = Math.max(knownSince, entry.earliest + 1);
+          options.onEvict?.();
+        }
       }
-      entries.set(key, at + ttlSeconds * 1000);
-      return true;
+      entries.set(key, { expiresAt: at + ttlSeconds * 1000, earliest: earliestAcceptSeconds });
+      return { outcome: 'claimed' };
     },
     size: () => entries.size,
+    knownSinceSeconds: () => knownSince,
   };
 }
 
@@ -178,27 +225,87 @@ export function createRedisClient(options: RedisClientOptions): Redis {
   return client;
 }
 
+/** Options of {@link createRedisReplayStore}. */
+export interface RedisReplayStoreOptions {
+  /** Clock in ms (tests). */
+  now?: () => number;
+  /** Key of the knowledge marker. Default {@link REPLAY_KNOWN_SINCE_KEY}. */
+  markerKey?: string;
+}
+
 /**
- * A replay store on Redis (`SET key 1 NX EX ttl`), shared by every replica that uses the same Redis.
+ * Redis key holding the unix second from which the Redis replay store knows every claim. It has no expiry; when
+ * it is missing (Redis restarted empty, `FLUSHALL`/`FLUSHDB`, or a first start) the claims are assumed lost and
+ * it is written again with the current time.
+ */
+export const REPLAY_KNOWN_SINCE_KEY = 'e2ee_replay:known_since';
+
+// KEYS[1] marker, KEYS[2] claim; ARGV[1] now (s), ARGV[2] earliest accept (s), ARGV[3] ttl (s).
+// Returns {1, since} claimed, {0, since} replay, {-1, since} before the known state. One atomic step.
+const CLAIM_COMMAND = 'confidentialAiReplayClaim';
+const CLAIM_SCRIPT = `
+local since = tonumber(redis.call('GET', KEYS[1]))
+if not since then
+  since = tonumber(ARGV[1])
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+if tonumber(ARGV[2]) < since then return {-1, since} end
+if redis.call('SET', KEYS[2], '1', 'EX', ARGV[3], 'NX') then return {1, since} end
+return {0, since}
+`;
+
+/**
+ * A replay store on Redis, shared by every replica that uses the same Redis: one Lua script per claim reads the
+ * knowledge marker ({@link REPLAY_KNOWN_SINCE_KEY}; re-created with the current time when missing) and, unless
+ * the request could have been accepted before it, claims the key with `SET key 1 NX EX ttl`. On every
+ * (re)connection the marker is also written if missing, so a Redis that restarted empty is noticed at once. The
+ * Redis must not evict keys on its own (`maxmemory-policy noeviction`, the default): a claim it drops silently
+ * could be replayed.
  *
  * @example
  * ```ts
  * const store = createRedisReplayStore(createRedisClient({ host: '127.0.0.1' }));
  * ```
  */
-export function createRedisReplayStore(client: Redis): ReplayStore {
+export function createRedisReplayStore(client: Redis, options: RedisReplayStoreOptions = {}): ReplayStore {
+  const now = options.now ?? Date.now;
+  const marker = options.markerKey ?? REPLAY_KNOWN_SINCE_KEY;
+  const seconds = () => String(Math.floor(now() / 1000));
+  const mark = () => {
+    client.set(marker, seconds(), 'NX').catch(() => {});
+  };
+  client.on('ready', mark);
+  if (client.status === 'ready') mark();
+  // EVALSHA with a fallback to EVAL (ioredis caches the script's digest).
+  if (!(CLAIM_COMMAND in client)) client.defineCommand(CLAIM_COMMAND, { numberOfKeys: 2, lua: CLAIM_SCRIPT });
+  const run = (client as unknown as Record<string, (...args: string[]) => Promise<unknown>>)[CLAIM_COMMAND]!;
   return {
-    async claim(key, ttlSeconds) {
-      let reply: string | null;
+    async claim({ key, ttlSeconds, earliestAcceptSeconds }) {
+      let reply: unknown;
       try {
         if (client.status !== 'ready') throw new Error(`redis is ${client.status}`);
-        reply = await client.set(key, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX');
+        reply = await run.call(
+          client,
+          marker,
+          key,
+          seconds(),
+          String(Math.floor(earliestAcceptSeconds)),
+          String(Math.max(1, Math.ceil(ttlSeconds))),
+        );
       } catch (error) {
         throw new ProxyServerError('ERR_REPLAY_STORE_UNAVAILABLE', 'replay store (Redis) is unavailable', {
           cause: error,
         });
       }
-      return reply === 'OK';
+      const [code, since] = Array.isArray(reply) ? (reply as unknown[]) : [];
+      if (code === 1) return { outcome: 'claimed' };
+      if (code === 0) return { outcome: 'replay' };
+      if (code === -1 && typeof since === 'number')
+        return { outcome: 'before_known_state', knownSinceSeconds: since };
+      throw new ProxyServerError(
+        'ERR_REPLAY_STORE_UNAVAILABLE',
+        'replay store (Redis) gave an unexpected reply',
+      );
     },
   };
 }

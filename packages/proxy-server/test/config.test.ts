@@ -20,7 +20,11 @@ describe('loadConfig', () => {
   it('has the reference defaults', () => {
     const config = loadConfig({ env: {} });
     expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8000, maxRequestBytes: 10 * 1024 * 1024 });
-    expect(config.e2ee).toEqual({ replayWindowSeconds: 300, replayCacheSize: 100_000 });
+    expect(config.e2ee).toEqual({
+      replayWindowSeconds: 300,
+      replayCacheSize: 100_000,
+      refuseToolCalls: false,
+    });
     expect(config.signing.chatCacheExpirationSeconds).toBe(1200);
     expect(config.redis).toMatchObject({ host: undefined, port: 6379, db: 0 });
     expect(config.chutes).toMatchObject({
@@ -48,6 +52,7 @@ describe('loadConfig', () => {
         REDIS_PASSWORD: 'pw',
         REDIS_DB: '2',
         E2EE_REPLAY_WINDOW_SECONDS: '60',
+        E2EE_REFUSE_TOOL_CALLS: 'yes',
         CHAT_CACHE_EXPIRATION: '30',
         SIGNING_KEY_SEED: 'AB'.repeat(32),
         MODEL_NAME_UNUSED: 'x',
@@ -64,6 +69,8 @@ describe('loadConfig', () => {
     });
     expect(config.redis).toMatchObject({ host: 'redis', port: 6380, password: 'pw', db: 2 });
     expect(config.e2ee.replayWindowSeconds).toBe(60);
+    expect(config.e2ee.refuseToolCalls).toBe(true);
+    expect(loadConfig({ toml: '[e2ee]\nrefuse_tool_calls = true\n' }).e2ee.refuseToolCalls).toBe(true);
     expect(config.signing).toMatchObject({ chatCacheExpirationSeconds: 30, keySeed: 'ab'.repeat(32) });
     expect(config.log.level).toBe('info');
   });
@@ -123,6 +130,7 @@ describe('loadConfig', () => {
         toml: '[server]\nport = "x"\nprot = 1\n[nope]\na = 1\n',
         env: {
           CHUTES_ENABLED: 'maybe',
+          E2EE_REFUSE_TOOL_CALLS: 'sometimes',
           VLLM_BASE_URL: 'ftp://user:secretpw@host',
           REDIS_PORT: '99999',
           SIGNING_KEY_SEED: 'short-secret',
@@ -142,6 +150,7 @@ describe('loadConfig', () => {
         'signing.key_seed|SIGNING_KEY_SEED',
         'redis.port|REDIS_PORT',
         'chutes.enabled|CHUTES_ENABLED',
+        'e2ee.refuse_tool_calls|E2EE_REFUSE_TOOL_CALLS',
       ]),
     );
     expect(error!.message).toContain('chutes.enabled (env CHUTES_ENABLED): expected a boolean');

@@ -393,7 +393,9 @@ describe('replay protection (§3, D8)', () => {
   it('a future-stamped claim outlives the point where it would still be accepted', async () => {
     let clock = Date.now();
     const now = () => clock;
-    const test = createTestApp({ overrides: { now, replayStore: createMemoryReplayStore({ now }) } });
+    const test = createTestApp({
+      overrides: { now, replayStore: createMemoryReplayStore({ now, knownSinceSeconds: 0 }) },
+    });
     const key = await modelKey(test, 'ecdsa');
     const client = createE2eeClient('ecdsa', 2, { timestamp: Math.floor(clock / 1000) + 290 });
     const body = client.encryptMessages(
@@ -473,10 +475,80 @@ describe('fail closed (D9)', () => {
     const text = await response.text();
     const data = sseData(text);
     expect(data).not.toContain('[DONE]');
-    expect(JSON.parse(data.at(-1)!).error.type).toBe('e2ee_encryption_failed');
+    expect(JSON.parse(data.at(-1)!).error.type).toBe('upstream_invalid_response');
     expect(text).not.toContain('Simulated');
     expect(text).not.toContain('not json');
     expect(test.logs.text()).not.toContain('ZEBRA');
     expect(test.logs.text()).not.toContain('Simulated reply');
+  });
+});
+
+describe('stream ends (issue 14)', () => {
+  /** An upstream that sends `text` in one piece, then ends cleanly or breaks the connection. */
+  function appWithUpstream(text: string, breaks: boolean) {
+    return createTestApp({
+      overrides: {
+        vllm: {
+          baseUrl: 'http://cut.test',
+          fetch: async () => {
+            let sent = false;
+            const body = new ReadableStream<Uint8Array>({
+              pull(controller) {
+                if (!sent) {
+                  sent = true;
+                  controller.enqueue(new TextEncoder().encode(text));
+                } else if (breaks) controller.error(new Error('connection broke'));
+                else controller.close();
+              },
+            });
+            return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+          },
+        },
+      },
+    });
+  }
+  const chunk = JSON.stringify({
+    id: 'chatcmpl-crlf',
+    object: 'chat.completion.chunk',
+    model: 'fake-model',
+    choices: [{ index: 0, delta: { content: 'word' } }],
+  });
+
+  it.each([
+    [
+      'a CRLF stream cut right before its last LF is complete (a lone CR ends a line)',
+      `data: ${chunk}\r\n\r\ndata: [DONE]\r\n\r`,
+      true,
+    ],
+    ['[DONE] without its blank line is not complete', `data: ${chunk}\n\ndata: [DONE]\n`, false],
+    ['[DONE] cut in the middle is not complete', `data: ${chunk}\n\ndata: [DO`, false],
+  ])('%s (plain and E2EE, clean end and broken connection)', async (_, upstream, complete) => {
+    for (const [e2ee, breaks] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      const test = appWithUpstream(upstream, breaks);
+      const key = await modelKey(test, 'ecdsa');
+      const client = createE2eeClient('ecdsa', 2);
+      const body = { model: 'fake-model', stream: true, messages: [{ role: 'user', content: 'x' }] };
+      const response = await post(
+        test,
+        e2ee ? client.headers(key) : {},
+        e2ee ? client.encryptMessages(body, key) : body,
+      );
+      const data = sseData((await response.text()).replace(/\r\n?/g, '\n'));
+      const signature = await test.app.request('/v1/signature/chatcmpl-crlf', { headers: AUTH });
+      if (complete) {
+        expect(data.at(-1)).toBe('[DONE]');
+        expect(signature.status).toBe(200);
+      } else {
+        expect(JSON.parse(data.at(-1)!).error.type).toBe(
+          breaks ? 'upstream_stream_error' : 'upstream_stream_incomplete',
+        );
+        expect(signature.status).toBe(404);
+      }
+    }
   });
 });

@@ -80,7 +80,8 @@ export function createTestApp(
     metrics: createMetrics(),
     keys,
     signer: createResponseSigner(keys),
-    replayStore: createMemoryReplayStore(),
+    // as startServer: per-process keys, so nothing from before this store can be replayed
+    replayStore: createMemoryReplayStore(config.signing.keySeed ? {} : { knownSinceSeconds: 0 }),
     signatureStore: createMemorySignatureStore(),
     vllm: { baseUrl: 'http://fake-vllm.test', fetch: appFetch(vllm) },
     chutes: {
@@ -196,9 +197,9 @@ export function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-/** Starts a throwaway redis-server on a free loopback port. */
-export async function startRedis(): Promise<{ port: number; stop(): Promise<void> }> {
-  const port = await freePort();
+/** Starts a throwaway, empty redis-server (no persistence) on `port` or a free loopback port. */
+export async function startRedis(requestedPort?: number): Promise<{ port: number; stop(): Promise<void> }> {
+  const port = requestedPort ?? (await freePort());
   const child = spawn(
     'redis-server',
     [

@@ -65,3 +65,56 @@ export async function spawnServer(env: Record<string, string>, args: string[] = 
       }),
   };
 }
+
+/** The fault-injecting upstream (`test/fault-upstream.mjs`) running as its own process. */
+export interface FaultUpstream {
+  /** Base URL, e.g. `http://127.0.0.1:PORT`. */
+  url: string;
+  /** The request bodies it received (most recent last). */
+  requests(): Promise<Array<{ path: string; body: Record<string, unknown> }>>;
+  /** Stops the process. */
+  stop(): Promise<void>;
+}
+
+const FAULT_UPSTREAM = fileURLToPath(new URL('./fault-upstream.mjs', import.meta.url));
+
+/** Spawns `node test/fault-upstream.mjs` and waits for its ready line. */
+export async function spawnFaultUpstream(): Promise<FaultUpstream> {
+  const child = spawn(process.execPath, [FAULT_UPSTREAM], { stdio: ['ignore', 'pipe', 'pipe'] });
+  spawned.add(child);
+  child.once('exit', () => spawned.delete(child));
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => reject(new Error(`fault upstream did not start: ${stderr}`)), 20_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const line = /^(\{.*\})\n/.exec(stdout);
+      if (line) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line[1]!) as { url: string }).url);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`fault upstream exited with ${code}: ${stderr}`));
+    });
+  });
+  return {
+    url,
+    requests: async () =>
+      (await (await fetch(`${url}/__requests`)).json()) as Array<{
+        path: string;
+        body: Record<string, unknown>;
+      }>,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

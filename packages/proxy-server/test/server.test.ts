@@ -108,7 +108,9 @@ describe('embedded default: fake vLLM + fake Chutes (ML-KEM E2EE leg), real HTTP
     ).json()) as { data: Array<{ id: string }> };
     const model = models.data[0]!.id;
     for (const stream of [false, true]) {
-      const client = createE2eeClient('ecdsa', 2);
+      // This server has a fixed seed and the memory store, so its first window refuses requests that an earlier
+      // process could have accepted (see replay-state.test.ts): stamp the request at the far end of the window.
+      const client = createE2eeClient('ecdsa', 2, { timestamp: Math.floor(Date.now() / 1000) + 300 });
       const raw = JSON.stringify(
         client.encryptMessages(
           { model, stream, messages: [{ role: 'user', content: PROMPTS[1]! }] },

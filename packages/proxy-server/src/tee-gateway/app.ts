@@ -17,6 +17,8 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { errorForLog } from '../app.js';
+import { CLIENT_CLOSED_REQUEST, escapeControlCharacters, isClientAbort } from '../errors.js';
+import { exceedsJsonDepth, JSON_TOO_DEEP, MAX_JSON_DEPTH } from '../json.js';
 import { createSilentLogger, type Logger } from '../logger.js';
 import type { ProxyMetrics } from '../metrics.js';
 import { createUpstreamFetch, type FetchFunction } from '../upstream.js';
@@ -131,7 +133,8 @@ function json(c: Context, body: unknown, status: number, headers?: Record<string
 }
 
 function errorResponse(c: Context, error: GatewayHttpError): Response {
-  return json(c, { error: error.message, ...error.extra }, error.status);
+  // Messages can quote client input (the model name): never echo control or bidi-control characters.
+  return json(c, { error: escapeControlCharacters(error.message), ...error.extra }, error.status);
 }
 
 function isJsonContentType(value: string | undefined): boolean {
@@ -145,11 +148,17 @@ interface ParsedBody {
 
 async function readBody(c: Context): Promise<ParsedBody> {
   const bytes = new Uint8Array(await c.req.arrayBuffer());
+  const text = new TextDecoder().decode(bytes);
+  if (exceedsJsonDepth(text)) {
+    throw new GatewayHttpError(400, `JSON body nests deeper than ${MAX_JSON_DEPTH} levels`, {
+      extra: { code: JSON_TOO_DEEP },
+    });
+  }
   let exact: unknown;
   let plain: unknown;
   try {
     exact = parsePythonJson(bytes);
-    plain = JSON.parse(new TextDecoder().decode(bytes));
+    plain = JSON.parse(text);
   } catch (cause) {
     throw new GatewayHttpError(400, 'Invalid JSON body', { cause });
   }
@@ -384,6 +393,15 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
   );
   app.onError((error, c) => {
     if (error instanceof GatewayHttpError) return errorResponse(c, error);
+    if (isClientAbort(c.req.raw)) {
+      // The client went away (e.g. mid-upload): nobody reads this answer, and it is not a server failure.
+      logger.info({ method: c.req.method, path: c.req.path }, 'client closed the request');
+      return json(
+        c,
+        { error: 'Client closed the request', code: CLIENT_CLOSED_REQUEST.type },
+        CLIENT_CLOSED_REQUEST.status,
+      );
+    }
     logger.error({ err: errorForLog(error) }, 'request processing failed');
     return json(c, { error: 'Request processing failed' }, 500);
   });

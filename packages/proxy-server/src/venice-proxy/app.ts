@@ -17,6 +17,8 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import { errorForLog } from '../app.js';
+import { CLIENT_CLOSED_REQUEST, escapeControlCharacters, isClientAbort } from '../errors.js';
+import { exceedsJsonDepth, JSON_TOO_DEEP, MAX_JSON_DEPTH } from '../json.js';
 import type { VeniceProxyConfig } from './config.js';
 
 /**
@@ -170,13 +172,18 @@ export function createVeniceProxyClient(deps: Omit<VeniceProxyDependencies, 'cli
   });
 }
 
-/** The error envelope and status for any failure (spec section 5.9). */
+/**
+ * The error envelope and status for any failure (spec section 5.9). Messages can quote client input, so control
+ * and bidi-control characters in them are escaped ({@link escapeControlCharacters}).
+ */
 export function veniceErrorResponse(error: unknown): { status: number; code: string; body: unknown } {
   if (error instanceof VeniceProxyHttpError) {
     return {
       status: error.status,
       code: error.code,
-      body: { error: { message: error.message, type: error.type, code: error.code } },
+      body: {
+        error: { message: escapeControlCharacters(error.message), type: error.type, code: error.code },
+      },
     };
   }
   if (VeniceE2eeError.isInstance(error)) {
@@ -188,7 +195,7 @@ export function veniceErrorResponse(error: unknown): { status: number; code: str
           error: {
             code: error.proxyCode,
             details: error.details ?? {},
-            message: error.message,
+            message: escapeControlCharacters(error.message),
             type: error.type,
           },
         },
@@ -197,7 +204,9 @@ export function veniceErrorResponse(error: unknown): { status: number; code: str
     return {
       status: error.status,
       code: error.proxyCode,
-      body: { error: { message: error.message, type: error.type, code: error.proxyCode } },
+      body: {
+        error: { message: escapeControlCharacters(error.message), type: error.type, code: error.proxyCode },
+      },
     };
   }
   // Anything else while talking to Venice (a reset connection, a body that breaks mid-read).
@@ -257,6 +266,16 @@ export function createVeniceProxyApp(deps: VeniceProxyDependencies): Hono {
   const app = new Hono();
 
   const fail = (c: Context, error: unknown): Response => {
+    if (!(error instanceof VeniceProxyHttpError) && isClientAbort(c.req.raw)) {
+      // The client went away (mid-upload, or while Venice was answering): not an upstream or server failure.
+      logger?.info({ method: c.req.method, path: c.req.path }, 'client closed the request');
+      error = new VeniceProxyHttpError(
+        CLIENT_CLOSED_REQUEST.status,
+        'invalid_request_error',
+        CLIENT_CLOSED_REQUEST.type,
+        'client closed the request',
+      );
+    }
     const { status, code, body } = veniceErrorResponse(error);
     if (status >= 500) {
       logger?.warn(
@@ -332,9 +351,27 @@ export function createVeniceProxyApp(deps: VeniceProxyDependencies): Hono {
     if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType.trim())) {
       return c.text('Expected request with `Content-Type: application/json`', 415);
     }
+    let text: string;
+    try {
+      text = await c.req.text();
+    } catch (error) {
+      if (isClientAbort(c.req.raw)) return fail(c, error);
+      throw error;
+    }
+    if (exceedsJsonDepth(text)) {
+      return fail(
+        c,
+        new VeniceProxyHttpError(
+          400,
+          'invalid_request_error',
+          JSON_TOO_DEEP,
+          `request body nests deeper than ${MAX_JSON_DEPTH} levels`,
+        ),
+      );
+    }
     let body: unknown;
     try {
-      body = JSON.parse(await c.req.text());
+      body = JSON.parse(text);
     } catch {
       return c.text('Failed to parse the request body as JSON', 400);
     }

@@ -1,0 +1,450 @@
+import { createHash } from 'node:crypto';
+import { type AppDependencies, errorForLog } from './app.js';
+import type { E2eeContext } from './e2ee.js';
+import { encryptChatResponse } from './e2ee-response.js';
+import { ApiError, errorEnvelope } from './errors.js';
+import { parseJsonObject } from './json.js';
+import { isTimeoutError } from './upstream.js';
+
+/** Largest single upstream SSE event (or run of bytes without an event boundary) the relay buffers. */
+export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
+/** Options of {@link createSignedEventStream}. */
+export interface SignedEventStreamOptions {
+  /** Logger, metrics. */
+  readonly deps: AppDependencies;
+  /** Request id for logs. */
+  readonly requestId: string;
+  /** Upstream name for logs (`vllm`, `chutes`). */
+  readonly upstreamName: string;
+  /** Upstream label for client messages (`vLLM upstream`). */
+  readonly upstreamLabel: string;
+  /** The upstream SSE body. */
+  readonly upstream: ReadableStream<Uint8Array>;
+  /** The E2EE context; `undefined` in plain mode. */
+  readonly context: E2eeContext | undefined;
+  /** E2EE: refuse tool calls (`e2ee.refuse_tool_calls`). */
+  readonly refuseToolCalls?: boolean;
+  /** Maps an error thrown while reading the upstream body (e.g. a Chutes transport error) to the client's error. */
+  readonly mapReadError?: (error: unknown) => ApiError | undefined;
+  /** Stores the signature of a complete stream; never called for a stream that did not end with `[DONE]`. */
+  readonly onComplete: (id: string, responseHash: string) => Promise<void>;
+}
+
+const encoder = new TextEncoder();
+const plainDecoder = new TextDecoder('utf-8');
+const LF = 0x0a;
+const CR = 0x0d;
+const DONE_EVENT = encoder.encode('data: [DONE]\n\n');
+const DONE_TOKEN = encoder.encode('[DONE]');
+
+function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
+  const first = needle[0]!;
+  outer: for (
+    let index = haystack.indexOf(first);
+    index !== -1 && index <= haystack.length - needle.length;
+    index = haystack.indexOf(first, index + 1)
+  ) {
+    for (let offset = 1; offset < needle.length; offset++) {
+      if (haystack[index + offset] !== needle[offset]) continue outer;
+    }
+    return index;
+  }
+  return -1;
+}
+
+/**
+ * Cuts a byte stream into complete SSE events (each ending with its blank line) without decoding it; what follows
+ * the last blank line is kept until more bytes come. Line ends are LF, CR or CRLF, also when split across chunks.
+ */
+class EventFramer {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private atLineStart = true;
+  private lastWasCarriageReturn = false;
+
+  /** Adds a chunk; returns the complete events it finished, in order (byte-exact). */
+  push(chunk: Uint8Array): Uint8Array[] {
+    const events: Uint8Array[] = [];
+    let start = 0;
+    for (let index = 0; index < chunk.length; index++) {
+      const byte = chunk[index];
+      if (byte === LF) {
+        if (this.lastWasCarriageReturn) {
+          this.lastWasCarriageReturn = false;
+          // the LF of a CRLF that ended an event belongs to that event
+          if (start === index && events.length > 0) {
+            events[events.length - 1] = Buffer.concat([
+              events[events.length - 1]!,
+              chunk.subarray(index, index + 1),
+            ]);
+            start = index + 1;
+          }
+          continue;
+        }
+      } else if (byte === CR) {
+        this.lastWasCarriageReturn = true;
+      } else {
+        this.lastWasCarriageReturn = false;
+        this.atLineStart = false;
+        continue;
+      }
+      if (!this.atLineStart) {
+        this.atLineStart = true;
+        continue;
+      }
+      // a line end at the start of a line: a blank line, the end of an event
+      const piece = chunk.subarray(start, index + 1);
+      events.push(this.pendingBytes > 0 ? Buffer.concat([...this.pending, piece]) : piece);
+      this.pending = [];
+      this.pendingBytes = 0;
+      start = index + 1;
+    }
+    if (start < chunk.length) {
+      this.pending.push(chunk.subarray(start));
+      this.pendingBytes += chunk.length - start;
+    }
+    return events;
+  }
+
+  /** Bytes received after the last complete event. */
+  get bufferedBytes(): number {
+    return this.pendingBytes;
+  }
+}
+
+/** Splits decoded SSE text into lines, keeping a partial last line (and a dangling `\r`) for the next chunk. */
+class LineSplitter {
+  private rest = '';
+  push(text: string): string[] {
+    const data = this.rest + text;
+    const lines: string[] = [];
+    let start = 0;
+    for (let index = 0; index < data.length; index++) {
+      const char = data.charCodeAt(index);
+      if (char === 10 || char === 13) {
+        if (char === 13 && index === data.length - 1) break;
+        lines.push(data.slice(start, index));
+        if (char === 13 && data.charCodeAt(index + 1) === 10) index++;
+        start = index + 1;
+      }
+    }
+    this.rest = data.slice(start);
+    return lines;
+  }
+  /** The incomplete last line, if any (a lone trailing `\r` counts as a line end). */
+  get remainder(): string {
+    return this.rest === '\r' ? '' : this.rest;
+  }
+  /** True when the text so far ends with a CR whose line end is still open (an LF may follow). */
+  get endsWithCarriageReturn(): boolean {
+    return this.rest.endsWith('\r');
+  }
+}
+
+/** The value of a `data:` line (one leading space removed), or `undefined` for any other line. */
+function dataOf(line: string): string | undefined {
+  if (!line.startsWith('data:')) return undefined;
+  return line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
+}
+
+/** The joined data of an event's lines (other fields ignored), as an SSE client assembles it. */
+function eventDataOf(lines: readonly string[]): string | undefined {
+  let data: string | undefined;
+  for (const line of lines) {
+    const value = dataOf(line);
+    if (value !== undefined) data = data === undefined ? value : `${data}\n${value}`;
+  }
+  return data;
+}
+
+function isDone(data: string | undefined): boolean {
+  return data !== undefined && data.trim() === '[DONE]';
+}
+
+function splitLines(text: string): string[] {
+  return text.split(/\r\n|\r|\n/);
+}
+
+class StreamFailure extends Error {
+  constructor(readonly error: ApiError) {
+    super(error.message);
+  }
+}
+
+function failure(status: number, type: string, message: string): StreamFailure {
+  return new StreamFailure(new ApiError(status, type, message));
+}
+
+/**
+ * Relays an upstream SSE body and signs it only when it is complete (D5, D9).
+ *
+ * - Plain mode passes the upstream bytes through unchanged, one complete event at a time: an event is written
+ *   once its blank line has arrived, so a cut never leaves half an event on the wire.
+ * - E2EE mode accepts only `data:` lines and blank lines; every event must be `data: [DONE]` or a JSON chunk,
+ *   which is re-framed as `data: <json>\n\n` with every model-text field encrypted ({@link encryptChatResponse}).
+ *   Anything else (a comment, an `id:`/`event:`/`retry:` line, raw text, a JSON body, an upstream error event, a
+ *   field that cannot be encrypted) ends the stream: none of its bytes are sent.
+ * - The stream is complete only when the upstream sent `data: [DONE]`; whatever follows it is discarded. A stream
+ *   that ends without it (a clean end of body, a half line or half event, a broken connection) ends with a typed
+ *   error event `data: {"error":{...}}` on its own lines, which the openai SDK raises as an `APIError`.
+ * - Every byte written is hashed; the signature is stored only for a complete stream, before `[DONE]` (held back
+ *   until then) is released. A failed stream is never signed and its `[DONE]` is never sent.
+ */
+export function createSignedEventStream(options: SignedEventStreamOptions): ReadableStream<Uint8Array> {
+  const { deps, context } = options;
+  const hash = createHash('sha256');
+  const reader = options.upstream.getReader();
+  const framer = new EventFramer();
+  const textDecoder = new TextDecoder('utf-8', { fatal: true });
+  const lines = new LineSplitter();
+  let eventLines: string[] = [];
+  let eventBytes = 0;
+  let chatId: string | undefined;
+  let sawDone = false;
+  let finished = false;
+  let held: Uint8Array[] = [];
+  let batch: Uint8Array[] = [];
+  let enqueued = 0;
+
+  const emit = (bytes: Uint8Array) => {
+    if (bytes.length === 0) return;
+    hash.update(bytes);
+    if (sawDone) held.push(bytes);
+    else batch.push(bytes);
+  };
+  const flush = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    if (batch.length === 0) return;
+    controller.enqueue(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+    batch = [];
+    enqueued++;
+  };
+  const noteId = (payload: Record<string, unknown> | undefined) => {
+    if (chatId === undefined && payload && typeof payload.id === 'string' && payload.id.length > 0)
+      chatId = payload.id;
+  };
+
+  const incomplete = () =>
+    failure(
+      502,
+      'upstream_stream_incomplete',
+      `${options.upstreamLabel} ended the stream before [DONE]; the response is incomplete and not signed`,
+    );
+
+  // Plain mode: complete events pass through byte for byte.
+  const relayPlain = (chunk: Uint8Array) => {
+    for (const event of framer.push(chunk)) {
+      if (sawDone) continue;
+      const mayBeDone = indexOfBytes(event, DONE_TOKEN) !== -1;
+      if (chatId === undefined || mayBeDone) {
+        const data = eventDataOf(splitLines(plainDecoder.decode(event)));
+        if (isDone(data)) {
+          sawDone = true;
+          emit(event);
+          continue;
+        }
+        if (chatId === undefined && data !== undefined) noteId(parseJsonObject(data));
+      }
+      emit(event);
+    }
+    if (framer.bufferedBytes > MAX_EVENT_BYTES) {
+      throw failure(
+        502,
+        'upstream_invalid_response',
+        `${options.upstreamLabel} sent an oversized stream event`,
+      );
+    }
+  };
+
+  // E2EE mode: only data lines; each event re-framed with its fields encrypted.
+  const processEvent = () => {
+    const data = eventDataOf(eventLines);
+    eventLines = [];
+    eventBytes = 0;
+    if (data === undefined) return;
+    if (isDone(data)) {
+      sawDone = true;
+      emit(DONE_EVENT);
+      return;
+    }
+    const payload = parseJsonObject(data);
+    if (!payload) {
+      throw failure(
+        502,
+        'upstream_invalid_response',
+        `${options.upstreamLabel} sent a stream event that is not JSON`,
+      );
+    }
+    noteId(payload);
+    encryptChatResponse(payload, context!, 'delta', { refuseToolCalls: options.refuseToolCalls === true });
+    let text: string;
+    try {
+      text = JSON.stringify(payload);
+    } catch {
+      throw failure(500, 'e2ee_encryption_failed', 'Failed to encrypt a response chunk; stream stopped');
+    }
+    emit(encoder.encode(`data: ${text}\n\n`));
+  };
+  const notData = () =>
+    failure(
+      502,
+      'upstream_invalid_response',
+      `${options.upstreamLabel} sent a stream line that is not data; an E2EE stream carries only encrypted data`,
+    );
+  const relayE2ee = (text: string) => {
+    for (const line of lines.push(text)) {
+      if (sawDone) continue;
+      if (line === '') {
+        processEvent();
+      } else if (line.startsWith('data:')) {
+        eventLines.push(line);
+        eventBytes += line.length;
+      } else {
+        throw notData();
+      }
+    }
+    if (sawDone) return;
+    // A partial line that can no longer become a data line (e.g. a JSON body) is refused at once.
+    const head = lines.remainder.slice(0, 5);
+    if (!'data:'.startsWith(head)) throw notData();
+    if (eventBytes + lines.remainder.length > MAX_EVENT_BYTES) {
+      throw failure(
+        502,
+        'upstream_invalid_response',
+        `${options.upstreamLabel} sent an oversized stream event`,
+      );
+    }
+  };
+
+  // The end of the upstream body in E2EE mode: flush the decoder; a dangling CR is a line end (SSE allows CR alone).
+  const endE2eeText = () => {
+    const tail = textDecoder.decode();
+    relayE2ee(tail.endsWith('\r') || (tail === '' && lines.endsWithCarriageReturn) ? `${tail}\n` : tail);
+  };
+
+  const finish = async (controller: ReadableStreamDefaultController<Uint8Array>, complete: boolean) => {
+    finished = true;
+    if (complete && chatId !== undefined) {
+      try {
+        await options.onComplete(chatId, hash.digest('hex'));
+      } catch (error) {
+        deps.logger.error(
+          { reqId: options.requestId, err: errorForLog(error) },
+          'storing the stream signature failed',
+        );
+      }
+    } else if (complete) {
+      deps.logger.warn(
+        { reqId: options.requestId, upstream: options.upstreamName },
+        'stream had no chat id; not signed',
+      );
+    }
+    flush(controller);
+    if (held.length > 0) controller.enqueue(Buffer.concat(held));
+    held = [];
+    controller.close();
+  };
+
+  const fail = async (controller: ReadableStreamDefaultController<Uint8Array>, error: ApiError) => {
+    // Whatever was held back (from [DONE] on) is dropped: the stream did not complete.
+    sawDone = false;
+    held = [];
+    deps.metrics.errors.inc({ type: error.type });
+    deps.logger.warn(
+      { reqId: options.requestId, upstream: options.upstreamName, type: error.type },
+      'stream ended with an error event; not signed',
+    );
+    emit(encoder.encode(`data: ${JSON.stringify(errorEnvelope(error.message, error.type))}\n\n`));
+    reader.cancel().catch(() => {});
+    await finish(controller, false);
+  };
+
+  // One upstream read; may enqueue nothing (partial event, held bytes).
+  const step = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
+    let result: ReadableStreamReadResult<Uint8Array>;
+    try {
+      result = await reader.read();
+    } catch (error) {
+      if (finished) return; // the client went away (cancel): nothing more to relay, nothing to report
+      if (!sawDone && context) {
+        try {
+          endE2eeText();
+        } catch {
+          // what arrived before the break is not a complete stream either way
+        }
+      }
+      if (sawDone) {
+        // [DONE] arrived: the answer is complete, a broken connection after it changes nothing.
+        await finish(controller, true);
+        return;
+      }
+      deps.logger.warn(
+        { reqId: options.requestId, upstream: options.upstreamName, err: errorForLog(error) },
+        'upstream stream failed',
+      );
+      const mapped =
+        options.mapReadError?.(error) ??
+        (isTimeoutError(error)
+          ? new ApiError(504, 'upstream_timeout', `${options.upstreamLabel} stopped sending the stream`)
+          : new ApiError(
+              502,
+              'upstream_stream_error',
+              `${options.upstreamLabel} stream broke before [DONE]; not signed`,
+            ));
+      await fail(controller, mapped);
+      return;
+    }
+    if (finished) return;
+    try {
+      if (result.done) {
+        if (!sawDone && context) endE2eeText();
+        if (!sawDone) throw incomplete();
+        await finish(controller, true);
+        return;
+      }
+      if (sawDone) return; // discarded: nothing after [DONE] is sent
+      if (context) relayE2ee(textDecoder.decode(result.value, { stream: true }));
+      else relayPlain(result.value);
+    } catch (error) {
+      if (error instanceof StreamFailure) {
+        await fail(controller, error.error);
+        return;
+      }
+      if (error instanceof ApiError) {
+        await fail(controller, error);
+        return;
+      }
+      // A decoding error (invalid UTF-8) or an unexpected failure: never send the chunk.
+      deps.logger.error(
+        { reqId: options.requestId, err: errorForLog(error) },
+        'stream chunk could not be relayed',
+      );
+      await fail(
+        controller,
+        error instanceof TypeError
+          ? new ApiError(
+              502,
+              'upstream_invalid_response',
+              `${options.upstreamLabel} sent a stream that is not UTF-8`,
+            )
+          : new ApiError(500, 'e2ee_encryption_failed', 'Failed to encrypt a response chunk; stream stopped'),
+      );
+    }
+  };
+
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      // A pull that enqueues nothing is not called again: read until something is sent or the stream ends.
+      const before = enqueued;
+      while (!finished && enqueued === before) {
+        await step(controller);
+        if (!finished) flush(controller);
+      }
+    },
+    cancel() {
+      // The client closed the response: stop reading; an unfinished stream is not signed.
+      finished = true;
+      reader.cancel().catch(() => {});
+    },
+  });
+}
