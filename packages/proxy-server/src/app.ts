@@ -121,6 +121,53 @@ function safeEqual(left: string, right: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/** What {@link checkBearer} found in an `Authorization` header. */
+export type BearerCheck = 'ok' | 'missing' | 'invalid';
+
+/**
+ * The one client-token check of every face (vllm-proxy, Chutes, Venice, TEE gateway): `missing` for an absent or
+ * non-Bearer header, `invalid` for a wrong token or when no token is configured (fail closed), `ok` otherwise. The
+ * comparison is constant-time.
+ * @example
+ * ```ts
+ * checkBearer('Bearer secret', 'secret'); // 'ok'
+ * checkBearer(undefined, 'secret'); // 'missing'
+ * ```
+ */
+export function checkBearer(header: string | undefined, token: string | undefined): BearerCheck {
+  const match = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
+  if (!match) return 'missing';
+  if (token === undefined || !safeEqual(match[1]!.trim(), token)) return 'invalid';
+  return 'ok';
+}
+
+/**
+ * Marks an answer to a request whose body was never read (an access check failed first) with
+ * `Connection: close`, so the server drops the connection once the answer is sent instead of reading and
+ * discarding the rest of the upload. Requests without a body are left alone (keep-alive stays).
+ * @example
+ * ```ts
+ * return closeIfBodyUnread(c, c.json({ error: 'Invalid token' }, 401));
+ * ```
+ */
+export function closeIfBodyUnread(c: Context, response: Response): Response {
+  const method = c.req.method;
+  const headers = c.req.raw.headers;
+  const declared = headers.get('content-length');
+  const hasBody =
+    method !== 'GET' &&
+    method !== 'HEAD' &&
+    (headers.has('transfer-encoding') || (declared !== null && declared.trim() !== '0'));
+  if (hasBody) response.headers.set('connection', 'close');
+  return response;
+}
+
+/** The client-facing messages of the two {@link checkBearer} failures (§1.3). */
+export const BEARER_FAILURE_MESSAGES: Readonly<Record<Exclude<BearerCheck, 'ok'>, string>> = Object.freeze({
+  missing: 'Invalid or missing Authorization header',
+  invalid: 'Invalid token',
+});
+
 /**
  * Bearer authentication against `auth.token` (§1.3), answered in the OpenAI envelope (D10): missing or
  * non-Bearer header → 401 "Invalid or missing Authorization header"; mismatch or unset token → 401
@@ -128,13 +175,8 @@ function safeEqual(left: string, right: string): boolean {
  */
 export function requireBearer(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const header = c.req.header('authorization');
-    const match = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
-    if (!match) throw new ApiError(401, 'authentication_error', 'Invalid or missing Authorization header');
-    const token = c.var.deps.config.auth.token;
-    if (token === undefined || !safeEqual(match[1]!.trim(), token)) {
-      throw new ApiError(401, 'authentication_error', 'Invalid token');
-    }
+    const result = checkBearer(c.req.header('authorization'), c.var.deps.config.auth.token);
+    if (result !== 'ok') throw new ApiError(401, 'authentication_error', BEARER_FAILURE_MESSAGES[result]);
     await next();
   };
 }
@@ -205,7 +247,9 @@ export function createApp(deps: AppDependencies, options: CreateAppOptions): Hon
   );
   app.onError((error, c) => {
     if (error instanceof ApiError || (ProxyServerError.isInstance(error) && error.code === 'ERR_API')) {
-      return sendError(c, error as ApiError);
+      const response = sendError(c, error as ApiError);
+      // 401 comes from the access check, which runs before any body is read: do not read the upload.
+      return (error as ApiError).status === 401 ? closeIfBodyUnread(c, response) : response;
     }
     if (ProxyServerError.isInstance(error) && error.code === 'ERR_REPLAY_STORE_UNAVAILABLE') {
       logger.error({ reqId: c.var.requestId }, 'replay store unavailable');

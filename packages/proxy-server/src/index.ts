@@ -1,7 +1,11 @@
 export {
   type AppDependencies,
   type AppEnv,
+  BEARER_FAILURE_MESSAGES,
+  type BearerCheck,
   type CreateAppOptions,
+  checkBearer,
+  closeIfBodyUnread,
   createApp,
   errorForLog,
   mountAt,
@@ -31,6 +35,7 @@ export {
   verifyChutesInstance,
 } from './chutes-attestation.js';
 export { type CliIo, createProgram, runCli } from './cli.js';
+export { BOOLEAN_WORDS, isHttpUrl, parseBooleanWord, strictBoolean } from './config-fields.js';
 export { type CompletionBackend, handleCompletion, signatureKey } from './completions.js';
 export {
   CONFIG_ENV_VARS,
@@ -41,6 +46,7 @@ export {
   loadConfig,
   type ProxyConfig,
 } from './config.js';
+export { isLoopbackHost } from './loopback.js';
 export {
   decryptChatRequest,
   E2EE_HEADERS,
@@ -137,6 +143,7 @@ export {
   type HttpPriceFeedOptions,
   isLoopbackAddress,
   listModelNames,
+  loadTeeGatewayClientToken,
   loadTeeGatewayConfig,
   MODEL_REGISTRY,
   type ModelConfig,
@@ -169,6 +176,8 @@ export {
   type StartTeeGatewayServerOptions,
   type SupportedKind,
   startHeartbeat,
+  TEE_GATEWAY_PAID_ROUTES,
+  TEE_GATEWAY_PUBLIC_ROUTES,
   startTeeGatewayServer,
   type TeeGateway,
   type TeeGatewayCliIo,

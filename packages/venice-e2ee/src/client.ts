@@ -4,6 +4,7 @@ import { VeniceE2eeError } from './errors.js';
 import { type FieldKeyPair, generateFieldKeyPair, getFieldPublicKey } from './field-cipher.js';
 import { buildUpstreamBody, type RenderedMessage, renderMessages, veniceE2eeHeaders } from './messages.js';
 import { validateChatRequest } from './request.js';
+import { buildControllerPrompt, buildCorrectionPrompt } from './tool-prompts.js';
 import { createSessionStore, type Session, type SessionStoreOptions } from './sessions.js';
 import {
   CompletionMetadata,
@@ -17,8 +18,6 @@ import {
 } from './stream.js';
 import {
   appendToSystemMessage,
-  buildControllerPrompt,
-  buildCorrectionPrompt,
   classifyToolOutput,
   prepareToolContext,
   type ToolContext,

@@ -3,8 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { VeniceE2eeError } from './errors.js';
 import {
   appendToSystemMessage,
-  buildControllerPrompt,
-  buildCorrectionPrompt,
   checkSchemaSubset,
   classifyToolOutput,
   parseGlmToolCalls,
@@ -18,6 +16,7 @@ import {
   truncateUtf8,
   validateAgainstSchema,
 } from './tools.js';
+import { buildControllerPrompt, buildCorrectionPrompt } from './tool-prompts.js';
 import type { ToolDefinition } from './types.js';
 
 const tools: ToolDefinition[] = [

@@ -14,9 +14,11 @@ import {
 } from '@confidential-ai/tee-signing';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { routePath } from 'hono/route';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { errorForLog } from '../app.js';
+import { BEARER_FAILURE_MESSAGES, checkBearer, closeIfBodyUnread, errorForLog } from '../app.js';
+import { isHttpUrl } from '../config-fields.js';
 import { createSilentLogger, type Logger } from '../logger.js';
 import type { ProxyMetrics } from '../metrics.js';
 import { createUpstreamFetch, type FetchFunction } from '../upstream.js';
@@ -72,6 +74,22 @@ const ROUTES = new Set([
   '/v1/completions',
 ]);
 
+/**
+ * Routes every client may call without a token, by design: liveness (`GET /health`) and the verification
+ * material a client needs before it trusts the gateway (`GET /signing-key`, `GET /enclave/attestation`).
+ */
+export const TEE_GATEWAY_PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  'GET /health',
+  'GET /signing-key',
+  'GET /enclave/attestation',
+]);
+
+/** The inference routes x402 charges for: with `x402_enabled` the payment is their access control. */
+export const TEE_GATEWAY_PAID_ROUTES: ReadonlySet<string> = new Set([
+  'POST /v1/chat/completions',
+  'POST /v1/completions',
+]);
+
 /** Options of {@link createTeeGateway}. */
 export interface TeeGatewayOptions {
   /** The `[tee_gateway]` section (validated here). */
@@ -104,6 +122,19 @@ export interface TeeGatewayOptions {
   metrics?: ProxyMetrics;
   /** Peer address of a request (default: the node socket's remote address). */
   peerAddress?: (c: Context) => string | undefined;
+  /**
+   * Client token (`Authorization: Bearer`) of every route except {@link TEE_GATEWAY_PUBLIC_ROUTES} and, when
+   * `x402_enabled`, {@link TEE_GATEWAY_PAID_ROUTES}. Checked before any body is read. `POST /v1/keys` then needs
+   * the token as well as a loopback peer.
+   */
+  clientToken?: string;
+  /**
+   * Enforce the client token even when `clientToken` is undefined (every protected route answers 401): what the
+   * composed server does, so an unset `auth.token` fails closed. Default: enforced when `clientToken` is set.
+   */
+  requireClientToken?: boolean;
+  /** Gauge set to the number of live x402 sessions whenever it changes (the composed server's `x402_sessions`). */
+  paymentSessionsGauge?: { set(value: number): void };
 }
 
 /** A built gateway. */
@@ -132,6 +163,21 @@ function json(c: Context, body: unknown, status: number, headers?: Record<string
 
 function errorResponse(c: Context, error: GatewayHttpError): Response {
   return json(c, { error: error.message, ...error.extra }, error.status);
+}
+
+/**
+ * The request path inside the gateway, without the prefix a composed server mounts it under (`/tee-gateway`):
+ * the gateway's own routes are `/health`, `/v1/keys`, ... wherever it is served.
+ */
+function ownPath(c: Context): string {
+  let pattern = '';
+  try {
+    pattern = routePath(c);
+  } catch {
+    pattern = '';
+  }
+  const base = pattern.endsWith('/*') ? pattern.slice(0, -2) : '';
+  return base !== '' && c.req.path.startsWith(`${base}/`) ? c.req.path.slice(base.length) : c.req.path;
 }
 
 function isJsonContentType(value: string | undefined): boolean {
@@ -324,6 +370,9 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
         now,
         logger,
         ...(options.x402?.autoSweep !== undefined ? { autoSweep: options.x402.autoSweep } : {}),
+        ...(options.paymentSessionsGauge
+          ? { onSessionCountChange: (count: number) => options.paymentSessionsGauge?.set(count) }
+          : {}),
       }));
 
   const state = {
@@ -353,7 +402,9 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
   const adapterFor = (model: ModelConfig): ProviderAdapter => {
     const apiKey = state.providerKeys.get(model.provider);
     if (apiKey === undefined) {
-      if (config.simulate) return simulated;
+      // The simulator never stands in next to real providers: once any provider key is injected, an
+      // unconfigured provider is an error, not a simulated answer.
+      if (config.simulate && state.providerKeys.size === 0) return simulated;
       throw new GatewayHttpError(503, `Provider '${model.provider}' is not configured`);
     }
     const endpoint = { baseUrl: baseUrlOf(model.provider), apiKey, fetch };
@@ -365,9 +416,10 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
   const app = new Hono();
   app.use('*', async (c, next) => {
     const started = performance.now();
+    const path = ownPath(c);
     await next();
     const seconds = (performance.now() - started) / 1000;
-    const route = ROUTES.has(c.req.path) ? c.req.path : 'unmatched';
+    const route = ROUTES.has(path) ? path : 'unmatched';
     options.metrics?.requests.inc({ route, method: c.req.method, status: String(c.res.status) });
     options.metrics?.requestDuration.observe({ route }, seconds);
     logger.info(
@@ -375,6 +427,20 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
       'request',
     );
   });
+  const enforceToken = options.requireClientToken ?? options.clientToken !== undefined;
+  if (enforceToken) {
+    // Access first, body later: an unauthenticated upload is answered before a byte of it is read.
+    app.use('*', async (c, next) => {
+      const path = ownPath(c);
+      const route = `${c.req.method} ${path}`;
+      if (TEE_GATEWAY_PUBLIC_ROUTES.has(route) || (c.req.method === 'HEAD' && path === '/health'))
+        return next();
+      if (config.x402_enabled && TEE_GATEWAY_PAID_ROUTES.has(route)) return next();
+      const result = checkBearer(c.req.header('authorization'), options.clientToken);
+      if (result !== 'ok') return closeIfBodyUnread(c, json(c, { error: BEARER_FAILURE_MESSAGES[result] }, 401));
+      return next();
+    });
+  }
   app.use(
     '*',
     bodyLimit({
@@ -475,6 +541,15 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return json(c, { error: 'JSON body required' }, 400);
     }
+    const facilitatorField = (body as Record<string, unknown>)['facilitator_url'];
+    if (
+      facilitatorField !== undefined &&
+      facilitatorField !== null &&
+      facilitatorField !== '' &&
+      (typeof facilitatorField !== 'string' || !isHttpUrl(facilitatorField))
+    ) {
+      return json(c, { error: 'facilitator_url must be an http(s) URL without credentials' }, 400);
+    }
     // Single atomic guard: JS runs this block without interleaving.
     if (state.keysInjected) return json(c, { error: 'Provider keys have already been initialized' }, 409);
     state.keysInjected = true;
@@ -488,7 +563,7 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
       }
     }
     const facilitator = record['facilitator_url'];
-    if (typeof facilitator === 'string' && /^https?:\/\//.test(facilitator)) {
+    if (typeof facilitator === 'string' && facilitator !== '') {
       state.facilitatorUrl = facilitator.replace(/\/+$/, '');
     } else if (state.facilitatorUrl === undefined) {
       state.facilitatorUrl = DEFAULT_FACILITATOR_URL;
@@ -532,23 +607,30 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
     );
   });
 
-  /** Runs the inference gate: initialised, JSON content type, payment. */
+  /**
+   * Runs the inference gate before the body is read: initialised, JSON content type, payment (header checks and
+   * the facilitator's `/verify`). An early answer closes the connection instead of reading the upload.
+   */
   const gateInference = async (c: Context, unsupportedBody: Record<string, unknown>) => {
-    if (!state.initialized) throw new GatewayHttpError(503, 'Gateway not initialized');
+    if (!state.initialized)
+      return { early: closeIfBodyUnread(c, json(c, { error: 'Gateway not initialized' }, 503)) };
     if (!isJsonContentType(c.req.header('content-type'))) {
-      return { early: json(c, unsupportedBody, 415) };
+      return { early: closeIfBodyUnread(c, json(c, unsupportedBody, 415)) };
     }
     let ticket: PaymentTicket | undefined;
     if (config.x402_enabled) {
       const gate = state.gate;
-      if (!gate) throw new GatewayHttpError(503, 'Payment is required but no payment gate is configured');
+      if (!gate) {
+        const error = { error: 'Payment is required but no payment gate is configured' };
+        return { early: closeIfBodyUnread(c, json(c, error, 503)) };
+      }
       const decision = await gate.authorize({
         method: c.req.method,
         path: c.req.path,
         url: c.req.url,
         headers: c.req.raw.headers,
       });
-      if (decision.kind === 'deny') return { early: decision.response };
+      if (decision.kind === 'deny') return { early: closeIfBodyUnread(c, decision.response) };
       ticket = decision.ticket;
     }
     return { ticket };
