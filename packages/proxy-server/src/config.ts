@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
-import { httpUrl, strictBoolean as boolean } from './config-fields.js';
+import { strictBoolean as boolean, httpUrl } from './config-fields.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { isPlainObject } from './json.js';
 import { TEE_GATEWAY_ENV, type TeeGatewayConfig, teeGatewayConfigSchema } from './tee-gateway/config.js';
@@ -415,7 +415,8 @@ export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
         issues.push({
           tomlKey: `chutes.${key}`,
           envVar: envVarFor('chutes', key),
-          message: 'cannot be combined with chutes.simulate (CHUTES_SIMULATE): a simulator never stands in for a configured upstream',
+          message:
+            'cannot be combined with chutes.simulate (CHUTES_SIMULATE): a simulator never stands in for a configured upstream',
         });
       }
     }

@@ -35,7 +35,6 @@ export {
   verifyChutesInstance,
 } from './chutes-attestation.js';
 export { type CliIo, createProgram, runCli } from './cli.js';
-export { BOOLEAN_WORDS, isHttpUrl, parseBooleanWord, strictBoolean } from './config-fields.js';
 export { type CompletionBackend, handleCompletion, signatureKey } from './completions.js';
 export {
   CONFIG_ENV_VARS,
@@ -46,7 +45,7 @@ export {
   loadConfig,
   type ProxyConfig,
 } from './config.js';
-export { isLoopbackHost } from './loopback.js';
+export { BOOLEAN_WORDS, isHttpUrl, parseBooleanWord, strictBoolean } from './config-fields.js';
 export {
   decryptChatRequest,
   E2EE_HEADERS,
@@ -78,6 +77,7 @@ export {
   REDACT_PATHS,
   REDACTED,
 } from './logger.js';
+export { isLoopbackHost } from './loopback.js';
 export { type CreateMetricsOptions, createMetrics, type ProxyMetrics } from './metrics.js';
 export { attestationChainRoutes } from './routes/attestation-chain.js';
 export { chutesSidecarRoutes, mapChutesTransportError } from './routes/chutes.js';
@@ -176,9 +176,9 @@ export {
   type StartTeeGatewayServerOptions,
   type SupportedKind,
   startHeartbeat,
+  startTeeGatewayServer,
   TEE_GATEWAY_PAID_ROUTES,
   TEE_GATEWAY_PUBLIC_ROUTES,
-  startTeeGatewayServer,
   type TeeGateway,
   type TeeGatewayCliIo,
   type TeeGatewayConfig,

@@ -28,6 +28,9 @@ export function isLoopbackAddress(address: string | undefined): boolean {
  * ```
  */
 export function isLoopbackHost(host: string): boolean {
-  const value = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const value = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   return value === 'localhost' || isLoopbackAddress(value);
 }

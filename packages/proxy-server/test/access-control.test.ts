@@ -1,7 +1,8 @@
 // What protects each route of the composed server (README "What protects each route"). The route list comes from
 // the Hono apps themselves, so a route added without an entry here fails the first assertion.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import type { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
@@ -87,7 +88,11 @@ opg_price_usd = "1"
 `;
 }
 
-async function call(server: RunningServer, route: string, headers: Record<string, string>): Promise<Response> {
+async function call(
+  server: RunningServer,
+  route: string,
+  headers: Record<string, string>,
+): Promise<Response> {
   const [method, pattern] = route.split(' ') as [string, string];
   const path = pattern.replace(':chatId', 'chatcmpl-unknown');
   const init: RequestInit = { method, headers: { ...headers } };
@@ -164,7 +169,10 @@ for (const x402 of [false, true]) {
 
     it('POST /tee-gateway/v1/keys needs the token as well as a loopback peer', async () => {
       const url = `${server.url}/tee-gateway/v1/keys`;
-      const claim = JSON.stringify({ openai_api_key: 'sk-attacker', facilitator_url: 'http://127.0.0.1:9/evil' });
+      const claim = JSON.stringify({
+        openai_api_key: 'sk-attacker',
+        facilitator_url: 'http://127.0.0.1:9/evil',
+      });
       const anonymous = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

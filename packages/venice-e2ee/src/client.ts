@@ -4,7 +4,6 @@ import { VeniceE2eeError } from './errors.js';
 import { type FieldKeyPair, generateFieldKeyPair, getFieldPublicKey } from './field-cipher.js';
 import { buildUpstreamBody, type RenderedMessage, renderMessages, veniceE2eeHeaders } from './messages.js';
 import { validateChatRequest } from './request.js';
-import { buildControllerPrompt, buildCorrectionPrompt } from './tool-prompts.js';
 import { createSessionStore, type Session, type SessionStoreOptions } from './sessions.js';
 import {
   CompletionMetadata,
@@ -16,6 +15,7 @@ import {
   type UpstreamDecryptor,
   type UpstreamEvent,
 } from './stream.js';
+import { buildControllerPrompt, buildCorrectionPrompt } from './tool-prompts.js';
 import {
   appendToSystemMessage,
   classifyToolOutput,

@@ -125,7 +125,8 @@ describe('controller prompt examples come from the request tools', () => {
 
     it(`${format}: the valid example it shows is accepted by the parser and the schema check`, () => {
       const prompt = buildControllerPrompt(context(format));
-      const start = prompt.indexOf('Valid example with one call:\n') + 'Valid example with one call:\n'.length;
+      const start =
+        prompt.indexOf('Valid example with one call:\n') + 'Valid example with one call:\n'.length;
       const example = prompt.slice(start, prompt.indexOf('</tool_call>', start) + '</tool_call>'.length);
       const outcome = classifyToolOutput(example, context(format));
       expect(outcome.kind).toBe('tool_calls');
@@ -157,7 +158,9 @@ describe('controller prompt examples come from the request tools', () => {
       },
     ];
     const prompt = buildControllerPrompt(context('hermes', { tools: typed }));
-    expect(prompt).toContain('{"name":"set_limits","arguments":{"count":1,"strict":true,"note":"ARGUMENT_VALUE"}}');
+    expect(prompt).toContain(
+      '{"name":"set_limits","arguments":{"count":1,"strict":true,"note":"ARGUMENT_VALUE"}}',
+    );
   });
 });
 

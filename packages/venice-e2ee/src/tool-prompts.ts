@@ -58,9 +58,11 @@ function placeholder(schema: unknown): unknown {
 /** Example arguments of a tool: its required arguments (else its first one), at most three, typed placeholders. */
 function exampleArguments(tool: ToolDefinition): Array<[name: string, value: unknown]> {
   const parameters = tool.function.parameters;
-  const properties = isObject(parameters) && isObject(parameters['properties']) ? parameters['properties'] : {};
+  const properties =
+    isObject(parameters) && isObject(parameters['properties']) ? parameters['properties'] : {};
   const names = Object.keys(properties);
-  const required = isObject(parameters) && Array.isArray(parameters['required']) ? parameters['required'] : [];
+  const required =
+    isObject(parameters) && Array.isArray(parameters['required']) ? parameters['required'] : [];
   const chosen = required.filter((name): name is string => typeof name === 'string' && names.includes(name));
   const picked = (chosen.length > 0 ? chosen : names.slice(0, 1)).slice(0, MAX_EXAMPLE_ARGUMENTS);
   return picked.map((name) => [name, placeholder(properties[name])]);
@@ -167,9 +169,7 @@ function rules(format: ToolFormat, required: boolean, correction: boolean): stri
     lines.push(
       '- Put the tool name in the "name" field and the arguments in the "arguments" object.',
       '- Never write arguments directly after the tool name, and never use function-call syntax such as TOOL_NAME(...).',
-      correction
-        ? '- "arguments" must be a JSON object.'
-        : '- "arguments" must be valid JSON.',
+      correction ? '- "arguments" must be a JSON object.' : '- "arguments" must be valid JSON.',
       "- The arguments must satisfy the tool's schema.",
     );
   }

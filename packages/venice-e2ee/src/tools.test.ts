@@ -1,6 +1,7 @@
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { VeniceE2eeError } from './errors.js';
+import { buildControllerPrompt, buildCorrectionPrompt } from './tool-prompts.js';
 import {
   appendToSystemMessage,
   checkSchemaSubset,
@@ -16,7 +17,6 @@ import {
   truncateUtf8,
   validateAgainstSchema,
 } from './tools.js';
-import { buildControllerPrompt, buildCorrectionPrompt } from './tool-prompts.js';
 import type { ToolDefinition } from './types.js';
 
 const tools: ToolDefinition[] = [

@@ -437,7 +437,8 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
         return next();
       if (config.x402_enabled && TEE_GATEWAY_PAID_ROUTES.has(route)) return next();
       const result = checkBearer(c.req.header('authorization'), options.clientToken);
-      if (result !== 'ok') return closeIfBodyUnread(c, json(c, { error: BEARER_FAILURE_MESSAGES[result] }, 401));
+      if (result !== 'ok')
+        return closeIfBodyUnread(c, json(c, { error: BEARER_FAILURE_MESSAGES[result] }, 401));
       return next();
     });
   }

@@ -85,7 +85,9 @@ export function loadTeeGatewayClientToken(options: {
   const token = tableOf(readTomlFile(options.file), 'auth')['token'];
   if (token === undefined) return undefined;
   if (typeof token !== 'string' || token === '') {
-    throw new ConfigError([{ tomlKey: 'auth.token', envVar: 'TOKEN', message: 'expected a non-empty string' }]);
+    throw new ConfigError([
+      { tomlKey: 'auth.token', envVar: 'TOKEN', message: 'expected a non-empty string' },
+    ]);
   }
   return token;
 }
@@ -199,7 +201,9 @@ export function addTeeGatewayCommand(program: Command, io: TeeGatewayCliIo): Com
           },
         ]);
       }
-      const logger = io.logger ?? createLogger({ level: flags.logLevel ?? 'info', secrets: clientToken ? [clientToken] : [] });
+      const logger =
+        io.logger ??
+        createLogger({ level: flags.logLevel ?? 'info', secrets: clientToken ? [clientToken] : [] });
       if (open) {
         logger.warn(
           { host },

@@ -7,8 +7,8 @@ import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { type AppEnv, mountAt, type RouteModule } from '../app.js';
 import { ConfigError, ProxyServerError } from '../errors.js';
-import { isLoopbackHost } from '../loopback.js';
 import { createLogger } from '../logger.js';
+import { isLoopbackHost } from '../loopback.js';
 import { createVeniceProxyApp, createVeniceProxyClient, type VeniceProxyDependencies } from './app.js';
 import { pinoLevelFromFilter, type VeniceProxyConfig } from './config.js';
 
@@ -149,7 +149,8 @@ export async function startVeniceProxy(options: StartVeniceProxyOptions): Promis
   const port = options.port ?? options.config.server.port;
   const clientToken = options.clientToken ?? (options.config.server.authToken || undefined);
   const openOnPurpose =
-    options.allowUnauthenticatedPublicListen === true || options.config.server.allowUnauthenticatedPublicListen;
+    options.allowUnauthenticatedPublicListen === true ||
+    options.config.server.allowUnauthenticatedPublicListen;
   // A public listener without a client token would let anyone spend the Venice key: refuse unless told loudly.
   if (!isLoopbackHost(host) && clientToken === undefined && !openOnPurpose) {
     throw new ConfigError([

@@ -4,12 +4,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { encodePaymentSignatureHeader } from '@x402/core/http';
 import { x402UptoPermit2ProxyAddress } from '@x402/evm';
+import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/metrics.js';
 import { createStaticPriceFeed } from '../../src/tee-gateway/pricing.js';
 import { getModelConfig } from '../../src/tee-gateway/registry.js';
 import type { FacilitatorClient, PaymentRequirements } from '../../src/tee-gateway/x402/facilitator.js';
 import { createX402Gate, type UptoSession } from '../../src/tee-gateway/x402/gate.js';
-import { describe, expect, it } from 'vitest';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -24,7 +24,14 @@ function acceptingFacilitator(): FacilitatorClient & { settled: number } {
   const client = {
     settled: 0,
     supported: async () => ({
-      kinds: [{ x402Version: 2, scheme: 'upto', network: 'eip155:8453', extra: { facilitatorAddress: FACILITATOR } }],
+      kinds: [
+        {
+          x402Version: 2,
+          scheme: 'upto',
+          network: 'eip155:8453',
+          extra: { facilitatorAddress: FACILITATOR },
+        },
+      ],
       extensions: [],
       signers: {},
     }),

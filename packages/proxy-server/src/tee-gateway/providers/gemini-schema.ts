@@ -7,7 +7,9 @@
  * `nullable` and `anyOf` are kept; local `$ref`s are inlined and `allOf` takes its first member. Documented
  * differences from the reference: a type list (`["string","null"]`) becomes the type plus `nullable` (the reference
  * raises), a non-string `enum` is dropped (the reference fails validation), an untyped property is a `STRING` (the
- * reference leaves it untyped), and `"title"` properties keep their own description.
+ * reference leaves it untyped), `allOf` inside a property takes its first member too (the reference loses the type),
+ * an object property without properties is always a `STRING` (Gemini refuses an `OBJECT` without properties, which
+ * the reference sends when `additionalProperties` is set), and `"title"` properties keep their own description.
  */
 
 type Json = Record<string, unknown>;
@@ -77,7 +79,10 @@ function typeOf(schema: Json): string | undefined {
   }
   const anyOf = schema['anyOf'];
   if (Array.isArray(anyOf)) {
-    const types = anyOf.filter(isObject).map(typeOf).filter((entry) => entry !== undefined);
+    const types = anyOf
+      .filter(isObject)
+      .map(typeOf)
+      .filter((entry) => entry !== undefined);
     return types.at(-1);
   }
   return undefined;
@@ -97,7 +102,9 @@ function stringEnum(value: unknown): string[] | undefined {
 }
 
 function stringList(value: unknown): string[] | undefined {
-  return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : undefined;
+  return Array.isArray(value)
+    ? value.filter((entry): entry is string => typeof entry === 'string')
+    : undefined;
 }
 
 /** The properties map (`_get_properties_from_schema`). */
@@ -128,7 +135,8 @@ function convertProperty(raw: Json, depth: number): Json {
     // Use the last non-null member (for arrays and objects: the last one of that type), keeping the outer enum,
     // items and description.
     const members = anyOf.filter((member): member is Json => isObject(member) && !isNullType(member));
-    const wanted = type === 'ARRAY' || type === 'OBJECT' ? members.filter((member) => typeOf(member) === type) : members;
+    const wanted =
+      type === 'ARRAY' || type === 'OBJECT' ? members.filter((member) => typeOf(member) === type) : members;
     const chosen = wanted.at(-1);
     if (chosen) {
       schema = {
@@ -154,8 +162,9 @@ function convertProperty(raw: Json, depth: number): Json {
       out['required'] = Object.entries(properties)
         .filter(([, value]) => isObject(value) && !('default' in value))
         .map(([name]) => name);
-    } else if (!schema['additionalProperties']) {
-      // An object with neither properties nor additionalProperties is sent as a string.
+    } else {
+      // Gemini refuses an OBJECT without properties: such an object is sent as a string (the reference does so
+      // unless it has additionalProperties, and then sends an OBJECT Gemini rejects).
       out['type'] = 'STRING';
     }
   }
