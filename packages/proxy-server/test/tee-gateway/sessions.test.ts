@@ -116,12 +116,9 @@ describe('x402 session store is bounded', () => {
     /** Idle past 100 s → settled and evicted; then past the permit deadlines → retired ids dropped. */
     const settleAndExpire = async () => {
       clock.ms += 101_000;
-      const settledCount = (await gate.sweep()).length;
-      const live = gate.sessionCount();
-      const retired = gate.retiredSessionCount();
+      await gate.sweep();
       clock.ms += 300_000;
       await gate.sweep();
-      return { settledCount, live, retired, retiredAfterDeadline: gate.retiredSessionCount() };
     };
 
     // Warm-up (compiles the code paths), then the baseline.
@@ -131,6 +128,8 @@ describe('x402 session store is bounded', () => {
 
     const watched: WeakRef<UptoSession>[] = [];
     await open(1_000_000, SESSIONS, watched);
+    const firstId = watched[0]!.deref()!.id;
+    expect(gate.session(firstId)?.status).toBe('active');
     expect(gate.sessionCount()).toBe(SESSIONS);
     expect(await gauge()).toBe(SESSIONS);
     const loaded = await settledHeap();
@@ -141,6 +140,8 @@ describe('x402 session store is bounded', () => {
     const settledCount = (await gate.sweep()).length;
     expect(settledCount).toBe(SESSIONS);
     expect(facilitator.settled).toBe(SESSIONS + 200);
+    // The settled session is gone from the store (the base kept every session forever).
+    expect(gate.session(firstId)).toBeUndefined();
     expect(gate.sessionCount()).toBe(0);
     expect(await gauge()).toBe(0);
     expect(gate.retiredSessionCount()).toBe(SESSIONS);
@@ -158,7 +159,6 @@ describe('x402 session store is bounded', () => {
     expect(gate.retiredSessionCount()).toBe(0);
 
     const after = await settledHeap();
-    void settleAndExpire;
     const growth = loaded - baseline;
     const left = after - baseline;
     console.log(
