@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -141,10 +142,14 @@ export function checkBearer(header: string | undefined, token: string | undefine
   return 'ok';
 }
 
+/** How long a refused upload is still read and discarded after the answer, so the client can read it. */
+const LINGER_MS = 500;
+
 /**
- * Marks an answer to a request whose body was never read (an access check failed first) with
- * `Connection: close`, so the server drops the connection once the answer is sent instead of reading and
- * discarding the rest of the upload. Requests without a body are left alone (keep-alive stays).
+ * For an answer to a request whose body was never read (an access check failed first): once the answer is sent,
+ * half-close the connection (FIN) and drop it after a short linger ({@link LINGER_MS}, during which the rest of
+ * the upload is discarded, never parsed, so the client can still read the answer instead of a reset). Requests
+ * without a body, and requests not served from a Node socket (`app.request`), are left alone.
  * @example
  * ```ts
  * return closeIfBodyUnread(c, c.json({ error: 'Invalid token' }, 401));
@@ -158,7 +163,19 @@ export function closeIfBodyUnread(c: Context, response: Response): Response {
     method !== 'GET' &&
     method !== 'HEAD' &&
     (headers.has('transfer-encoding') || (declared !== null && declared.trim() !== '0'));
-  if (hasBody) response.headers.set('connection', 'close');
+  const node = c.env as
+    | {
+        outgoing?: { once?: (event: 'finish', listener: () => void) => unknown };
+        incoming?: { socket?: Socket };
+      }
+    | undefined;
+  const socket = node?.incoming?.socket;
+  if (hasBody && socket && typeof node?.outgoing?.once === 'function') {
+    node.outgoing.once('finish', () => {
+      socket.end();
+      setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    });
+  }
   return response;
 }
 

@@ -14,14 +14,19 @@ import {
 } from '@confidential-ai/tee-signing';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { routePath } from 'hono/route';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { BEARER_FAILURE_MESSAGES, checkBearer, closeIfBodyUnread, errorForLog } from '../app.js';
+import { closeIfBodyUnread, errorForLog } from '../app.js';
 import { isHttpUrl } from '../config-fields.js';
 import { createSilentLogger, type Logger } from '../logger.js';
 import type { ProxyMetrics } from '../metrics.js';
 import { createUpstreamFetch, type FetchFunction } from '../upstream.js';
+import {
+  gatewayAccessGuard,
+  gatewayPath,
+  TEE_GATEWAY_PAID_ROUTES,
+  TEE_GATEWAY_PUBLIC_ROUTES,
+} from './access.js';
 import {
   DEFAULT_FACILITATOR_URL,
   parseTeeGatewayConfig,
@@ -72,22 +77,6 @@ const ROUTES = new Set([
   '/v1/keys',
   '/v1/chat/completions',
   '/v1/completions',
-]);
-
-/**
- * Routes every client may call without a token, by design: liveness (`GET /health`) and the verification
- * material a client needs before it trusts the gateway (`GET /signing-key`, `GET /enclave/attestation`).
- */
-export const TEE_GATEWAY_PUBLIC_ROUTES: ReadonlySet<string> = new Set([
-  'GET /health',
-  'GET /signing-key',
-  'GET /enclave/attestation',
-]);
-
-/** The inference routes x402 charges for: with `x402_enabled` the payment is their access control. */
-export const TEE_GATEWAY_PAID_ROUTES: ReadonlySet<string> = new Set([
-  'POST /v1/chat/completions',
-  'POST /v1/completions',
 ]);
 
 /** Options of {@link createTeeGateway}. */
@@ -163,21 +152,6 @@ function json(c: Context, body: unknown, status: number, headers?: Record<string
 
 function errorResponse(c: Context, error: GatewayHttpError): Response {
   return json(c, { error: error.message, ...error.extra }, error.status);
-}
-
-/**
- * The request path inside the gateway, without the prefix a composed server mounts it under (`/tee-gateway`):
- * the gateway's own routes are `/health`, `/v1/keys`, ... wherever it is served.
- */
-function ownPath(c: Context): string {
-  let pattern = '';
-  try {
-    pattern = routePath(c);
-  } catch {
-    pattern = '';
-  }
-  const base = pattern.endsWith('/*') ? pattern.slice(0, -2) : '';
-  return base !== '' && c.req.path.startsWith(`${base}/`) ? c.req.path.slice(base.length) : c.req.path;
 }
 
 function isJsonContentType(value: string | undefined): boolean {
@@ -416,7 +390,7 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
   const app = new Hono();
   app.use('*', async (c, next) => {
     const started = performance.now();
-    const path = ownPath(c);
+    const path = gatewayPath(c);
     await next();
     const seconds = (performance.now() - started) / 1000;
     const route = ROUTES.has(path) ? path : 'unmatched';
@@ -427,20 +401,9 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
       'request',
     );
   });
-  const enforceToken = options.requireClientToken ?? options.clientToken !== undefined;
-  if (enforceToken) {
-    // Access first, body later: an unauthenticated upload is answered before a byte of it is read.
-    app.use('*', async (c, next) => {
-      const path = ownPath(c);
-      const route = `${c.req.method} ${path}`;
-      if (TEE_GATEWAY_PUBLIC_ROUTES.has(route) || (c.req.method === 'HEAD' && path === '/health'))
-        return next();
-      if (config.x402_enabled && TEE_GATEWAY_PAID_ROUTES.has(route)) return next();
-      const result = checkBearer(c.req.header('authorization'), options.clientToken);
-      if (result !== 'ok')
-        return closeIfBodyUnread(c, json(c, { error: BEARER_FAILURE_MESSAGES[result] }, 401));
-      return next();
-    });
+  // Access first, body later: an unauthenticated upload is answered before a byte of it is read.
+  if (options.requireClientToken ?? options.clientToken !== undefined) {
+    app.use('*', gatewayAccessGuard({ clientToken: options.clientToken, x402Enabled: config.x402_enabled }));
   }
   app.use(
     '*',

@@ -1,11 +1,10 @@
 export {
-  createTeeGateway,
-  PROVIDER_KEY_FIELDS,
+  type GatewayAccessOptions,
+  gatewayAccessGuard,
   TEE_GATEWAY_PAID_ROUTES,
   TEE_GATEWAY_PUBLIC_ROUTES,
-  type TeeGateway,
-  type TeeGatewayOptions,
-} from './app.js';
+} from './access.js';
+export { createTeeGateway, PROVIDER_KEY_FIELDS, type TeeGateway, type TeeGatewayOptions } from './app.js';
 export {
   addTeeGatewayCommand,
   loadTeeGatewayClientToken,

@@ -1,7 +1,7 @@
 // Child-process client of body-before-access.test.ts: opens COUNT connections to URL and streams a BYTES-long
 // body on each (with backpressure), stopping as soon as the server answers. Prints one JSON line:
-// [{ status, sentWhenAnswered, cutOff }, ...]. Runs outside the server's process so that the uploads do not
-// compete with it for the event loop. Usage: node upload-client.mjs URL COUNT BYTES
+// [{ status, sentWhenAnswered, closedByServer, closedAfterAnswerMs }, ...]. Runs outside the server's process so
+// that the uploads do not compete with it for the event loop. Usage: node upload-client.mjs URL COUNT BYTES
 import { connect } from 'node:net';
 
 const [target, countText, bytesText] = process.argv.slice(2);
@@ -17,23 +17,26 @@ function upload() {
     let answered;
     let response = '';
     let finished = false;
-    const done = (cutOff) => {
+    const done = (closedByServer) => {
       if (finished) return;
       finished = true;
       socket.destroy();
-      resolve(
-        answered
-          ? { status: answered.status, sentWhenAnswered: answered.sent, cutOff }
-          : { status: 0, sentWhenAnswered: sent, cutOff },
-      );
+      resolve({
+        status: answered?.status ?? 0,
+        sentWhenAnswered: answered?.sent ?? sent,
+        closedByServer,
+        closedAfterAnswerMs: answered ? Math.round(performance.now() - answered.at) : -1,
+      });
     };
     socket.on('data', (data) => {
       response += data.toString('latin1');
       const match = /^HTTP\/1\.1 (\d{3})/.exec(response);
-      if (match && !answered) answered = { status: Number(match[1]), sent };
+      if (match && !answered) answered = { status: Number(match[1]), sent, at: performance.now() };
     });
+    // A FIN (end) or a reset (error) from the server: it stopped reading.
+    socket.on('end', () => done(true));
     socket.on('error', () => done(true));
-    socket.on('close', () => done(sent < bodyBytes));
+    socket.on('close', () => done(true));
     socket.on('connect', () => {
       socket.write(
         `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${bodyBytes}\r\n\r\n`,
@@ -48,7 +51,7 @@ function upload() {
           }
         }
         // Answered or all sent: a server that keeps the connection open ends the wait after 3 s.
-        setTimeout(() => done(sent < bodyBytes), 3000).unref();
+        setTimeout(() => done(false), 3000).unref();
       };
       pump();
     });
