@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
@@ -136,6 +137,69 @@ function safeEqual(left: string, right: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/** What {@link checkBearer} found in an `Authorization` header. */
+export type BearerCheck = 'ok' | 'missing' | 'invalid';
+
+/**
+ * The one client-token check of every face (vllm-proxy, Chutes, Venice, TEE gateway): `missing` for an absent or
+ * non-Bearer header, `invalid` for a wrong token or when no token is configured (fail closed), `ok` otherwise. The
+ * comparison is constant-time.
+ * @example
+ * ```ts
+ * checkBearer('Bearer secret', 'secret'); // 'ok'
+ * checkBearer(undefined, 'secret'); // 'missing'
+ * ```
+ */
+export function checkBearer(header: string | undefined, token: string | undefined): BearerCheck {
+  const match = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
+  if (!match) return 'missing';
+  if (token === undefined || !safeEqual(match[1]!.trim(), token)) return 'invalid';
+  return 'ok';
+}
+
+/** How long a refused upload is still read and discarded after the answer, so the client can read it. */
+const LINGER_MS = 500;
+
+/**
+ * For an answer to a request whose body was never read (an access check failed first): once the answer is sent,
+ * half-close the connection (FIN) and drop it after a short linger ({@link LINGER_MS}, during which the rest of
+ * the upload is discarded, never parsed, so the client can still read the answer instead of a reset). Requests
+ * without a body, and requests not served from a Node socket (`app.request`), are left alone.
+ * @example
+ * ```ts
+ * return closeIfBodyUnread(c, c.json({ error: 'Invalid token' }, 401));
+ * ```
+ */
+export function closeIfBodyUnread(c: Context, response: Response): Response {
+  const method = c.req.method;
+  const headers = c.req.raw.headers;
+  const declared = headers.get('content-length');
+  const hasBody =
+    method !== 'GET' &&
+    method !== 'HEAD' &&
+    (headers.has('transfer-encoding') || (declared !== null && declared.trim() !== '0'));
+  const node = c.env as
+    | {
+        outgoing?: { once?: (event: 'finish', listener: () => void) => unknown };
+        incoming?: { socket?: Socket };
+      }
+    | undefined;
+  const socket = node?.incoming?.socket;
+  if (hasBody && socket && typeof node?.outgoing?.once === 'function') {
+    node.outgoing.once('finish', () => {
+      socket.end();
+      setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    });
+  }
+  return response;
+}
+
+/** The client-facing messages of the two {@link checkBearer} failures (§1.3). */
+export const BEARER_FAILURE_MESSAGES: Readonly<Record<Exclude<BearerCheck, 'ok'>, string>> = Object.freeze({
+  missing: 'Invalid or missing Authorization header',
+  invalid: 'Invalid token',
+});
+
 /**
  * Bearer authentication against `auth.token` (§1.3), answered in the OpenAI envelope (D10): missing or
  * non-Bearer header → 401 "Invalid or missing Authorization header"; mismatch or unset token → 401
@@ -143,13 +207,8 @@ function safeEqual(left: string, right: string): boolean {
  */
 export function requireBearer(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const header = c.req.header('authorization');
-    const match = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
-    if (!match) throw new ApiError(401, 'authentication_error', 'Invalid or missing Authorization header');
-    const token = c.var.deps.config.auth.token;
-    if (token === undefined || !safeEqual(match[1]!.trim(), token)) {
-      throw new ApiError(401, 'authentication_error', 'Invalid token');
-    }
+    const result = checkBearer(c.req.header('authorization'), c.var.deps.config.auth.token);
+    if (result !== 'ok') throw new ApiError(401, 'authentication_error', BEARER_FAILURE_MESSAGES[result]);
     await next();
   };
 }
@@ -236,7 +295,11 @@ export function createApp(deps: AppDependencies, options: CreateAppOptions): Hon
         ),
       );
     }
-    if (apiError) return sendError(c, error as ApiError);
+    if (apiError) {
+      const response = sendError(c, error as ApiError);
+      // 401 comes from the access check, which runs before any body is read: do not read the upload.
+      return (error as ApiError).status === 401 ? closeIfBodyUnread(c, response) : response;
+    }
     if (ProxyServerError.isInstance(error) && error.code === 'ERR_REPLAY_STORE_UNAVAILABLE') {
       logger.error({ reqId: c.var.requestId }, 'replay store unavailable');
       return sendError(

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
-import { httpUrl } from './config-fields.js';
+import { strictBoolean as boolean, httpUrl } from './config-fields.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { isPlainObject } from './json.js';
 import { TEE_GATEWAY_ENV, type TeeGatewayConfig, teeGatewayConfigSchema } from './tee-gateway/config.js';
@@ -94,13 +94,19 @@ export interface ProxyConfig {
   readonly chutes: {
     /** Enables the routes (`chutes.enabled`, env `CHUTES_ENABLED`). Default false. */
     readonly enabled: boolean;
-    /** Chutes inference API (`chutes.base_url`, env `CHUTES_BASE_URL`). Unset: `https://llm.chutes.ai`, or the built-in fake Chutes server when no upstream is configured at all. */
+    /** Chutes inference API (`chutes.base_url`, env `CHUTES_BASE_URL`). Unset: `https://llm.chutes.ai` (the real API). */
     readonly baseUrl: string | undefined;
+    /**
+     * Answer the Chutes routes from the BUILT-IN SIMULATED Chutes server on loopback instead of Chutes
+     * (`chutes.simulate`, env `CHUTES_SIMULATE`; demos and tests). Default false: a configured key is never sent
+     * to, and never answered by, a simulator. Cannot be combined with `chutes.base_url` / `chutes.api_base_url`.
+     */
+    readonly simulate: boolean;
     /** Outbound Chutes bearer (`chutes.api_key`, env `CHUTES_API_KEY`). */
     readonly apiKey: string | undefined;
     /** Send the upstream leg through Chutes ML-KEM E2EE (`chutes.e2ee`, env `CHUTES_E2EE`). Default false. */
     readonly e2ee: boolean;
-    /** Chutes platform API: instance discovery with `chutes.e2ee` and the `GET /v1/attestation/chain` calls (`chutes.api_base_url`, env `CHUTES_ATTESTATION_BASE_URL`). Default `https://api.chutes.ai`, or the fake server. */
+    /** Chutes platform API: instance discovery with `chutes.e2ee` and the `GET /v1/attestation/chain` calls (`chutes.api_base_url`, env `CHUTES_ATTESTATION_BASE_URL`). Default `https://api.chutes.ai`, or the simulated server with `chutes.simulate`. */
     readonly apiBaseUrl: string | undefined;
     /** Lifetime of the model → chute_id cache of `/v1/attestation/chain`, in seconds; 0 disables it (`chutes.chute_id_cache_ttl_seconds`, env `CHUTES_CHUTE_ID_CACHE_TTL_SECONDS`). Default 3600. */
     readonly chuteIdCacheTtlSeconds: number;
@@ -189,6 +195,7 @@ const SETTINGS: readonly Setting[] = [
   { section: 'chutes', key: 'enabled', env: 'CHUTES_ENABLED' },
   { section: 'chutes', key: 'base_url', env: 'CHUTES_BASE_URL' },
   { section: 'chutes', key: 'api_key', env: 'CHUTES_API_KEY' },
+  { section: 'chutes', key: 'simulate', env: 'CHUTES_SIMULATE' },
   { section: 'chutes', key: 'e2ee', env: 'CHUTES_E2EE' },
   { section: 'chutes', key: 'api_base_url', env: 'CHUTES_ATTESTATION_BASE_URL' },
   { section: 'chutes', key: 'chute_id_cache_ttl_seconds', env: 'CHUTES_CHUTE_ID_CACHE_TTL_SECONDS' },
@@ -209,9 +216,6 @@ export const CONFIG_ENV_VARS: readonly string[] = SETTINGS.flatMap((setting) =>
   setting.env ? [setting.env] : [],
 );
 
-const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on']);
-const FALSE_WORDS = new Set(['0', 'false', 'no', 'off']);
-
 function integer(min: number, max: number) {
   return z.preprocess(
     (value) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value),
@@ -222,17 +226,6 @@ function integer(min: number, max: number) {
       .max(max, { error: `must be <= ${max}` }),
   );
 }
-
-const boolean = z.preprocess(
-  (value) => {
-    if (typeof value !== 'string') return value;
-    const word = value.trim().toLowerCase();
-    if (TRUE_WORDS.has(word)) return true;
-    if (FALSE_WORDS.has(word)) return false;
-    return value;
-  },
-  z.boolean({ error: 'expected a boolean (true/false, 1/0, yes/no, on/off)' }),
-);
 
 const text = z.string({ error: 'expected a string' }).min(1, { error: 'must not be empty' });
 
@@ -287,6 +280,7 @@ const schema = z.object({
       enabled: boolean.default(false),
       base_url: httpUrl.optional(),
       api_key: text.optional(),
+      simulate: boolean.default(false),
       e2ee: boolean.default(false),
       api_base_url: httpUrl.optional(),
       chute_id_cache_ttl_seconds: integer(0, 30 * 86_400).default(3600),
@@ -422,6 +416,18 @@ export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
       }
     }
   }
+  if (result.success && result.data.chutes.simulate) {
+    for (const key of ['base_url', 'api_base_url'] as const) {
+      if (result.data.chutes[key] !== undefined) {
+        issues.push({
+          tomlKey: `chutes.${key}`,
+          envVar: envVarFor('chutes', key),
+          message:
+            'cannot be combined with chutes.simulate (CHUTES_SIMULATE): a simulator never stands in for a configured upstream',
+        });
+      }
+    }
+  }
   let venice: VeniceProxyConfig | undefined;
   if (result.success && result.data.venice.enabled) {
     try {
@@ -473,6 +479,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
       enabled: value.chutes.enabled,
       baseUrl: value.chutes.base_url,
       apiKey: value.chutes.api_key,
+      simulate: value.chutes.simulate,
       e2ee: value.chutes.e2ee,
       apiBaseUrl: value.chutes.api_base_url,
       chuteIdCacheTtlSeconds: value.chutes.chute_id_cache_ttl_seconds,
@@ -505,6 +512,7 @@ export function configSecrets(config: ProxyConfig): string[] {
     config.redis.password,
     config.signing.keySeed,
     config.venice.proxy?.venice.apiKey,
+    config.venice.proxy?.server.authToken,
   ].filter((value): value is string => typeof value === 'string' && value.length > 0);
 }
 
@@ -534,6 +542,7 @@ export function describeConfig(config: ProxyConfig): Record<string, unknown> {
       enabled: config.chutes.enabled,
       baseUrl: config.chutes.baseUrl,
       apiKeySet: config.chutes.apiKey !== undefined,
+      simulate: config.chutes.simulate,
       e2ee: config.chutes.e2ee,
       apiBaseUrl: config.chutes.apiBaseUrl,
       chuteIdCacheTtlSeconds: config.chutes.chuteIdCacheTtlSeconds,

@@ -1,7 +1,11 @@
 export {
   type AppDependencies,
   type AppEnv,
+  BEARER_FAILURE_MESSAGES,
+  type BearerCheck,
   type CreateAppOptions,
+  checkBearer,
+  closeIfBodyUnread,
   createApp,
   errorForLog,
   mountAt,
@@ -41,6 +45,7 @@ export {
   loadConfig,
   type ProxyConfig,
 } from './config.js';
+export { BOOLEAN_WORDS, isHttpUrl, parseBooleanWord, strictBoolean } from './config-fields.js';
 export {
   CLEAR_CONTENT_PART_TYPES,
   decryptChatRequest,
@@ -79,6 +84,7 @@ export {
   REDACT_PATHS,
   REDACTED,
 } from './logger.js';
+export { isLoopbackHost } from './loopback.js';
 export { type CreateMetricsOptions, createMetrics, type ProxyMetrics } from './metrics.js';
 export { attestationChainRoutes } from './routes/attestation-chain.js';
 export { chutesSidecarRoutes, mapChutesTransportError } from './routes/chutes.js';
@@ -148,6 +154,7 @@ export {
   type HttpPriceFeedOptions,
   isLoopbackAddress,
   listModelNames,
+  loadTeeGatewayClientToken,
   loadTeeGatewayConfig,
   MODEL_REGISTRY,
   type ModelConfig,
@@ -181,6 +188,8 @@ export {
   type SupportedKind,
   startHeartbeat,
   startTeeGatewayServer,
+  TEE_GATEWAY_PAID_ROUTES,
+  TEE_GATEWAY_PUBLIC_ROUTES,
   type TeeGateway,
   type TeeGatewayCliIo,
   type TeeGatewayConfig,

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The proxy's Prometheus instruments, on a registry of their own (never the global one). */
 export interface ProxyMetrics {
@@ -16,6 +16,8 @@ export interface ProxyMetrics {
   readonly upstreamRequests: Counter<'upstream' | 'outcome'>;
   /** Replay LRU entries evicted while still live (raise `e2ee.replay_cache_size` if this grows). */
   readonly replayEvictions: Counter;
+  /** Live x402 upto sessions of the TEE gateway face (settled, failed and expired ones are evicted). */
+  readonly x402Sessions: Gauge;
 }
 
 /** Options of {@link createMetrics}. */
@@ -75,6 +77,11 @@ export function createMetrics(options: CreateMetricsOptions = {}): ProxyMetrics 
     replayEvictions: new Counter({
       name: `${prefix}replay_evictions_total`,
       help: 'Live replay claims evicted from the in-memory LRU because it was full',
+      registers: [registry],
+    }),
+    x402Sessions: new Gauge({
+      name: `${prefix}x402_sessions`,
+      help: 'Live x402 upto payment sessions of the TEE gateway face',
       registers: [registry],
     }),
   };

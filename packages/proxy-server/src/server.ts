@@ -34,7 +34,7 @@ import { teeGatewayRouteModule } from './tee-gateway/server.js';
 import { createUpstreamFetch, type UpstreamFetch } from './upstream.js';
 import { prepareVeniceMount, veniceRouteModule } from './venice-proxy/server.js';
 
-/** Default Chutes inference API when `chutes.base_url` is unset and an upstream is configured. */
+/** Default Chutes inference API when `chutes.base_url` is unset (and `chutes.simulate` is off). */
 export const DEFAULT_CHUTES_BASE_URL = 'https://llm.chutes.ai';
 /** Default Chutes platform API (instance discovery for `chutes.e2ee`). */
 export const DEFAULT_CHUTES_API_BASE_URL = 'https://api.chutes.ai';
@@ -105,10 +105,12 @@ async function waitForRedis(client: Redis, timeoutMs: number): Promise<boolean> 
 }
 
 /**
- * Builds every adapter from the configuration and serves the composed app with @hono/node-server. With no
- * upstream configured (neither `vllm.base_url` nor `chutes.base_url`), it starts the built-in simulated
- * upstreams on loopback (a fake vLLM, and the fake Chutes server from chutes-transport when Chutes is enabled)
- * and logs that clearly.
+ * Builds every adapter from the configuration and serves the composed app with @hono/node-server. Simulators
+ * never stand in for a configured upstream: the fake vLLM starts only without `vllm.base_url`, the fake Chutes
+ * server only with `chutes.simulate`, the fake Venice server only without a Venice key, and the gateway's
+ * simulated provider only with `tee_gateway.simulate` and before any provider key is injected; each says so
+ * loudly in the log. Every face requires the client token `auth.token` (the TEE gateway's paid routes take
+ * x402 payment instead when it is on).
  *
  * @example
  * ```ts
@@ -185,7 +187,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const upstream: UpstreamFetch = createUpstreamFetch(config.upstream);
     cleanups.push(() => upstream.close());
 
-    const embedded = config.vllm.baseUrl === undefined && config.chutes.baseUrl === undefined;
     let fakeVllm: RunningFakeVllm | undefined;
     let vllmBaseUrl = config.vllm.baseUrl;
     if (vllmBaseUrl === undefined) {
@@ -208,7 +209,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     if (config.chutes.enabled) {
       let apiBase = config.chutes.apiBaseUrl ?? DEFAULT_CHUTES_API_BASE_URL;
       let useE2ee = config.chutes.e2ee;
-      if (embedded) {
+      // Only on the explicit switch: a configured Chutes key without a base URL goes to the real Chutes API.
+      if (config.chutes.simulate) {
         // Test tooling: loaded only when the embedded default needs it.
         const { createFakeChutesServer } = await import('@confidential-ai/chutes-transport/testing');
         fakeChutes = await createFakeChutesServer({
@@ -222,7 +224,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         chutes = { baseUrl: fakeChutes.url, fetch: upstream.fetch, request: upstream.request };
         logger.warn(
           { embeddedChutes: fakeChutes.url, models: fakeChutes.chutes.map((chute) => chute.name) },
-          'no chutes.base_url / CHUTES_BASE_URL configured: using the BUILT-IN SIMULATED Chutes server (ML-KEM E2EE leg, fake model)',
+          'chutes.simulate / CHUTES_SIMULATE is on: the Chutes routes answer from the BUILT-IN SIMULATED Chutes server (ML-KEM E2EE leg, fake model), not from Chutes',
         );
       }
       if (useE2ee && config.chutes.apiKey) {
@@ -241,13 +243,26 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     // The other faces of the composed server, each under its own prefix (they also serve /v1/chat/completions).
     const faces: RouteModule[] = [];
     if (config.venice.proxy) {
-      const venice = await prepareVeniceMount({ config: config.venice.proxy, logger });
+      // The composed server's client token protects this face too (its own server.auth_token is ignored).
+      const venice = await prepareVeniceMount({
+        config: config.venice.proxy,
+        logger,
+        requireClientToken: true,
+        ...(config.auth.token !== undefined ? { clientToken: config.auth.token } : {}),
+      });
       cleanups.push(() => venice.close());
       faces.push(veniceRouteModule(venice, VENICE_MOUNT_PATH));
       logger.info({ mount: VENICE_MOUNT_PATH }, 'Venice E2EE proxy mounted');
     }
     if (config.teeGateway.enabled) {
-      const gateway = await createTeeGateway({ config: config.teeGateway, logger });
+      // Token on every non-public route; with x402 on, payment instead on the paid inference routes.
+      const gateway = await createTeeGateway({
+        config: config.teeGateway,
+        logger,
+        requireClientToken: true,
+        ...(config.auth.token !== undefined ? { clientToken: config.auth.token } : {}),
+        paymentSessionsGauge: metrics.x402Sessions,
+      });
       cleanups.push(() => gateway.close());
       faces.push(mountAt(TEE_GATEWAY_MOUNT_PATH, teeGatewayRouteModule(gateway)));
       if (config.teeGateway.simulate) {

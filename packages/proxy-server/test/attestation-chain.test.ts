@@ -489,9 +489,16 @@ describe('GET /v1/attestation/chain request validation and upstream errors', () 
     );
   });
 
-  it('uses the embedded fake Chutes server as platform API when no upstream is configured', async () => {
+  it('uses the embedded fake Chutes server as platform API with chutes.simulate', async () => {
     const config = loadConfig({
-      env: { TOKEN, PROXY_PORT: '0', CHUTES_ENABLED: 'true', CHUTES_API_KEY: CHUTES_KEY, LOG_LEVEL: 'warn' },
+      env: {
+        TOKEN,
+        PROXY_PORT: '0',
+        CHUTES_ENABLED: 'true',
+        CHUTES_API_KEY: CHUTES_KEY,
+        CHUTES_SIMULATE: 'true',
+        LOG_LEVEL: 'warn',
+      },
     });
     const proxy = await startServer({
       config,

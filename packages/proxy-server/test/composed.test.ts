@@ -16,6 +16,7 @@ token = "${TOKEN}"
 [chutes]
 enabled = true
 api_key = "cpk_composed_test_key"
+simulate = true
 [venice]
 enabled = true
 [tee_gateway]
@@ -69,7 +70,7 @@ describe('composed server: vllm-proxy, Chutes sidecar, Venice proxy and TEE gate
   it('serves the Venice E2EE proxy under /venice with verified key binding', async () => {
     const client = new OpenAI({
       baseURL: `${server.url}${VENICE_MOUNT_PATH}/v1`,
-      apiKey: 'unused',
+      apiKey: TOKEN,
       maxRetries: 0,
     });
     const models = await client.models.list();
@@ -90,7 +91,7 @@ describe('composed server: vllm-proxy, Chutes sidecar, Venice proxy and TEE gate
     const request = { model: 'gpt-4.1', messages: [{ role: 'user', content: 'sign this' }] };
     const response = await fetch(`${server.url}${TEE_GATEWAY_MOUNT_PATH}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
       body: JSON.stringify(request),
     });
     expect(response.status).toBe(200);

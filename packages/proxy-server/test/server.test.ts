@@ -25,13 +25,14 @@ async function serverWith(env: Record<string, string>) {
   return { server, logs };
 }
 
-describe('embedded default: fake vLLM + fake Chutes (ML-KEM E2EE leg), real HTTP, real openai SDK', () => {
+describe('simulated upstreams: fake vLLM + fake Chutes (ML-KEM E2EE leg), real HTTP, real openai SDK', () => {
   let server: RunningServer;
   let logs: ReturnType<typeof captureLogs>;
   beforeAll(async () => {
     ({ server, logs } = await serverWith({
       CHUTES_ENABLED: 'true',
       CHUTES_API_KEY: CHUTES_KEY,
+      CHUTES_SIMULATE: 'true',
       SIGNING_KEY_SEED: SEED,
     }));
   });

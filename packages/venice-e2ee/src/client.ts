@@ -15,10 +15,9 @@ import {
   type UpstreamDecryptor,
   type UpstreamEvent,
 } from './stream.js';
+import { buildControllerPrompt, buildCorrectionPrompt } from './tool-prompts.js';
 import {
   appendToSystemMessage,
-  buildControllerPrompt,
-  buildCorrectionPrompt,
   classifyToolOutput,
   prepareToolContext,
   type ToolContext,

@@ -101,10 +101,9 @@ export {
   type TdxVerificationSummary,
   type TdxVerifyOptions,
 } from './tdx.js';
+export { buildControllerPrompt, buildCorrectionPrompt, toolsJson } from './tool-prompts.js';
 export {
   appendToSystemMessage,
-  buildControllerPrompt,
-  buildCorrectionPrompt,
   checkSchemaSubset,
   classifyToolOutput,
   type ParsedOutput,
@@ -122,7 +121,6 @@ export {
   ToolParseError,
   type ToolSettings,
   ToolStreamScanner,
-  toolsJson,
   truncateUtf8,
   validateAgainstSchema,
   validateToolCalls,

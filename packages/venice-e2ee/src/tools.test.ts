@@ -1,10 +1,9 @@
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { VeniceE2eeError } from './errors.js';
+import { buildControllerPrompt, buildCorrectionPrompt } from './tool-prompts.js';
 import {
   appendToSystemMessage,
-  buildControllerPrompt,
-  buildCorrectionPrompt,
   checkSchemaSubset,
   classifyToolOutput,
   parseGlmToolCalls,

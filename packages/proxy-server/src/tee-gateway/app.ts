@@ -16,12 +16,19 @@ import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { errorForLog } from '../app.js';
+import { closeIfBodyUnread, errorForLog } from '../app.js';
+import { isHttpUrl } from '../config-fields.js';
 import { CLIENT_CLOSED_REQUEST, escapeControlCharacters, isClientAbort } from '../errors.js';
 import { exceedsJsonDepth, JSON_TOO_DEEP, MAX_JSON_DEPTH } from '../json.js';
 import { createSilentLogger, type Logger } from '../logger.js';
 import type { ProxyMetrics } from '../metrics.js';
 import { createUpstreamFetch, type FetchFunction } from '../upstream.js';
+import {
+  gatewayAccessGuard,
+  gatewayPath,
+  TEE_GATEWAY_PAID_ROUTES,
+  TEE_GATEWAY_PUBLIC_ROUTES,
+} from './access.js';
 import {
   DEFAULT_FACILITATOR_URL,
   parseTeeGatewayConfig,
@@ -106,6 +113,19 @@ export interface TeeGatewayOptions {
   metrics?: ProxyMetrics;
   /** Peer address of a request (default: the node socket's remote address). */
   peerAddress?: (c: Context) => string | undefined;
+  /**
+   * Client token (`Authorization: Bearer`) of every route except {@link TEE_GATEWAY_PUBLIC_ROUTES} and, when
+   * `x402_enabled`, {@link TEE_GATEWAY_PAID_ROUTES}. Checked before any body is read. `POST /v1/keys` then needs
+   * the token as well as a loopback peer.
+   */
+  clientToken?: string;
+  /**
+   * Enforce the client token even when `clientToken` is undefined (every protected route answers 401): what the
+   * composed server does, so an unset `auth.token` fails closed. Default: enforced when `clientToken` is set.
+   */
+  requireClientToken?: boolean;
+  /** Gauge set to the number of live x402 sessions whenever it changes (the composed server's `x402_sessions`). */
+  paymentSessionsGauge?: { set(value: number): void };
 }
 
 /** A built gateway. */
@@ -333,6 +353,9 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
         now,
         logger,
         ...(options.x402?.autoSweep !== undefined ? { autoSweep: options.x402.autoSweep } : {}),
+        ...(options.paymentSessionsGauge
+          ? { onSessionCountChange: (count: number) => options.paymentSessionsGauge?.set(count) }
+          : {}),
       }));
 
   const state = {
@@ -362,7 +385,9 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
   const adapterFor = (model: ModelConfig): ProviderAdapter => {
     const apiKey = state.providerKeys.get(model.provider);
     if (apiKey === undefined) {
-      if (config.simulate) return simulated;
+      // The simulator never stands in next to real providers: once any provider key is injected, an
+      // unconfigured provider is an error, not a simulated answer.
+      if (config.simulate && state.providerKeys.size === 0) return simulated;
       throw new GatewayHttpError(503, `Provider '${model.provider}' is not configured`);
     }
     const endpoint = { baseUrl: baseUrlOf(model.provider), apiKey, fetch };
@@ -374,9 +399,10 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
   const app = new Hono();
   app.use('*', async (c, next) => {
     const started = performance.now();
+    const path = gatewayPath(c);
     await next();
     const seconds = (performance.now() - started) / 1000;
-    const route = ROUTES.has(c.req.path) ? c.req.path : 'unmatched';
+    const route = ROUTES.has(path) ? path : 'unmatched';
     options.metrics?.requests.inc({ route, method: c.req.method, status: String(c.res.status) });
     options.metrics?.requestDuration.observe({ route }, seconds);
     logger.info(
@@ -384,6 +410,10 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
       'request',
     );
   });
+  // Access first, body later: an unauthenticated upload is answered before a byte of it is read.
+  if (options.requireClientToken ?? options.clientToken !== undefined) {
+    app.use('*', gatewayAccessGuard({ clientToken: options.clientToken, x402Enabled: config.x402_enabled }));
+  }
   app.use(
     '*',
     bodyLimit({
@@ -493,6 +523,15 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       return json(c, { error: 'JSON body required' }, 400);
     }
+    const facilitatorField = (body as Record<string, unknown>)['facilitator_url'];
+    if (
+      facilitatorField !== undefined &&
+      facilitatorField !== null &&
+      facilitatorField !== '' &&
+      (typeof facilitatorField !== 'string' || !isHttpUrl(facilitatorField))
+    ) {
+      return json(c, { error: 'facilitator_url must be an http(s) URL without credentials' }, 400);
+    }
     // Single atomic guard: JS runs this block without interleaving.
     if (state.keysInjected) return json(c, { error: 'Provider keys have already been initialized' }, 409);
     state.keysInjected = true;
@@ -506,7 +545,7 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
       }
     }
     const facilitator = record['facilitator_url'];
-    if (typeof facilitator === 'string' && /^https?:\/\//.test(facilitator)) {
+    if (typeof facilitator === 'string' && facilitator !== '') {
       state.facilitatorUrl = facilitator.replace(/\/+$/, '');
     } else if (state.facilitatorUrl === undefined) {
       state.facilitatorUrl = DEFAULT_FACILITATOR_URL;
@@ -550,23 +589,30 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
     );
   });
 
-  /** Runs the inference gate: initialised, JSON content type, payment. */
+  /**
+   * Runs the inference gate before the body is read: initialised, JSON content type, payment (header checks and
+   * the facilitator's `/verify`). An early answer closes the connection instead of reading the upload.
+   */
   const gateInference = async (c: Context, unsupportedBody: Record<string, unknown>) => {
-    if (!state.initialized) throw new GatewayHttpError(503, 'Gateway not initialized');
+    if (!state.initialized)
+      return { early: closeIfBodyUnread(c, json(c, { error: 'Gateway not initialized' }, 503)) };
     if (!isJsonContentType(c.req.header('content-type'))) {
-      return { early: json(c, unsupportedBody, 415) };
+      return { early: closeIfBodyUnread(c, json(c, unsupportedBody, 415)) };
     }
     let ticket: PaymentTicket | undefined;
     if (config.x402_enabled) {
       const gate = state.gate;
-      if (!gate) throw new GatewayHttpError(503, 'Payment is required but no payment gate is configured');
+      if (!gate) {
+        const error = { error: 'Payment is required but no payment gate is configured' };
+        return { early: closeIfBodyUnread(c, json(c, error, 503)) };
+      }
       const decision = await gate.authorize({
         method: c.req.method,
         path: c.req.path,
         url: c.req.url,
         headers: c.req.raw.headers,
       });
-      if (decision.kind === 'deny') return { early: decision.response };
+      if (decision.kind === 'deny') return { early: closeIfBodyUnread(c, decision.response) };
       ticket = decision.ticket;
     }
     return { ticket };

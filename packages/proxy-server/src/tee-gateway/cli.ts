@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { parse as parseToml } from 'smol-toml';
 import { ZodError } from 'zod';
 import { announceAndStopOnSignals, parsePort } from '../cli-serve.js';
-import { ProxyServerError } from '../errors.js';
+import { ConfigError, type ConfigIssue } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
+import { isLoopbackHost } from '../loopback.js';
 import { createTeeGateway } from './app.js';
 import { parseTeeGatewayConfig, TEE_GATEWAY_ENV, type TeeGatewayConfigInput } from './config.js';
 import { type RunningTeeGatewayServer, startTeeGatewayServer } from './server.js';
@@ -13,7 +14,7 @@ import { type RunningTeeGatewayServer, startTeeGatewayServer } from './server.js
 export interface TeeGatewayCliIo {
   /** Standard output (the one ready line). */
   stdout: (text: string) => void;
-  /** Environment (`NITRIDING_URL`, `FACILITATOR_URL`, `EVM_PAYMENT_ADDRESS`, `OPG_PRICE_USD`). */
+  /** Environment (`NITRIDING_URL`, `FACILITATOR_URL`, `EVM_PAYMENT_ADDRESS`, `OPG_PRICE_USD`, `TOKEN`). */
   env: Readonly<Record<string, string | undefined>>;
   /** Called with the running server (tests). */
   onTeeGateway?: (server: RunningTeeGatewayServer) => void;
@@ -33,29 +34,75 @@ interface Flags {
   nitridingUrl?: string;
   facilitatorUrl?: string;
   registerWithNitriding?: boolean;
-  logLevel?: string;
+  logLevel?: LogLevelName;
   json?: boolean;
+  insecureNoAuth?: boolean;
+}
+
+type LogLevelName = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+const LOG_LEVELS: readonly LogLevelName[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function parseLogLevel(value: string): LogLevelName {
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return value as LogLevelName;
+}
+
+function readTomlFile(file: string): Record<string, unknown> {
+  try {
+    return parseToml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (cause) {
+    throw new ConfigError(
+      [{ tomlKey: '(file)', envVar: undefined, message: `cannot read or parse ${file}` }],
+      { cause },
+    );
+  }
+}
+
+function tableOf(document: Record<string, unknown>, name: string): Record<string, unknown> {
+  const table = document[name];
+  if (table === undefined) return {};
+  if (typeof table !== 'object' || table === null || Array.isArray(table)) {
+    throw new ConfigError([{ tomlKey: name, envVar: undefined, message: 'expected a table' }]);
+  }
+  return table as Record<string, unknown>;
+}
+
+/**
+ * The client token of the standalone gateway: env `TOKEN`, else `[auth] token` of the TOML file (the same names
+ * as the composed server, so one file serves both). Undefined when neither is set.
+ * @throws {ConfigError} `ERR_CONFIG_INVALID` when `[auth] token` is not a non-empty string.
+ */
+export function loadTeeGatewayClientToken(options: {
+  file?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+}): string | undefined {
+  const fromEnv = options.env?.['TOKEN'];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (!options.file) return undefined;
+  const token = tableOf(readTomlFile(options.file), 'auth')['token'];
+  if (token === undefined) return undefined;
+  if (typeof token !== 'string' || token === '') {
+    throw new ConfigError([
+      { tomlKey: 'auth.token', envVar: 'TOKEN', message: 'expected a non-empty string' },
+    ]);
+  }
+  return token;
 }
 
 /**
  * Builds the `[tee_gateway]` configuration from (highest first) flags, env, the TOML file's `[tee_gateway]`
  * table, then defaults.
- * @throws {ProxyServerError} `ERR_CONFIG_INVALID` with a one-line reason.
+ * @throws {ConfigError} `ERR_CONFIG_INVALID` listing every issue with its TOML key and env var (never the value).
  */
 export function loadTeeGatewayConfig(options: {
   file?: string;
   env?: Readonly<Record<string, string | undefined>>;
   overrides?: TeeGatewayConfigInput;
 }) {
-  let fromFile: Record<string, unknown> = {};
-  if (options.file) {
-    try {
-      const document = parseToml(readFileSync(options.file, 'utf8')) as Record<string, unknown>;
-      fromFile = (document['tee_gateway'] ?? {}) as Record<string, unknown>;
-    } catch (cause) {
-      throw new ProxyServerError('ERR_CONFIG_INVALID', `cannot read ${options.file}`, { cause });
-    }
-  }
+  const fromFile = options.file ? tableOf(readTomlFile(options.file), 'tee_gateway') : {};
   const env = options.env ?? {};
   const fromEnv: Record<string, unknown> = {};
   for (const [name, key] of TEE_GATEWAY_ENV) {
@@ -73,10 +120,18 @@ export function loadTeeGatewayConfig(options: {
     } as TeeGatewayConfigInput);
   } catch (error) {
     if (error instanceof ZodError) {
-      const reasons = error.issues
-        .map((issue) => `tee_gateway.${issue.path.join('.')}: ${issue.message}`)
-        .join('; ');
-      throw new ProxyServerError('ERR_CONFIG_INVALID', `invalid configuration: ${reasons}`, { cause: error });
+      const issues: ConfigIssue[] = [];
+      for (const issue of error.issues) {
+        const keys = issue.code === 'unrecognized_keys' ? issue.keys : [issue.path.map(String).join('.')];
+        for (const key of keys) {
+          issues.push({
+            tomlKey: key ? `tee_gateway.${key}` : 'tee_gateway',
+            envVar: TEE_GATEWAY_ENV.find(([, name]) => name === key)?.[0],
+            message: issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message,
+          });
+        }
+      }
+      throw new ConfigError(issues, { cause: error });
     }
     throw error;
   }
@@ -108,8 +163,12 @@ export function addTeeGatewayCommand(program: Command, io: TeeGatewayCliIo): Com
     .option('--nitriding-url <url>', 'public nitriding URL for /enclave/attestation')
     .option('--facilitator-url <url>', 'x402 facilitator URL')
     .option('--register-with-nitriding', 'register the key hash with nitriding at startup')
-    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent', 'info')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent', parseLogLevel, 'info')
     .option('--json', 'print the ready line as JSON ({"url": ...})')
+    .option(
+      '--insecure-no-auth',
+      'listen on a non-loopback address with neither x402 nor a client token (TOKEN); logged at warn',
+    )
     .action(async (flags: Flags) => {
       const config = loadTeeGatewayConfig({
         ...(flags.config ? { file: flags.config } : {}),
@@ -121,15 +180,46 @@ export function addTeeGatewayCommand(program: Command, io: TeeGatewayCliIo): Com
           nitriding_url: flags.nitridingUrl,
           facilitator_url: flags.facilitatorUrl,
           register_with_nitriding: flags.registerWithNitriding,
+          allow_unauthenticated_public_listen: flags.insecureNoAuth ? true : undefined,
         },
       });
-      const logger = io.logger ?? createLogger({ level: (flags.logLevel ?? 'info') as 'info' });
-      const gateway = await createTeeGateway({ config, logger });
+      const clientToken = loadTeeGatewayClientToken({
+        ...(flags.config ? { file: flags.config } : {}),
+        env: io.env,
+      });
+      const host = flags.host ?? '127.0.0.1';
+      const open = !isLoopbackHost(host) && !config.x402_enabled && clientToken === undefined;
+      // A public gateway with neither payment nor a token would let anyone spend the provider keys.
+      if (open && !config.allow_unauthenticated_public_listen) {
+        throw new ConfigError([
+          {
+            tomlKey: 'auth.token',
+            envVar: 'TOKEN',
+            message:
+              `refusing to listen on ${host} (not loopback) with neither x402 nor a client token; set TOKEN, keep ` +
+              'x402_enabled, bind 127.0.0.1, or accept an open gateway with tee_gateway.allow_unauthenticated_public_listen = true (--insecure-no-auth)',
+          },
+        ]);
+      }
+      const logger =
+        io.logger ??
+        createLogger({ level: flags.logLevel ?? 'info', secrets: clientToken ? [clientToken] : [] });
+      if (open) {
+        logger.warn(
+          { host },
+          'INSECURE: the TEE gateway listens on a non-loopback address with NEITHER x402 NOR A CLIENT TOKEN (allow_unauthenticated_public_listen): anyone who reaches it can spend the provider keys',
+        );
+      }
+      const gateway = await createTeeGateway({
+        config,
+        logger,
+        ...(clientToken !== undefined ? { clientToken } : {}),
+      });
       let server: RunningTeeGatewayServer;
       try {
         server = await startTeeGatewayServer({
           gateway,
-          host: flags.host ?? '127.0.0.1',
+          host,
           port: flags.port ?? 8000,
         });
       } catch (error) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { httpUrl } from '../config-fields.js';
+import { httpUrl, strictBoolean } from '../config-fields.js';
 
 /** Default facilitator (`definitions.py` of the reference). */
 export const DEFAULT_FACILITATOR_URL = 'https://facilitator.memchat.io';
@@ -26,19 +26,22 @@ export const DEFAULT_PROVIDER_BASE_URLS = Object.freeze({
 const seconds = (min: number, max: number) =>
   z.preprocess(
     (value) => (typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
-    z.number({ error: 'expected an integer' }).int().min(min).max(max),
+    z
+      .number({ error: `expected an integer between ${min} and ${max}` })
+      .int({ error: 'expected an integer' })
+      .min(min, { error: `must be >= ${min}` })
+      .max(max, { error: `must be <= ${max}` }),
   );
 
-const flag = z.preprocess(
-  (value) =>
-    typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase()) : value,
-  z.boolean({ error: 'expected a boolean' }),
-);
+// The composed configuration's one strict boolean: `x402_enabled = "ture"` is a startup error, never "off".
+const flag = strictBoolean;
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, { error: 'expected a 0x-prefixed 20-byte address' });
+// A zero price would make every session's cost calculation fail, and failed calculations are not charged.
 const decimal = z
-  .string()
-  .regex(/^\d+(\.\d+)?$/, { error: 'expected a positive decimal string such as "0.10"' });
+  .string({ error: 'expected a decimal string such as "0.10"' })
+  .regex(/^\d+(\.\d+)?$/, { error: 'expected a positive decimal string such as "0.10"' })
+  .refine((value) => /[1-9]/.test(value), { error: 'must be greater than 0' });
 
 /** Environment variables of the `[tee_gateway]` section (the reference's names) and the keys they set. */
 export const TEE_GATEWAY_ENV: ReadonlyArray<readonly [env: string, key: string]> = [
@@ -100,6 +103,12 @@ export const teeGatewayConfigSchema = z
     openrouter_base_url: httpUrl.default(DEFAULT_PROVIDER_BASE_URLS.openrouter),
     anthropic_base_url: httpUrl.default(DEFAULT_PROVIDER_BASE_URLS.anthropic),
     google_base_url: httpUrl.default(DEFAULT_PROVIDER_BASE_URLS.google),
+    /**
+     * Standalone `tee-gateway` command only: listen on a non-loopback address although neither x402 nor a client
+     * token protects the gateway (logged at warn). Ignored by the composed server, which always requires its
+     * client token.
+     */
+    allow_unauthenticated_public_listen: flag.default(false),
   })
   .strict()
   .refine(

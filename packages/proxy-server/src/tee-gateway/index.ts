@@ -1,5 +1,16 @@
+export {
+  type GatewayAccessOptions,
+  gatewayAccessGuard,
+  TEE_GATEWAY_PAID_ROUTES,
+  TEE_GATEWAY_PUBLIC_ROUTES,
+} from './access.js';
 export { createTeeGateway, PROVIDER_KEY_FIELDS, type TeeGateway, type TeeGatewayOptions } from './app.js';
-export { addTeeGatewayCommand, loadTeeGatewayConfig, type TeeGatewayCliIo } from './cli.js';
+export {
+  addTeeGatewayCommand,
+  loadTeeGatewayClientToken,
+  loadTeeGatewayConfig,
+  type TeeGatewayCliIo,
+} from './cli.js';
 export {
   DEFAULT_FACILITATOR_URL,
   DEFAULT_NITRIDING_INTERNAL_URL,

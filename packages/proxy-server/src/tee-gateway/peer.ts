@@ -1,4 +1,3 @@
-import { isIPv4 } from 'node:net';
 import type { Context } from 'hono';
 
 /**
@@ -12,19 +11,5 @@ export function peerAddressOf(c: Context): string | undefined {
   return typeof address === 'string' ? address : undefined;
 }
 
-/**
- * True for loopback peers only: `127.0.0.0/8`, `::1`, and IPv4-mapped `::ffff:127.x.y.z` (D2).
- * @example
- * ```ts
- * isLoopbackAddress('::ffff:127.0.0.1'); // true
- * isLoopbackAddress('10.0.0.1'); // false
- * ```
- */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (typeof address !== 'string') return false;
-  let value = address.trim().toLowerCase();
-  if (value === '::1' || value === '0:0:0:0:0:0:0:1') return true;
-  const mapped = /^(?:0{0,4}:){0,5}:?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(value);
-  if (mapped) value = mapped[1]!;
-  return isIPv4(value) && value.startsWith('127.');
-}
+/** Loopback test of a TCP peer address (D2); the one implementation lives in `../loopback.ts`. */
+export { isLoopbackAddress } from '../loopback.js';

@@ -16,7 +16,7 @@ import {
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
-import { errorForLog } from '../app.js';
+import { BEARER_FAILURE_MESSAGES, checkBearer, closeIfBodyUnread, errorForLog } from '../app.js';
 import { CLIENT_CLOSED_REQUEST, escapeControlCharacters, isClientAbort } from '../errors.js';
 import { exceedsJsonDepth, JSON_TOO_DEEP, MAX_JSON_DEPTH } from '../json.js';
 import type { VeniceProxyConfig } from './config.js';
@@ -67,6 +67,16 @@ export interface VeniceProxyDependencies {
   readonly attestation?: VeniceAttestationOverrides;
   /** A prebuilt client (else one is built with {@link createVeniceProxyClient}). */
   readonly client?: VeniceClient;
+  /**
+   * Client token every route requires (`Authorization: Bearer`), checked before any body is read: the
+   * standalone proxy's `server.auth_token`, or the composed server's `auth.token`.
+   */
+  readonly clientToken?: string;
+  /**
+   * Enforce the client token even when `clientToken` is undefined (every request answers 401): what the composed
+   * server does, so an unset `auth.token` fails closed. Default: enforced when `clientToken` is set.
+   */
+  readonly requireClientToken?: boolean;
 }
 
 function libraryLogger(logger: Logger | undefined): LibraryLogger | undefined {
@@ -318,6 +328,21 @@ export function createVeniceProxyApp(deps: VeniceProxyDependencies): Hono {
       'venice request',
     );
   });
+
+  if (deps.requireClientToken ?? deps.clientToken !== undefined) {
+    // Access first, body later: an unauthenticated upload is answered before a byte of it is read.
+    app.use('*', async (c, next) => {
+      const result = checkBearer(c.req.header('authorization'), deps.clientToken);
+      if (result === 'ok') return next();
+      const error = new VeniceProxyHttpError(
+        401,
+        'authentication_error',
+        'unauthorized',
+        BEARER_FAILURE_MESSAGES[result],
+      );
+      return closeIfBodyUnread(c, fail(c, error));
+    });
+  }
 
   app.all('/v1/models', async (c) => {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return methodNotAllowed(c);

@@ -15,7 +15,8 @@ export interface VeniceCommandHooks {
  * The configuration path is the single positional argument (or `--config`); `VENICE_E2EE_PROXY__*`
  * variables override it. `--host`/`--port` override `[server]`. Prints one ready line
  * (`listening on http://HOST:PORT`, or `{"url":...}` with `--json`) and stops cleanly on SIGTERM/SIGINT.
- * With no Venice key, the embedded fake Venice server is the upstream.
+ * With no Venice key, the embedded fake Venice server is the upstream. A non-loopback `--host`/`server.host`
+ * needs `server.auth_token` (clients send it as a Bearer token) or the loud opt-out `--insecure-no-auth`.
  * @example
  * ```ts
  * const program = new Command('confidential-proxy');
@@ -37,10 +38,14 @@ export function registerVeniceCommand(program: Command, io: CliIo, hooks: Venice
     )
     .option('--port <port>', 'port to bind, 0 for a free one (overrides server.port)', parsePort)
     .option('--json', 'print the ready line as JSON ({"url": ...})')
+    .option(
+      '--insecure-no-auth',
+      'listen on a non-loopback address without server.auth_token (an open proxy that spends the Venice key; logged at warn)',
+    )
     .action(
       async (
         positional: string | undefined,
-        flags: { config?: string; host?: string; port?: number; json?: boolean },
+        flags: { config?: string; host?: string; port?: number; json?: boolean; insecureNoAuth?: boolean },
       ) => {
         const path = positional ?? flags.config;
         const config = loadVeniceProxyConfig({ ...(path ? { path } : {}), env: io.env });
@@ -55,6 +60,7 @@ export function registerVeniceCommand(program: Command, io: CliIo, hooks: Venice
           config,
           ...(host === undefined ? {} : { host }),
           ...(flags.port === undefined ? {} : { port: flags.port }),
+          ...(flags.insecureNoAuth ? { allowUnauthenticatedPublicListen: true } : {}),
         });
         announceAndStopOnSignals(io, proxy, flags.json);
         (hooks.onVeniceProxy ?? (io as CliIo & VeniceCommandHooks).onVeniceProxy)?.(proxy);

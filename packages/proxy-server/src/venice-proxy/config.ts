@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
+import { isHttpUrl, parseBooleanWord } from '../config-fields.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 
 /** Environment variable prefix of the Venice proxy configuration (figment-style, split on `__`). */
@@ -18,6 +19,18 @@ export interface VeniceProxyConfig {
     readonly host: string;
     /** `server.port`, default 8080. */
     readonly port: number;
+    /**
+     * `server.auth_token` (secret; this project's addition, the crate has no client authentication): when
+     * non-empty, the standalone proxy answers every request without `Authorization: Bearer <token>` with 401.
+     * Empty (default): no client token. The composed server ignores it and uses its own `auth.token`.
+     */
+    readonly authToken: string;
+    /**
+     * `server.allow_unauthenticated_public_listen` (this project's addition), default false: let the standalone
+     * proxy listen on a non-loopback address without `server.auth_token` (logged at warn). Without it, such a
+     * configuration is refused at startup.
+     */
+    readonly allowUnauthenticatedPublicListen: boolean;
   };
   /** `[logging]`. */
   readonly logging: {
@@ -147,13 +160,15 @@ const SCHEMA: Schema = {
       fallback: 8080,
       check: (v: number) => (v >= 0 && v <= 65535 ? undefined : 'must be a port number 0-65535'),
     },
+    auth_token: { kind: 'string', fallback: '' },
+    allow_unauthenticated_public_listen: { kind: 'boolean', fallback: false },
   },
   logging: { level: { kind: 'string', fallback: 'info', check: checkLogLevel } },
   venice: {
     base_url: {
       kind: 'string',
       fallback: 'https://api.venice.ai/api/v1',
-      check: (v: string) => (/^https?:\/\/./.test(v) ? undefined : 'must start with http:// or https://'),
+      check: (v: string) => (isHttpUrl(v) ? undefined : 'must be an http(s) URL without credentials'),
     },
     api_key: { kind: 'string', fallback: '' },
     request_timeout: { kind: 'duration', fallback: '30s' },
@@ -193,7 +208,7 @@ const SCHEMA: Schema = {
       kind: 'string',
       fallback: '',
       check: (v: string) =>
-        v === '' || /^https?:\/\/./.test(v) ? undefined : 'must be empty or an http(s) URL',
+        v === '' || isHttpUrl(v) ? undefined : 'must be empty or an http(s) URL without credentials',
     },
   },
   e2ee: {
@@ -319,11 +334,9 @@ function envName(path: readonly string[]): string {
 /** Converts an environment string the way figment's env provider would for the field kind. */
 function fromEnv(kind: FieldKind, raw: string): unknown {
   const text = raw.trim();
-  if (kind === 'boolean') {
-    if (text.toLowerCase() === 'true') return true;
-    if (text.toLowerCase() === 'false') return false;
-    return raw;
-  }
+  // The composed configuration's one strict boolean reading (a superset of figment's true/false); an unknown
+  // word stays a string and is reported as "must be a boolean".
+  if (kind === 'boolean') return parseBooleanWord(text) ?? raw;
   if (kind === 'integer') return /^[+-]?\d+$/.test(text) ? Number(text) : raw;
   return raw;
 }
@@ -508,7 +521,12 @@ export function loadVeniceProxyConfig(options: LoadVeniceProxyConfigOptions = {}
 
   const get = <T>(key: string) => values[key] as T;
   return deepFreeze({
-    server: { host: get<string>('server.host'), port: get<number>('server.port') },
+    server: {
+      host: get<string>('server.host'),
+      port: get<number>('server.port'),
+      authToken: get<string>('server.auth_token'),
+      allowUnauthenticatedPublicListen: get<boolean>('server.allow_unauthenticated_public_listen'),
+    },
     logging: { level: get<string>('logging.level') },
     venice: {
       baseUrl: get<string>('venice.base_url'),

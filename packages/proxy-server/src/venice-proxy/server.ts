@@ -6,8 +6,9 @@ import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { type AppEnv, mountAt, type RouteModule } from '../app.js';
-import { ProxyServerError } from '../errors.js';
+import { ConfigError, ProxyServerError } from '../errors.js';
 import { createLogger } from '../logger.js';
+import { isLoopbackHost } from '../loopback.js';
 import { createVeniceProxyApp, createVeniceProxyClient, type VeniceProxyDependencies } from './app.js';
 import { pinoLevelFromFilter, type VeniceProxyConfig } from './config.js';
 
@@ -19,6 +20,11 @@ export interface StartVeniceProxyOptions extends Omit<VeniceProxyDependencies, '
   host?: string;
   /** Overrides `server.port` (e.g. the CLI's `--port`; 0 picks a free port). */
   port?: number;
+  /**
+   * Accept listening on a non-loopback address without a client token (the CLI's `--insecure-no-auth`); the
+   * same as `server.allow_unauthenticated_public_listen = true`. Logged at warn.
+   */
+  allowUnauthenticatedPublicListen?: boolean;
 }
 
 /** A running Venice E2EE proxy. */
@@ -80,7 +86,7 @@ export async function prepareVeniceMount(options: PrepareVeniceMountOptions): Pr
     options.logger ??
     createLogger({
       level: pinoLevelFromFilter(config.logging.level),
-      secrets: config.venice.apiKey ? [config.venice.apiKey] : [],
+      secrets: [config.venice.apiKey, config.server.authToken].filter((secret) => secret !== ''),
     });
   let fake: FakeVeniceServer | undefined;
   let attestation = options.attestation;
@@ -139,10 +145,35 @@ export async function prepareVeniceMount(options: PrepareVeniceMountOptions): Pr
  * ```
  */
 export async function startVeniceProxy(options: StartVeniceProxyOptions): Promise<RunningVeniceProxy> {
-  const mount = await prepareVeniceMount(options);
+  const host = options.host ?? options.config.server.host;
+  const port = options.port ?? options.config.server.port;
+  const clientToken = options.clientToken ?? (options.config.server.authToken || undefined);
+  const openOnPurpose =
+    options.allowUnauthenticatedPublicListen === true ||
+    options.config.server.allowUnauthenticatedPublicListen;
+  // A public listener without a client token would let anyone spend the Venice key: refuse unless told loudly.
+  if (!isLoopbackHost(host) && clientToken === undefined && !openOnPurpose) {
+    throw new ConfigError([
+      {
+        tomlKey: 'server.auth_token',
+        envVar: 'VENICE_E2EE_PROXY__SERVER__AUTH_TOKEN',
+        message:
+          `refusing to listen on ${host} (not loopback) without a client token; set server.auth_token, bind ` +
+          '127.0.0.1, or accept an open proxy with server.allow_unauthenticated_public_listen = true (--insecure-no-auth)',
+      },
+    ]);
+  }
+  const mount = await prepareVeniceMount({
+    ...options,
+    ...(clientToken !== undefined ? { clientToken } : {}),
+  });
   const { app, config, logger } = mount;
-  const host = options.host ?? config.server.host;
-  const port = options.port ?? config.server.port;
+  if (!isLoopbackHost(host) && clientToken === undefined) {
+    logger.warn(
+      { host },
+      'INSECURE: the Venice proxy listens on a non-loopback address WITHOUT A CLIENT TOKEN (allow_unauthenticated_public_listen): anyone who reaches it can spend the Venice key',
+    );
+  }
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {

@@ -757,7 +757,7 @@ describe('TEE gateway: spec output vector for tool calls', () => {
       expect(provider.calls[0]!.headers['authorization']).toBe('Bearer k');
       expect(sent).toMatchObject({
         model: 'gpt-4.1-2025-04-14',
-        max_tokens: 4096,
+        max_completion_tokens: 4096,
         temperature: 0,
         tools: [{ type: 'function', function: { name: 'get_weather' } }],
       });

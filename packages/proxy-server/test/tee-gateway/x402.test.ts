@@ -315,13 +315,17 @@ describe('x402 v2 gate', () => {
     const header = await pay(h);
     const response = await h.post('/v1/chat/completions', CHAT, { 'PAYMENT-SIGNATURE': header });
     expect(response.status).toBe(200);
-    const session = h.gate.session(response.headers.get('X-Upto-Session')!)!;
-    expect(session.cost).toBe(100000000000000000n);
-    expect(session.status).toBe('settled');
+    const sessionId = response.headers.get('X-Upto-Session')!;
+    // Settled at once (the charge reached the cap): evicted from the store, its id retired.
+    expect(h.gate.session(sessionId)).toBeUndefined();
+    expect(h.gate.sessionCount()).toBe(0);
+    expect(h.gate.retiredSessionCount()).toBe(1);
     const settled = decodePaymentResponseHeader(response.headers.get('PAYMENT-RESPONSE')!);
     expect(settled).toMatchObject({ success: true, network: 'eip155:8453', amount: '100000000000000000' });
-    const next = await h.post('/v1/chat/completions', CHAT, { 'X-Upto-Session': session.id });
+    const next = await h.post('/v1/chat/completions', CHAT, { 'X-Upto-Session': sessionId });
     expect(next.status).toBe(402);
+    const replay = await h.post('/v1/chat/completions', CHAT, { 'PAYMENT-SIGNATURE': header });
+    expect(replay.status).toBe(402);
   });
 
   it('does not charge failed requests and does not settle zero-cost sessions', async () => {

@@ -14,7 +14,7 @@ const DEFAULT_TOML = fileURLToPath(new URL('../../config/default.toml', import.m
 
 /** The crate's defaults (spec section 5.1 table), durations in ms. */
 const DEFAULTS = {
-  server: { host: '0.0.0.0', port: 8080 },
+  server: { host: '0.0.0.0', port: 8080, authToken: '', allowUnauthenticatedPublicListen: false },
   logging: { level: 'info' },
   venice: { baseUrl: 'https://api.venice.ai/api/v1', apiKey: '', requestTimeoutMs: 30_000 },
   keys: { generateProxyInstanceKeyOnStartup: true },
@@ -90,7 +90,12 @@ describe('loadVeniceProxyConfig', () => {
       ].join('\n'),
     );
     const config = loadVeniceProxyConfig({ path, env: {} });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(config.server).toEqual({
+      host: '127.0.0.1',
+      port: 9000,
+      authToken: '',
+      allowUnauthenticatedPublicListen: false,
+    });
     expect(config.venice.requestTimeoutMs).toBe(90_000);
     expect(config.session.idleTtlMs).toBe(90_000);
     expect(config.session.fallbackScope).toBe('agent');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { argumentsObject, contentText } from './convert.js';
+import { toGeminiParameters } from './gemini-schema.js';
 import { parseFrame, postJson, readJson, readSse } from './http.js';
 import {
   type ProviderAdapter,
@@ -63,11 +64,15 @@ function toGemini(request: ProviderChatRequest): Record<string, unknown> {
   if (request.tools?.length) {
     body['tools'] = [
       {
-        functionDeclarations: request.tools.map((tool) => ({
-          name: tool.function.name,
-          ...(tool.function.description ? { description: tool.function.description } : {}),
-          ...(tool.function.parameters ? { parameters: tool.function.parameters } : {}),
-        })),
+        functionDeclarations: request.tools.map((tool) => {
+          // Gemini accepts only its Schema subset: convert as the reference does (gemini-schema.ts).
+          const parameters = toGeminiParameters(tool.function.parameters);
+          return {
+            name: tool.function.name,
+            ...(tool.function.description ? { description: tool.function.description } : {}),
+            ...(parameters ? { parameters } : {}),
+          };
+        }),
       },
     ];
   }

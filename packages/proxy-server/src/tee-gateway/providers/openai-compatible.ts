@@ -11,13 +11,39 @@ import {
   usageOf,
 } from './types.js';
 
-function requestBody(request: ProviderChatRequest, stream: boolean): Record<string, unknown> {
-  const body: Record<string, unknown> = {
-    model: request.model.apiName,
-    messages: request.messages,
-    max_tokens: request.maxTokens,
-  };
-  if (request.temperature !== undefined) body['temperature'] = request.temperature;
+/**
+ * Providers the reference reaches through langchain-openai's `ChatOpenAI` (tee-gateway `llm_backend.py`), which
+ * sends `max_completion_tokens` and turns `system` into `developer` for o-series models. xAI goes through
+ * `ChatXAI` (`BaseChatOpenAI`: `max_tokens`); OpenRouter is not in the reference's backend and keeps `max_tokens`.
+ */
+const CHAT_OPENAI_PROVIDERS: ReadonlySet<string> = new Set(['openai', 'bytedance', 'nous', 'zai']);
+
+/**
+ * The Chat Completions body the reference's LangChain adapter sends for this provider and model
+ * (`test/vectors/tee-gateway-provider-requests.json` records them):
+ * - `ChatOpenAI` providers: `max_completion_tokens` (OpenAI's reasoning models reject `max_tokens`), and for
+ *   o-series models (`^o\d`) system messages with role `developer`;
+ * - every OpenAI-compatible provider (`BaseChatOpenAI.validate_temperature`): a `gpt-5*` model that is not a
+ *   `-chat` model gets no temperature unless it is exactly 1 (the API accepts only the default).
+ */
+export function openAiRequestBody(
+  request: ProviderChatRequest,
+  stream: boolean,
+  provider: string,
+): Record<string, unknown> {
+  const apiName = request.model.apiName;
+  const chatOpenAi = CHAT_OPENAI_PROVIDERS.has(provider);
+  const messages =
+    chatOpenAi && /^o\d/.test(apiName)
+      ? request.messages.map((message) =>
+          message.role === 'system' ? { ...message, role: 'developer' } : message,
+        )
+      : request.messages;
+  const body: Record<string, unknown> = { model: apiName, messages };
+  body[chatOpenAi ? 'max_completion_tokens' : 'max_tokens'] = request.maxTokens;
+  let temperature = request.temperature;
+  if (apiName.startsWith('gpt-5') && !apiName.includes('chat') && temperature !== 1) temperature = undefined;
+  if (temperature !== undefined) body['temperature'] = temperature;
   if (request.tools) body['tools'] = request.tools;
   if (request.responseFormat) body['response_format'] = request.responseFormat;
   if (request.stop) body['stop'] = request.stop;
@@ -74,7 +100,7 @@ export function createOpenAiCompatibleAdapter(
         endpoint.fetch,
         url,
         headers,
-        requestBody(request, false),
+        openAiRequestBody(request, false, name),
         request.signal,
         name,
       );
@@ -101,7 +127,7 @@ export function createOpenAiCompatibleAdapter(
         endpoint.fetch,
         url,
         headers,
-        requestBody(request, true),
+        openAiRequestBody(request, true, name),
         request.signal,
         name,
       );

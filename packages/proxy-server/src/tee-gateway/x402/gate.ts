@@ -73,6 +73,8 @@ export interface X402GateOptions {
   logger?: Logger;
   /** Run the reaper on a timer (default true; tests call {@link X402Gate.sweep}). */
   autoSweep?: boolean;
+  /** Called with the number of live sessions whenever it changes (a Prometheus gauge). */
+  onSessionCountChange?: (count: number) => void;
 }
 
 /** State of one upto session. */
@@ -96,8 +98,15 @@ export interface UptoSession {
 export interface X402Gate extends PaymentGate {
   /** Settles idle, exhausted and near-deadline sessions (the reaper's work); returns settled session ids. */
   sweep(): Promise<string[]>;
-  /** A session by id. */
+  /** A live session by id (settled, failed and expired sessions are evicted). */
   session(id: string): UptoSession | undefined;
+  /** Number of live sessions in the store. */
+  sessionCount(): number;
+  /**
+   * Number of retired session ids (settled or failed, kept only until their permit deadline so that a re-sent
+   * payment header is refused locally instead of being verified afresh).
+   */
+  retiredSessionCount(): number;
   /** The offered requirements for a path (fetches `facilitatorAddress` once). */
   requirements(): Promise<PaymentRequirements>;
   /** Stops the reaper. */
@@ -155,6 +164,19 @@ export function createX402Gate(options: X402GateOptions): X402Gate {
   const giveUpMargin = options.giveUpMarginSeconds ?? 10;
   const sessions = new Map<string, UptoSession>();
   let facilitatorAddress: string | undefined;
+  // Settled and failed sessions: id → permit deadline (seconds). Until the deadline their payment header is refused
+  // here; after it the permit is expired anyway. Only a hash and a number per entry, dropped by the sweep.
+  const retired = new Map<string, number>();
+  const countChanged = () => options.onSessionCountChange?.(sessions.size);
+  // Settled, failed and expired sessions leave the store (as og-x402 drops the payment → session mapping on
+  // settlement): the store holds live sessions only.
+  const evict = (session: UptoSession) => {
+    if (sessions.get(session.id) === session) {
+      sessions.delete(session.id);
+      if (Math.floor(now() / 1000) < session.deadline) retired.set(session.id, session.deadline);
+      countChanged();
+    }
+  };
 
   const requirements = async (): Promise<PaymentRequirements> => {
     if (facilitatorAddress === undefined) {
@@ -286,13 +308,17 @@ export function createX402Gate(options: X402GateOptions): X402Gate {
       });
       session.settlement = result;
       session.status = result.success ? 'settled' : 'failed';
+      evict(session);
       logger.info(
         { session: session.id.slice(0, 16), amount: session.cost.toString(), success: result.success },
         'upto session settled',
       );
     } catch (error) {
       session.status = previous === 'exhausted' ? 'exhausted' : 'active';
-      if (Math.floor(now() / 1000) + giveUpMargin >= session.deadline) session.status = 'failed';
+      if (Math.floor(now() / 1000) + giveUpMargin >= session.deadline) {
+        session.status = 'failed';
+        evict(session);
+      }
       logger.error(
         { session: session.id.slice(0, 16), err: error instanceof Error ? error.message : 'settle failed' },
         'upto settlement failed',
@@ -370,6 +396,8 @@ export function createX402Gate(options: X402GateOptions): X402Gate {
   const gate: X402Gate = {
     requirements,
     session: (id) => sessions.get(id),
+    sessionCount: () => sessions.size,
+    retiredSessionCount: () => retired.size,
     async authorize({ method, path, url, headers }): Promise<PaymentDecision> {
       let offer: PaymentRequirements;
       try {
@@ -394,6 +422,7 @@ export function createX402Gate(options: X402GateOptions): X402Gate {
         return { kind: 'allow', ticket: ticketFor(session, headers) };
       }
       const id = createHash('sha256').update(raw).digest('hex');
+      if (retired.has(id)) return { kind: 'deny', response: expiredOrExhausted(offer, url, path) };
       const existing = sessions.get(id);
       if (existing) {
         if (!usable(existing, method, path))
@@ -446,6 +475,7 @@ export function createX402Gate(options: X402GateOptions): X402Gate {
         requirements: offer,
       };
       sessions.set(id, session);
+      countChanged();
       logger.info({ session: id.slice(0, 16), payer: from }, 'UPTO_SESSION_CREATED');
       return { kind: 'allow', ticket: ticketFor(session, headers) };
     },
@@ -453,9 +483,17 @@ export function createX402Gate(options: X402GateOptions): X402Gate {
       const settled: string[] = [];
       const nowMs = now();
       const nowSeconds = Math.floor(nowMs / 1000);
+      for (const [id, deadline] of retired) if (nowSeconds >= deadline) retired.delete(id);
       for (const session of [...sessions.values()]) {
-        if (session.status === 'settled' || session.status === 'failed' || session.status === 'settling')
+        if (session.status === 'settling') continue;
+        if (session.status === 'settled' || session.status === 'failed' || nowSeconds >= session.deadline) {
+          // Nothing more can be settled on an expired permit.
+          if (session.status !== 'settled' && session.status !== 'failed' && session.cost > 0n) {
+            logger.error({ session: session.id.slice(0, 16) }, 'upto session expired before settlement');
+          }
+          evict(session);
           continue;
+        }
         const idleFor = (nowMs - session.lastActivity) / 1000;
         const due =
           session.status === 'exhausted' || idleFor > idle || nowSeconds + settleMargin >= session.deadline;
@@ -463,6 +501,7 @@ export function createX402Gate(options: X402GateOptions): X402Gate {
         if (session.cost === 0n) {
           // Zero-cost sessions are not settled; drop them once idle.
           session.status = 'settled';
+          evict(session);
           continue;
         }
         await settle(session);
