@@ -10,6 +10,8 @@ export default defineConfig({
   define: { __PACKAGE_VERSION__: JSON.stringify(version) },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 30_000,
+    // Tests drive the CLI as child processes on a shared, often loaded machine.
+    testTimeout: 90_000,
+    hookTimeout: 60_000,
   },
 });

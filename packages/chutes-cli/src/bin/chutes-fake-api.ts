@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { VERSION } from '../sdk/version.js';
 import { createFakeChutesApi } from '../testing/fake-api.js';
@@ -14,9 +16,14 @@ function fail(code: string, message: string, exitCode: number): never {
   process.exit(exitCode);
 }
 
+const detachedChild = process.env['CHUTES_FAKE_API_DETACHED'] === '1';
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
+    // A detached server outlives the terminal that started it: a closed stream must not stop it.
+    if (error.code === 'EPIPE') {
+      if (!detachedChild) process.exit(0);
+      return;
+    }
     throw error;
   });
 }
@@ -50,6 +57,8 @@ const program = new Command(NAME)
   )
   .option('--balance <usd>', 'balance of new users', balance, 100)
   .option('--json', 'print the ready line and failures as JSON')
+  .option('--detach', 'run in the background: return once listening, printing the URL and pid')
+  .option('--pid-file <path>', 'with --detach, write the server pid to this file (stop it with kill)')
   .exitOverride()
   .configureOutput({ outputError: () => {} });
 
@@ -68,7 +77,11 @@ const options = program.opts<{
   token?: string[];
   user?: string[];
   balance: number;
+  detach?: boolean;
+  pidFile?: string;
 }>();
+if (options.pidFile && !options.detach) fail('ERR_USAGE', '--pid-file needs --detach', 2);
+if (options.detach) await detach();
 const users: Array<{ username: string; hotkey: string }> = [];
 for (const entry of options.user ?? []) {
   const [username, hotkey, ...rest] = entry.split(':');
@@ -84,9 +97,14 @@ createFakeChutesApi({
 })
   .then((api) => {
     for (const user of users) api.addUser(user);
-    process.stdout.write(
-      json ? `${JSON.stringify({ ok: true, url: api.url, pid: process.pid })}\n` : `listening on ${api.url}\n`,
-    );
+    if (detachedChild && process.send) {
+      process.send({ url: api.url });
+      process.disconnect?.();
+    } else {
+      process.stdout.write(
+        json ? `${JSON.stringify({ ok: true, url: api.url, pid: process.pid })}\n` : `listening on ${api.url}\n`,
+      );
+    }
     const stop = (): void => {
       void api.close().then(() => process.exit(0));
     };
@@ -101,3 +119,48 @@ createFakeChutesApi({
       fail('ERR_LISTEN', `cannot listen on ${address} (${error.code})`, 1);
     fail('ERR_LISTEN', `cannot start: ${error.message}`, 1);
   });
+
+/**
+ * `--detach`: starts this program again in its own session without `--detach`, waits for it to listen (over an IPC
+ * channel), prints the ready line with its pid (and writes `--pid-file`), and exits, leaving the server running.
+ */
+async function detach(): Promise<never> {
+  const args = process.argv.slice(2).filter((arg, index, all) => {
+    if (arg === '--detach') return false;
+    if (arg === '--pid-file' || all[index - 1] === '--pid-file') return false;
+    return !arg.startsWith('--pid-file=');
+  });
+  const child = spawn(process.execPath, [process.argv[1]!, ...args], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { ...process.env, CHUTES_FAKE_API_DETACHED: '1' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const ready = await new Promise<{ url: string } | null>((resolvePromise) => {
+    child.once('message', (message) => resolvePromise(message as { url: string }));
+    child.once('exit', () => resolvePromise(null));
+  });
+  if (!ready) {
+    // The server failed to start: pass on its failure (same shape) and exit code.
+    process.stdout.write(stdout);
+    process.stderr.write(stderr);
+    process.exit(child.exitCode ?? 1);
+  }
+  if (options.pidFile) writeFileSync(options.pidFile, `${child.pid}\n`);
+  process.stdout.write(
+    json
+      ? `${JSON.stringify({ ok: true, url: ready.url, pid: child.pid })}\n`
+      : `listening on ${ready.url} (pid ${child.pid})\n`,
+  );
+  child.stdout!.destroy();
+  child.stderr!.destroy();
+  child.unref();
+  process.exit(0);
+}
