@@ -29,7 +29,7 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
   /** Bytes written to stdin, which is then closed; `'open'` leaves stdin an open pipe nobody writes to. */
-  input?: string | 'open';
+  input?: string | undefined;
   timeoutMs?: number;
   /** Called with the child right after spawn. */
   onSpawn?: (child: ChildProcess) => void;
@@ -144,4 +144,31 @@ export async function processSetup(options: FakeChutesApiOptions = {}): Promise<
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Starts the `chutes-fake-api` bin as a process; resolves once it prints its ready line. */
+export function startFakeApiProcess(args: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [FAKE_API_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let buffer = '';
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const match = /listening on (http:\/\/[^\s]+)/.exec(buffer);
+      if (match)
+        resolvePromise({
+          url: match[1]!,
+          stop: () =>
+            new Promise<void>((done) => {
+              if (child.exitCode !== null) return done();
+              child.once('exit', () => done());
+              child.kill('SIGTERM');
+            }),
+        });
+    });
+    child.on('exit', (code) => reject(new Error(`chutes-fake-api exited with ${code}: ${stderr}`)));
+  });
 }

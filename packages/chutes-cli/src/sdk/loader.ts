@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ChutesCliError } from '../errors.js';
 import { Chute } from './chute.js';
@@ -59,6 +59,8 @@ export function resolveChuteModule(module: string, cwd: string): string | undefi
 }
 
 const LOCAL_SOURCE = /\.(?:[cm]?[jt]s|[jt]sx)$/;
+/** A file of an installed package (`node_modules/<pkg>/...`; dot directories such as `.tmp` are not packages). */
+const INSIDE_PACKAGE = /[\\/]node_modules[\\/](?:@[^\\/]+[\\/])?[^.\\/][^\\/]*[\\/]/;
 
 /**
  * An esbuild plugin that keeps `import.meta.url` / `import.meta.filename` / `import.meta.dirname` of every bundled
@@ -70,7 +72,7 @@ function sourceLocationPlugin(): import('esbuild').Plugin {
     name: 'chutes-source-location',
     setup(build) {
       build.onLoad({ filter: LOCAL_SOURCE }, async (args) => {
-        if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+        if (INSIDE_PACKAGE.test(args.path)) return undefined;
         const source = await readFile(args.path, 'utf8');
         if (!source.includes('import.meta')) return undefined;
         const contents = source
