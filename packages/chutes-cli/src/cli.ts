@@ -53,7 +53,9 @@ function commandPath(program: Command, args: readonly string[]): string {
   let command = program;
   for (const arg of args) {
     if (arg.startsWith('-')) continue;
-    const sub = command.commands.find((candidate) => candidate.name() === arg || candidate.aliases().includes(arg));
+    const sub = command.commands.find(
+      (candidate) => candidate.name() === arg || candidate.aliases().includes(arg),
+    );
     if (!sub) break;
     names.push(sub.name());
     command = sub;
@@ -110,7 +112,9 @@ export async function run(argv: readonly string[], io: Partial<CliIo> = {}): Pro
       ) {
         return EXIT_CODES.ok;
       }
-      const usage = new ChutesCliError('ERR_USAGE', error.message.replace(/^error:\s*/i, ''), { cause: error });
+      const usage = new ChutesCliError('ERR_USAGE', error.message.replace(/^error:\s*/i, ''), {
+        cause: error,
+      });
       return reportFailure(ctx, json, usage, commandPath(program, args));
     }
     return reportFailure(ctx, json, error, commandPath(program, args));

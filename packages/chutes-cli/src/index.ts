@@ -114,7 +114,12 @@ export {
   stringifyJson,
 } from './sdk/python-json.js';
 export { loadPythonChute, type PythonChuteOptions } from './sdk/python-loader.js';
-export { chuteFromRecord, imageFromRecord, type RecordedChute, type RecordedImage } from './sdk/python-record.js';
+export {
+  chuteFromRecord,
+  imageFromRecord,
+  type RecordedChute,
+  type RecordedImage,
+} from './sdk/python-record.js';
 export { secretReason } from './sdk/secret-files.js';
 export {
   HEADERS,

@@ -191,7 +191,9 @@ describe('register', () => {
       env: { CHUTES_API_URL: 'http://127.0.0.1:1' },
     });
     expect(result.code).toBe(9);
-    expect(result.stderr).toMatch(/^chutes: ERR_NETWORK: cannot reach the Chutes API at http:\/\/127\.0\.0\.1:1/);
+    expect(result.stderr).toMatch(
+      /^chutes: ERR_NETWORK: cannot reach the Chutes API at http:\/\/127\.0\.0\.1:1/,
+    );
   });
 });
 
@@ -315,7 +317,9 @@ describe('configuration errors', () => {
     env.api.state.users.clear();
     const result = await env.cli(['chutes', 'list']);
     expect(result.code).toBe(4);
-    expect(result.stderr).toBe('chutes: ERR_HTTP: listing chutes failed with HTTP 401: Invalid request signature\n');
+    expect(result.stderr).toBe(
+      'chutes: ERR_HTTP: listing chutes failed with HTTP 401: Invalid request signature\n',
+    );
   });
 
   it('usage errors exit 2', async () => {

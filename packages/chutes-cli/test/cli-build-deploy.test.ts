@@ -246,7 +246,9 @@ describe('build', () => {
   it('--local without docker is exit 12; a failing docker build too', async () => {
     let result = await env.cli(['build', 'custom:chute', '--local']);
     expect(result.code).toBe(12);
-    expect(result.stderr).toContain('\nchutes: ERR_DOCKER: docker was not found in PATH; install Docker to use --local\n');
+    expect(result.stderr).toContain(
+      '\nchutes: ERR_DOCKER: docker was not found in PATH; install Docker to use --local\n',
+    );
     result = await env.cli(['build', 'custom:chute', '--local'], { io: { run: async () => ({ code: 3 }) } });
     expect(result.code).toBe(12);
   });
@@ -269,7 +271,9 @@ describe('deploy', () => {
     env.api.addImage({ username: 'chutes', name: 'vllm', tag: 'nightly-2025111700', public: true });
     let result = await env.cli(['deploy', 'llama:chute', '--yes']);
     expect(result.code).toBe(7);
-    expect(result.stderr).toContain('Deployment fee notice: this new chute costs a one-time fee of about $0.60');
+    expect(result.stderr).toContain(
+      'Deployment fee notice: this new chute costs a one-time fee of about $0.60',
+    );
     expect(result.stderr).toMatch(
       /chutes: ERR_HTTP: deploying the chute failed with HTTP 402: DEPLOYMENT FEE NOTICE: .*\$0\.60.* \(re-run with --accept-fee to accept the fee\)\n$/,
     );
@@ -313,7 +317,9 @@ describe('deploy', () => {
     // Same code again: 409 (same version); updates need no fee, so no fee notice.
     result = await env.cli(['deploy', 'llama:chute', '--yes']);
     expect(result.code).toBe(6);
-    expect(result.stderr).toContain('Updating the existing chute unsloth/Llama-3.2-1B-Instruct: no deployment fee applies.');
+    expect(result.stderr).toContain(
+      'Updating the existing chute unsloth/Llama-3.2-1B-Instruct: no deployment fee applies.',
+    );
     expect(result.stderr).not.toContain('fee notice');
   });
 

@@ -173,7 +173,9 @@ describe('chutes', () => {
     expect(JSON.parse(result.stdout)).toEqual({ chute_id: 'chute-abc', deleted: true });
     result = await env.cli(['chutes', 'get', 'abc']);
     expect(result.code).toBe(5);
-    expect(result.stderr).toBe('chutes: ERR_HTTP: getting chutes/abc failed with HTTP 404: Chute not found\n');
+    expect(result.stderr).toBe(
+      'chutes: ERR_HTTP: getting chutes/abc failed with HTTP 404: Chute not found\n',
+    );
   });
 
   it('names with slashes keep the slash in the path', async () => {

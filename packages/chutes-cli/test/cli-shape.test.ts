@@ -27,7 +27,9 @@ afterAll(async () => {
 describe('the one CLI shape (child processes)', () => {
   it('--help on every subcommand prints its usage on stdout and exits 0', async () => {
     const paths = commandPaths(createProgram(new CliContext(defaultIo())));
-    expect(paths.map((path) => path.join(' '))).toEqual(expect.arrayContaining(['wallet create', 'keys get']));
+    expect(paths.map((path) => path.join(' '))).toEqual(
+      expect.arrayContaining(['wallet create', 'keys get']),
+    );
     // Every subcommand through run() (the bin's code path, in process: fast), a few as real processes.
     for (const path of paths) {
       let stdout = '';
@@ -68,7 +70,9 @@ describe('the one CLI shape (child processes)', () => {
     });
     result = await chutes(['chutes', 'list', '--limit', 'x'], { env: env.env });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^chutes: ERR_USAGE: .*--limit must be a non-negative integer \(see chutes chutes list --help\)\n$/);
+    expect(result.stderr).toMatch(
+      /^chutes: ERR_USAGE: .*--limit must be a non-negative integer \(see chutes chutes list --help\)\n$/,
+    );
     expect(result.stdout).toBe('');
     result = await chutes(['nope']);
     expect(result.code).toBe(2);
@@ -78,7 +82,9 @@ describe('the one CLI shape (child processes)', () => {
   it('operation failures: one stderr line, and with --json one JSON line on stdout with status and detail', async () => {
     const result = await chutes(['chutes', 'get', 'missing', '--json'], { env: env.env });
     expect(result.code).toBe(5);
-    expect(result.stderr).toBe('chutes: ERR_HTTP: getting chutes/missing failed with HTTP 404: Chute not found\n');
+    expect(result.stderr).toBe(
+      'chutes: ERR_HTTP: getting chutes/missing failed with HTTP 404: Chute not found\n',
+    );
     expect(result.stdout.split('\n')).toHaveLength(2);
     expect(JSON.parse(result.stdout)).toEqual({
       ok: false,
@@ -130,6 +136,8 @@ describe('chutes-fake-api', () => {
     expect((await runProcess(FAKE_API_BIN, ['--version'])).stdout).toBe(`${version}\n`);
     const bad = await runProcess(FAKE_API_BIN, ['--port', 'abc']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^chutes-fake-api: ERR_USAGE: .*must be an integer 0-65535 \(see chutes-fake-api --help\)\n$/);
+    expect(bad.stderr).toMatch(
+      /^chutes-fake-api: ERR_USAGE: .*must be an integer 0-65535 \(see chutes-fake-api --help\)\n$/,
+    );
   });
 });

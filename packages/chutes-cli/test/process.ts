@@ -11,9 +11,11 @@ import { ALICE_ID, ALICE_SEED, ALICE_SS58, PACKAGE_DIR } from './helpers.js';
  * The CLI bins the process tests run. `CHUTES_CLI_BIN` / `CHUTES_FAKE_API_BIN` point them at another build (the
  * base commit's, to show a regression test fails there).
  */
-export const CLI_BIN = process.env['CHUTES_CLI_BIN'] ?? fileURLToPath(new URL('../dist/bin/chutes.js', import.meta.url));
+export const CLI_BIN =
+  process.env['CHUTES_CLI_BIN'] ?? fileURLToPath(new URL('../dist/bin/chutes.js', import.meta.url));
 export const FAKE_API_BIN =
-  process.env['CHUTES_FAKE_API_BIN'] ?? fileURLToPath(new URL('../dist/bin/chutes-fake-api.js', import.meta.url));
+  process.env['CHUTES_FAKE_API_BIN'] ??
+  fileURLToPath(new URL('../dist/bin/chutes-fake-api.js', import.meta.url));
 
 /** What a finished child process left. */
 export interface ProcessResult {

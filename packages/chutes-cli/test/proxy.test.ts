@@ -71,7 +71,10 @@ describe('outbound HTTP honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY', () => {
       expect(result.stderr, name).toBe('');
       expect(result.code, name).toBe(0);
       expect(proxy.seen.length, name).toBeGreaterThan(0);
-      expect(proxy.seen.every((line) => line.includes(apiHost)), proxy.seen.join(', ')).toBe(true);
+      expect(
+        proxy.seen.every((line) => line.includes(apiHost)),
+        proxy.seen.join(', '),
+      ).toBe(true);
     }
     proxy.seen.length = 0;
     const bypass = await chutes(['chutes', 'list', '--json'], {
@@ -80,15 +83,21 @@ describe('outbound HTTP honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY', () => {
     expect(bypass.code).toBe(0);
     expect(proxy.seen).toEqual([]);
     // HTTPS_PROXY alone does not apply to an http:// API.
-    const httpsOnly = await chutes(['chutes', 'list', '--json'], { env: { ...env.env, HTTPS_PROXY: proxy.url } });
+    const httpsOnly = await chutes(['chutes', 'list', '--json'], {
+      env: { ...env.env, HTTPS_PROXY: proxy.url },
+    });
     expect(httpsOnly.code).toBe(0);
     expect(proxy.seen).toEqual([]);
   });
 
   it('a dead proxy is a network error, not a silent direct connection', async () => {
-    const result = await chutes(['chutes', 'list'], { env: { ...env.env, HTTP_PROXY: 'http://127.0.0.1:1' } });
+    const result = await chutes(['chutes', 'list'], {
+      env: { ...env.env, HTTP_PROXY: 'http://127.0.0.1:1' },
+    });
     expect(result.code).toBe(9);
-    expect(result.stderr).toMatch(/^chutes: ERR_NETWORK: cannot reach the Chutes API at http:\/\/127\.0\.0\.1:\d+/);
+    expect(result.stderr).toMatch(
+      /^chutes: ERR_NETWORK: cannot reach the Chutes API at http:\/\/127\.0\.0\.1:\d+/,
+    );
     expect(env.api.requests).toHaveLength(0);
   });
 
@@ -97,7 +106,17 @@ describe('outbound HTTP honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY', () => {
     const server = await createFakeChutesServer({ apiKey, models: ['fake/model'] });
     try {
       const result = await chutes(
-        ['chat', 'fake/model', 'hello', '--api-key', apiKey, '--api-base', server.url, '--models-base', server.url],
+        [
+          'chat',
+          'fake/model',
+          'hello',
+          '--api-key',
+          apiKey,
+          '--api-base',
+          server.url,
+          '--models-base',
+          server.url,
+        ],
         { env: { ...env.env, HTTP_PROXY: proxy.url, CHUTES_CONFIG_PATH: '/nonexistent/config.ini' } },
       );
       expect(result.stderr).toBe('');

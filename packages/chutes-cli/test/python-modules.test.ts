@@ -13,7 +13,10 @@ const FIXTURES = fileURLToPath(new URL('./fixtures/python', import.meta.url));
 /** What the Python chutes SDK itself sends for the fixture modules (see vectors/README.md). */
 const GOLDEN = parseJsonExact(
   await readFile(fileURLToPath(new URL('./vectors/python-sdk-deploy.json', import.meta.url)), 'utf8'),
-) as Record<string, { deploy_body?: Record<string, unknown>; dockerfile?: string; image_uid?: string; error?: string }>;
+) as Record<
+  string,
+  { deploy_body?: Record<string, unknown>; dockerfile?: string; image_uid?: string; error?: string }
+>;
 
 let env: ProcessSetup;
 beforeEach(async () => {
@@ -45,8 +48,13 @@ describe('Python chute modules without the Python chutes SDK (child processes)',
     expect(field('dockerfile')).toBe(golden.dockerfile);
     expect([field('username'), field('name'), field('tag')]).toEqual(['alice', 'vllm', '0.6.3']);
 
-    result = await chutes(['deploy', 'llama1b:chute', '--accept-fee', '--json'], { env: env.env, cwd: env.dir });
-    expect(result.stderr).toContain('Deployment fee notice: this new chute costs a one-time fee of about $0.60');
+    result = await chutes(['deploy', 'llama1b:chute', '--accept-fee', '--json'], {
+      env: env.env,
+      cwd: env.dir,
+    });
+    expect(result.stderr).toContain(
+      'Deployment fee notice: this new chute costs a one-time fee of about $0.60',
+    );
     expect(result.code).toBe(0);
     const [body] = deployBodies();
     expect(body).toEqual(golden.deploy_body);
@@ -92,7 +100,9 @@ describe('Python chute modules without the Python chutes SDK (child processes)',
     const hub: Server = createServer((request, response) => {
       seen.push(request.url ?? '');
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ branches: [{ name: 'main', ref: 'refs/heads/main', targetCommit: commit }] }));
+      response.end(
+        JSON.stringify({ branches: [{ name: 'main', ref: 'refs/heads/main', targetCommit: commit }] }),
+      );
     });
     await new Promise<void>((resolvePromise) => hub.listen(0, '127.0.0.1', () => resolvePromise()));
     try {

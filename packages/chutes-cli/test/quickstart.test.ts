@@ -9,7 +9,7 @@ import { CLI_BIN, FAKE_API_BIN, freePort } from './process.js';
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
 /** The first ```sh block of the README's "Quick start" section, verbatim. */
-export async function quickStartBlock(): Promise<string> {
+async function quickStartBlock(): Promise<string> {
   const text = await readFile(README, 'utf8');
   const section = text.slice(text.indexOf('## Quick start'));
   const match = /```sh\n([\s\S]*?)\n```/.exec(section);
@@ -22,7 +22,10 @@ afterEach(async () => {
   if (!dir) return;
   // If the block failed before its last line, stop the fake API it started.
   try {
-    process.kill(Number((await readFile(join(dir, 'chutes-demo', 'fake-api.pid'), 'utf8')).trim()), 'SIGTERM');
+    process.kill(
+      Number((await readFile(join(dir, 'chutes-demo', 'fake-api.pid'), 'utf8')).trim()),
+      'SIGTERM',
+    );
   } catch {
     // already stopped by the block itself
   }
@@ -53,20 +56,30 @@ describe('README quick start', () => {
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env))
       if (value !== undefined && !/^(CHUTES_|HTTPS?_PROXY|NO_PROXY)/i.test(key)) env[key] = value;
-    Object.assign(env, { PATH: `${bin}:${process.env['PATH']}`, HOME: join(dir, 'home'), PORT: String(port) });
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise) => {
-      // No terminal, stdin closed: nothing may wait for an answer.
-      const child = spawn('bash', ['-euo', 'pipefail', '-c', block], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+    Object.assign(env, {
+      PATH: `${bin}:${process.env['PATH']}`,
+      HOME: join(dir, 'home'),
+      PORT: String(port),
     });
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+      (resolvePromise) => {
+        // No terminal, stdin closed: nothing may wait for an answer.
+        const child = spawn('bash', ['-euo', 'pipefail', '-c', block], {
+          cwd: work,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+        });
+        child.stderr.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+        });
+        child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+      },
+    );
     expect(result.stderr).not.toMatch(/chutes: ERR_/);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`listening on http://127.0.0.1:${port} (pid `);
@@ -74,7 +87,9 @@ describe('README quick start', () => {
     expect(result.stdout).toMatch(/Successfully registered username=alice/);
     expect(result.stdout).toMatch(/"secret_key": "cpk_[0-9a-f]{32}\.[0-9a-f]{32}\.[A-Za-z0-9]{32}"/);
     expect(result.stdout).toMatch(/Successfully deployed chute unsloth\/Llama-3\.2-1B-Instruct chute_id=/);
-    expect(result.stderr).toContain('Deployment fee notice: this new chute costs a one-time fee of about $0.60');
+    expect(result.stderr).toContain(
+      'Deployment fee notice: this new chute costs a one-time fee of about $0.60',
+    );
     const list = result.stdout.slice(result.stdout.lastIndexOf('{\n  "total"'));
     expect(JSON.parse(list)).toMatchObject({ total: 1, items: [{ name: 'unsloth/Llama-3.2-1B-Instruct' }] });
   }, 240_000);

@@ -44,13 +44,20 @@ afterEach(async () => {
 });
 
 const run = (args: string[], extra: Parameters<typeof chutes>[1] = {}) =>
-  chutes(args, { env: env.env, cwd: env.dir, ...extra, ...(extra.env ? { env: { ...env.env, ...extra.env } } : {}) });
+  chutes(args, {
+    env: env.env,
+    cwd: env.dir,
+    ...extra,
+    ...(extra.env ? { env: { ...env.env, ...extra.env } } : {}),
+  });
 
 describe('deploy and build confirmations never read a non-terminal stdin', () => {
   it('fail at once with a usage error naming --yes, on an open pipe and on a closed stdin', async () => {
     const build = await run(['build', 'custom.ts:chute'], { input: 'open', timeoutMs: 20_000 });
     expect(build.code).toBe(2);
-    expect(build.stderr).toMatch(/chutes: ERR_USAGE: stdin is not a terminal, so "Confirm submitting build context\?"/);
+    expect(build.stderr).toMatch(
+      /chutes: ERR_USAGE: stdin is not a terminal, so "Confirm submitting build context\?"/,
+    );
     env.api.addImage({ username: 'alice', name: 'my-image', tag: '0.1' });
     for (const input of ['open', undefined] as const) {
       const result = await run(['deploy', 'custom.ts:chute'], { input, timeoutMs: 20_000 });
@@ -67,7 +74,9 @@ describe('deploy and build confirmations never read a non-terminal stdin', () =>
     env.api.addImage({ username: 'alice', name: 'my-image', tag: '0.1' });
     const first = await run(['deploy', 'custom.ts:chute', '--accept-fee']);
     expect(first.code).toBe(0);
-    expect(first.stderr).toMatch(/Deployment fee notice: this new chute costs a one-time fee of about \$\d+\.\d\d/);
+    expect(first.stderr).toMatch(
+      /Deployment fee notice: this new chute costs a one-time fee of about \$\d+\.\d\d/,
+    );
     // A new version of the same chute (other code): an update, which is free.
     await writeFile(join(env.dir, 'custom.ts'), CUSTOM_TS.replace('image="x"', 'image="y"'));
     const update = await run(['deploy', 'custom.ts:chute', '--yes']);
@@ -88,7 +97,9 @@ describe('the fake API', () => {
       );
       const build = await run(['build', 'custom.ts:chute', '--yes'], { env: { CHUTES_CONFIG_PATH: config } });
       expect(build.code).toBe(0);
-      const deploy = await run(['deploy', 'custom.ts:chute', '--accept-fee'], { env: { CHUTES_CONFIG_PATH: config } });
+      const deploy = await run(['deploy', 'custom.ts:chute', '--accept-fee'], {
+        env: { CHUTES_CONFIG_PATH: config },
+      });
       expect(deploy.stderr).not.toContain('is not available to be used (yet)');
       expect(deploy.code).toBe(0);
     } finally {
@@ -121,19 +132,33 @@ describe('--debug', () => {
     expect(created.code).toBe(0);
     const secret = (JSON.parse(created.stdout) as { secret_key: string }).secret_key;
     const request = env.api.requests.find((entry) => entry.path === '/api_keys/' && entry.method === 'POST')!;
-    expect(created.stderr).toMatch(/^debug: -> POST http:\/\/127\.0\.0\.1:\d+\/api_keys\/ headers=\{.*"x-chutes-signature":"<redacted>".*\} body=\{"name":"dbg","admin":true\}$/m);
+    expect(created.stderr).toMatch(
+      /^debug: -> POST http:\/\/127\.0\.0\.1:\d+\/api_keys\/ headers=\{.*"x-chutes-signature":"<redacted>".*\} body=\{"name":"dbg","admin":true\}$/m,
+    );
     expect(created.stderr).toMatch(/^debug: <- 200 POST .* body=\{.*"secret_key":"<redacted>".*\}$/m);
     expect(created.stderr).not.toContain(request.headers['x-chutes-signature']!);
     expect(created.stderr).not.toContain(secret);
     expect(created.stderr).not.toContain(secret.split('.').at(-1)!);
-    const viaKey = await run(['keys', 'list', '--api-key', secret, '--debug'], { env: { CHUTES_CONFIG_PATH: join(env.dir, 'none.ini'), CHUTES_API_URL: env.api.url } });
+    const viaKey = await run(['keys', 'list', '--api-key', secret, '--debug'], {
+      env: { CHUTES_CONFIG_PATH: join(env.dir, 'none.ini'), CHUTES_API_URL: env.api.url },
+    });
     expect(viaKey.code).toBe(0);
     expect(viaKey.stderr).toContain('"authorization":"<redacted>"');
     expect(viaKey.stderr).not.toContain(secret.split('.').at(-1)!);
     const secretValue = 'hunter2-very-secret';
     env.api.addImage({ username: 'alice', name: 'my-image', tag: '0.1' });
     await run(['deploy', 'custom.ts:chute', '--accept-fee']);
-    const stored = await run(['secrets', 'create', '--purpose', 'custom', '--key', 'K', '--value', secretValue, '--debug']);
+    const stored = await run([
+      'secrets',
+      'create',
+      '--purpose',
+      'custom',
+      '--key',
+      'K',
+      '--value',
+      secretValue,
+      '--debug',
+    ]);
     expect(stored.code).toBe(0);
     expect(stored.stderr).toContain('"value":"<redacted>"');
     expect(stored.stderr).not.toContain(secretValue);
@@ -143,7 +168,8 @@ describe('--debug', () => {
 describe('build context listing and logos', () => {
   it('--list-all shows every file; secret-looking files are flagged before the upload', async () => {
     await mkdir(join(env.dir, 'lib', 'many'), { recursive: true });
-    for (let index = 0; index < 12; index++) await writeFile(join(env.dir, 'lib', 'many', `f${index}.txt`), 'x');
+    for (let index = 0; index < 12; index++)
+      await writeFile(join(env.dir, 'lib', 'many', `f${index}.txt`), 'x');
     await writeFile(join(env.dir, 'lib', '.env'), 'TOKEN=1');
     await writeFile(join(env.dir, 'lib', 'server.pem'), 'cert');
     await writeFile(join(env.dir, 'lib', 'config.ini'), '[auth]');
@@ -167,18 +193,25 @@ describe('build context listing and logos', () => {
     let result = await run(['build', 'custom.ts:chute', '--yes', '--logo', 'logo.webp']);
     expect(result.code).toBe(0);
     const logo = env.api.requests.find((request) => request.path === '/logos/')!;
-    expect(parseMultipart(logo.body, logo.headers['content-type'])![0]).toMatchObject({ contentType: 'image/png' });
+    expect(parseMultipart(logo.body, logo.headers['content-type'])![0]).toMatchObject({
+      contentType: 'image/png',
+    });
     await writeFile(join(env.dir, 'junk.png'), 'not an image');
     result = await run(['deploy', 'custom.ts:chute', '--accept-fee', '--logo', 'junk.png']);
     expect(result.code).toBe(11);
-    expect(result.stderr).toContain('chutes: ERR_VALIDATION: logo junk.png is not a PNG, JPEG, GIF, WebP, AVIF, BMP, ICO or SVG image');
+    expect(result.stderr).toContain(
+      'chutes: ERR_VALIDATION: logo junk.png is not a PNG, JPEG, GIF, WebP, AVIF, BMP, ICO or SVG image',
+    );
   });
 
   it('import.meta.url of a TypeScript chute module is its source file', async () => {
     const result = await run(['build', 'custom.ts:chute', '--yes']);
     expect(result.code).toBe(0);
     const upload = env.api.requests.find((request) => request.path === '/images/')!;
-    const readme = bytesToUtf8(parseMultipart(upload.body, upload.headers['content-type'])!.find((part) => part.name === 'readme')!.data);
+    const readme = bytesToUtf8(
+      parseMultipart(upload.body, upload.headers['content-type'])!.find((part) => part.name === 'readme')!
+        .data,
+    );
     expect(readme).toBe(pathToFileURL(join(env.dir, 'custom.ts')).href);
   });
 });
@@ -220,8 +253,22 @@ describe('chat', () => {
     const server = await createFakeChutesServer({ apiKey, models: ['fake/model'] });
     try {
       for (const json of [false, true]) {
-        server.inject({ type: 'e2e-error', afterChunks: 1, value: { message: 'instance out of memory', type: 'e2e_error', code: 500 } });
-        const args = ['chat', 'fake/model', 'hi', '--api-key', apiKey, '--api-base', server.url, '--models-base', server.url];
+        server.inject({
+          type: 'e2e-error',
+          afterChunks: 1,
+          value: { message: 'instance out of memory', type: 'e2e_error', code: 500 },
+        });
+        const args = [
+          'chat',
+          'fake/model',
+          'hi',
+          '--api-key',
+          apiKey,
+          '--api-base',
+          server.url,
+          '--models-base',
+          server.url,
+        ];
         const result = await run(json ? [...args, '--json'] : args);
         expect(result.code, String(json)).toBe(8);
         expect(result.stderr).toContain(
@@ -230,7 +277,11 @@ describe('chat', () => {
         if (json)
           expect(JSON.parse(result.stdout)).toEqual({
             ok: false,
-            error: { code: 'ERR_STREAM', message: 'chat failed: the model answered with an error (e2e_error 500): instance out of memory' },
+            error: {
+              code: 'ERR_STREAM',
+              message:
+                'chat failed: the model answered with an error (e2e_error 500): instance out of memory',
+            },
           });
       }
     } finally {
@@ -281,14 +332,32 @@ describe('register with piped stdin', () => {
     const user = [...env.api.state.users.values()].find((entry) => entry.username === 'dave')!;
     expect(result.stderr).toContain(`fingerprint = ${user.fingerprint}`);
     expect(result.stderr).toContain(`user_id = ${user.user_id}`);
-    expect(result.stderr).toMatch(/chutes: ERR_ABORTED: registered, but there was no answer to "Save to .*never\.ini"; the credentials are printed above\n$/);
+    expect(result.stderr).toMatch(
+      /chutes: ERR_ABORTED: registered, but there was no answer to "Save to .*never\.ini"; the credentials are printed above\n$/,
+    );
     expect(result.stderr).not.toContain(DAVE_SEED);
 
     await writeFile(join(env.dir, 'blocker'), 'a file, not a directory');
-    result = await run(['register', '--username', 'erin', '--wallets-path', wallets, '--wallet', 'main', '--hotkey', 'hk2', '--yes'], {
-      env: { CHUTES_API_URL: env.api.url, CHUTES_CONFIG_PATH: join(env.dir, 'blocker', 'config.ini') },
-    });
+    result = await run(
+      [
+        'register',
+        '--username',
+        'erin',
+        '--wallets-path',
+        wallets,
+        '--wallet',
+        'main',
+        '--hotkey',
+        'hk2',
+        '--yes',
+      ],
+      {
+        env: { CHUTES_API_URL: env.api.url, CHUTES_CONFIG_PATH: join(env.dir, 'blocker', 'config.ini') },
+      },
+    );
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/chutes: ERR_CONFIG_WRITE: registered, but .*blocker\/config\.ini could not be written \((ENOTDIR|EEXIST)\); the credentials are printed above\n$/);
+    expect(result.stderr).toMatch(
+      /chutes: ERR_CONFIG_WRITE: registered, but .*blocker\/config\.ini could not be written \((ENOTDIR|EEXIST)\); the credentials are printed above\n$/,
+    );
   });
 });

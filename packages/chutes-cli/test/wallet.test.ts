@@ -15,9 +15,9 @@ import {
   ss58Encode,
   verifyMessage,
 } from '../src/index.js';
-import substrateBip39 from './vectors/substrate-bip39.json' with { type: 'json' };
-import bittensorWallet from './vectors/bittensor-wallet.json' with { type: 'json' };
 import { chutes, type ProcessSetup, processSetup } from './process.js';
+import bittensorWallet from './vectors/bittensor-wallet.json' with { type: 'json' };
+import substrateBip39 from './vectors/substrate-bip39.json' with { type: 'json' };
 
 beforeAll(async () => {
   await waitReady();
@@ -59,8 +59,12 @@ describe('substrate mnemonic derivation (published vectors and a second implemen
   });
 
   it('rejects a mnemonic with a bad checksum or an unknown word', () => {
-    expect(() => miniSecretFromMnemonic('abandon '.repeat(12).trim())).toThrow(/not a valid English BIP39 mnemonic/);
-    expect(() => miniSecretFromMnemonic('zzz '.repeat(12).trim())).toThrow(/not a valid English BIP39 mnemonic/);
+    expect(() => miniSecretFromMnemonic('abandon '.repeat(12).trim())).toThrow(
+      /not a valid English BIP39 mnemonic/,
+    );
+    expect(() => miniSecretFromMnemonic('zzz '.repeat(12).trim())).toThrow(
+      /not a valid English BIP39 mnemonic/,
+    );
   });
 });
 
@@ -112,15 +116,22 @@ describe('chutes wallet create / list (child processes)', () => {
     for (const value of Object.values(JSON.parse(hotText) as Record<string, unknown>))
       expect(value === null || typeof value === 'string').toBe(true);
     // The independent wasm implementation derives the same key from the file's secretSeed.
-    const seed = hexToBytes((JSON.parse(hotText) as { secretSeed: string }).secretSeed, { allowPrefix: true });
+    const seed = hexToBytes((JSON.parse(hotText) as { secretSeed: string }).secretSeed, {
+      allowPrefix: true,
+    });
     expect(bytesToHex(sr25519KeypairFromSeed(seed).subarray(64))).toBe(hotHex);
 
     // Refuses to overwrite: the same names fail and leave the files untouched.
-    const again = await chutes(['wallet', 'create', '--wallets-path', wallets, '--wallet', 'main', '--hotkey', 'hk'], {
-      env: env.env,
-    });
+    const again = await chutes(
+      ['wallet', 'create', '--wallets-path', wallets, '--wallet', 'main', '--hotkey', 'hk'],
+      {
+        env: env.env,
+      },
+    );
     expect(again.code).toBe(3);
-    expect(again.stderr).toMatch(/^chutes: ERR_WALLET_EXISTS: refusing to overwrite existing wallet files: .*coldkeypub\.txt/);
+    expect(again.stderr).toMatch(
+      /^chutes: ERR_WALLET_EXISTS: refusing to overwrite existing wallet files: .*coldkeypub\.txt/,
+    );
     expect(await readFile(hotPath, 'utf8')).toBe(hotText);
 
     const listed = await chutes(['wallet', 'list', '--wallets-path', wallets, '--json'], { env: env.env });
@@ -139,11 +150,16 @@ describe('chutes wallet create / list (child processes)', () => {
   });
 
   it('the human output shows both mnemonics once and says how to restore the coldkey with btcli', async () => {
-    const result = await chutes(['wallet', 'create', '--wallets-path', join(env.dir, 'w'), '--n-words', '24'], {
-      env: env.env,
-    });
+    const result = await chutes(
+      ['wallet', 'create', '--wallets-path', join(env.dir, 'w'), '--n-words', '24'],
+      {
+        env: env.env,
+      },
+    );
     expect(result.code).toBe(0);
-    const mnemonics = [...result.stdout.matchAll(/(coldkey|hotkey) mnemonic: +(.+)/g)].map((match) => match[2]!);
+    const mnemonics = [...result.stdout.matchAll(/(coldkey|hotkey) mnemonic: +(.+)/g)].map(
+      (match) => match[2]!,
+    );
     expect(mnemonics).toHaveLength(2);
     for (const mnemonic of mnemonics) expect(mnemonic.split(' ')).toHaveLength(24);
     expect(result.stdout).toContain('btcli wallet regen-coldkey --wallet-name default --mnemonic');
@@ -152,13 +168,27 @@ describe('chutes wallet create / list (child processes)', () => {
 
   it('register reads a wallet made by wallet create, and the key signs for the fake API', async () => {
     const wallets = join(env.dir, 'wallets');
-    const created = await chutes(['wallet', 'create', '--wallets-path', wallets, '--wallet', 'bob', '--json'], {
-      env: env.env,
-    });
+    const created = await chutes(
+      ['wallet', 'create', '--wallets-path', wallets, '--wallet', 'bob', '--json'],
+      {
+        env: env.env,
+      },
+    );
     const hotkey = (JSON.parse(created.stdout) as { hotkey: { ss58_address: string } }).hotkey.ss58_address;
     const configPath = join(env.dir, 'bob.ini');
     const result = await chutes(
-      ['register', '--username', 'bob', '--wallets-path', wallets, '--wallet', 'bob', '--hotkey', 'default', '--yes'],
+      [
+        'register',
+        '--username',
+        'bob',
+        '--wallets-path',
+        wallets,
+        '--wallet',
+        'bob',
+        '--hotkey',
+        'default',
+        '--yes',
+      ],
       { env: { ...env.env, CHUTES_API_URL: env.api.url, CHUTES_CONFIG_PATH: configPath } },
     );
     expect(result.stderr).not.toContain('ERR_');
@@ -204,7 +234,11 @@ describe('wallets made by btcli (files built from the documented formats and vec
     );
     await writeFile(
       join(wallets, 'rs', 'coldkeypub.txt'),
-      JSON.stringify({ publicKey: `0x${dev!.publicKey}`, ss58Address: dev!.ss58Address, accountId: `0x${dev!.publicKey}` }),
+      JSON.stringify({
+        publicKey: `0x${dev!.publicKey}`,
+        ss58Address: dev!.ss58Address,
+        accountId: `0x${dev!.publicKey}`,
+      }),
     );
     await writeFile(join(wallets, 'rs', 'coldkey'), '$NACL' + 'x'.repeat(80));
     for (const wallet of ['py', 'rs']) {
@@ -229,10 +263,13 @@ describe('wallets made by btcli (files built from the documented formats and vec
       },
     ]);
     // register offers the hotkey, not the hotkeypub file.
-    const result = await chutes(['register', '--username', 'rusty', '--wallets-path', wallets, '--wallet', 'rs'], {
-      env: { ...env.env, CHUTES_API_URL: env.api.url, CHUTES_CONFIG_PATH: join(env.dir, 'rs.ini') },
-      input: '0\ny\n',
-    });
+    const result = await chutes(
+      ['register', '--username', 'rusty', '--wallets-path', wallets, '--wallet', 'rs'],
+      {
+        env: { ...env.env, CHUTES_API_URL: env.api.url, CHUTES_CONFIG_PATH: join(env.dir, 'rs.ini') },
+        input: '0\ny\n',
+      },
+    );
     expect(result.stderr).toContain('[ 0] default');
     expect(result.stderr).not.toContain('defaultpub.txt');
     expect(result.code).toBe(0);

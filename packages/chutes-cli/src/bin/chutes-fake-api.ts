@@ -29,7 +29,8 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 function port(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('must be an integer 0-65535');
+  if (!/^\d+$/.test(value) || Number(value) > 65535)
+    throw new InvalidArgumentError('must be an integer 0-65535');
   return Number(value);
 }
 
@@ -85,7 +86,8 @@ if (options.detach) await detach();
 const users: Array<{ username: string; hotkey: string }> = [];
 for (const entry of options.user ?? []) {
   const [username, hotkey, ...rest] = entry.split(':');
-  if (!username || !hotkey || rest.length > 0) fail('ERR_USAGE', `--user must be username:ss58, got ${entry}`, 2);
+  if (!username || !hotkey || rest.length > 0)
+    fail('ERR_USAGE', `--user must be username:ss58, got ${entry}`, 2);
   users.push({ username, hotkey });
 }
 
@@ -102,7 +104,9 @@ createFakeChutesApi({
       process.disconnect?.();
     } else {
       process.stdout.write(
-        json ? `${JSON.stringify({ ok: true, url: api.url, pid: process.pid })}\n` : `listening on ${api.url}\n`,
+        json
+          ? `${JSON.stringify({ ok: true, url: api.url, pid: process.pid })}\n`
+          : `listening on ${api.url}\n`,
       );
     }
     const stop = (): void => {

@@ -60,10 +60,21 @@ function transportError(original: unknown): never {
 
 /** The error event of a stream (the relay's `e2e_error`, as chutes-transport hands it on) as a CLI error. */
 function modelError(error: unknown): ChutesCliError {
-  const record = (error && typeof error === 'object' ? error : {}) as { message?: unknown; type?: unknown; code?: unknown };
+  const record = (error && typeof error === 'object' ? error : {}) as {
+    message?: unknown;
+    type?: unknown;
+    code?: unknown;
+  };
   const message =
-    typeof record.message === 'string' ? record.message : typeof error === 'string' ? error : JSON.stringify(error);
-  const type = typeof record.type === 'string' ? ` (${record.type}${record.code !== undefined ? ` ${String(record.code)}` : ''})` : '';
+    typeof record.message === 'string'
+      ? record.message
+      : typeof error === 'string'
+        ? error
+        : JSON.stringify(error);
+  const type =
+    typeof record.type === 'string'
+      ? ` (${record.type}${record.code !== undefined ? ` ${String(record.code)}` : ''})`
+      : '';
   return new ChutesCliError('ERR_STREAM', `chat failed: the model answered with an error${type}: ${message}`);
 }
 

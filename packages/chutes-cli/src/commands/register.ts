@@ -110,7 +110,8 @@ export function registerRegisterCommand(program: Command, ctx: CliContext): void
       /hotkey_seed = .*/,
       `hotkey_seed = <the secretSeed of ${hotkeyFile}, without 0x>`,
     );
-    if (!options.json) ctx.info(`User created successfully: user_id=${data.user_id}, config.ini:\n${hiddenConfig}`);
+    if (!options.json)
+      ctx.info(`User created successfully: user_id=${data.user_id}, config.ini:\n${hiddenConfig}`);
     // From here on the account exists on the server: never end without either saving the config or printing the
     // credentials once, with a non-zero exit.
     const keepCredentials = (why: string, cause: unknown): never => {

@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { CliContext } from '../context.js';
 import { MNEMONIC_WORD_COUNTS, type MnemonicWordCount } from '../sdk/mnemonic.js';
-import { createWallet, summarizeWallets } from '../sdk/wallet-create.js';
 import { defaultWalletsPath } from '../sdk/wallet.js';
+import { createWallet, summarizeWallets } from '../sdk/wallet-create.js';
 
 interface WalletOptions {
   walletsPath?: string;

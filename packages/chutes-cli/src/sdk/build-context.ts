@@ -169,8 +169,11 @@ export function sniffImageType(data: Uint8Array): string | null {
   if (startsWith(data, ascii('ftypavif'), 4) || startsWith(data, ascii('ftypavis'), 4)) return 'image/avif';
   if (startsWith(data, ascii('BM')) && data.length >= 26) return 'image/bmp';
   if (startsWith(data, [0x00, 0x00, 0x01, 0x00]) && data.length >= 22) return 'image/vnd.microsoft.icon';
-  const head = new TextDecoder('utf-8', { fatal: false }).decode(data.subarray(0, 4096)).replace(/^\uFEFF/, '');
-  if (/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!DOCTYPE svg[^>]*>\s*)?<svg[\s>]/i.test(head)) return 'image/svg+xml';
+  const head = new TextDecoder('utf-8', { fatal: false })
+    .decode(data.subarray(0, 4096))
+    .replace(/^\uFEFF/, '');
+  if (/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!DOCTYPE svg[^>]*>\s*)?<svg[\s>]/i.test(head))
+    return 'image/svg+xml';
   return null;
 }
 

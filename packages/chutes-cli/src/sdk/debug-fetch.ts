@@ -42,7 +42,8 @@ function redactValue(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactValue);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = SECRET_FIELDS.has(key) ? REDACTED : redactValue(item);
+    for (const [key, item] of Object.entries(value))
+      out[key] = SECRET_FIELDS.has(key) ? REDACTED : redactValue(item);
     return out;
   }
   return value;
@@ -52,7 +53,10 @@ function redactValue(value: unknown): unknown {
  * A loggable rendering of a body: JSON with secret fields redacted (truncated), a size for anything else.
  * `cpk_` API keys are redacted wherever they appear.
  */
-export function describeBody(body: string | Uint8Array | null | undefined, contentType: string | null): string {
+export function describeBody(
+  body: string | Uint8Array | null | undefined,
+  contentType: string | null,
+): string {
   if (body === null || body === undefined || body.length === 0) return '(no body)';
   const size = typeof body === 'string' ? body.length : body.byteLength;
   if (!/json/i.test(contentType ?? '')) return `(${contentType ?? 'body'}, ${size} bytes)`;
@@ -77,7 +81,13 @@ export function createDebugFetch(fetch: FetchFunction, log: (line: string) => vo
     const headers = redactHeaders(init.headers);
     const body = init.body;
     const bodyBytes =
-      typeof body === 'string' ? body : body instanceof Uint8Array ? body : body === undefined ? null : undefined;
+      typeof body === 'string'
+        ? body
+        : body instanceof Uint8Array
+          ? body
+          : body === undefined
+            ? null
+            : undefined;
     log(
       `-> ${method} ${url.replace(/cpk_[A-Za-z0-9.]+/g, REDACTED)} headers=${JSON.stringify(headers)} body=${
         bodyBytes === undefined ? '(stream)' : describeBody(bodyBytes, headers['content-type'] ?? null)
@@ -93,7 +103,9 @@ export function createDebugFetch(fetch: FetchFunction, log: (line: string) => vo
         described = '(unreadable)';
       }
     }
-    log(`<- ${response.status} ${method} ${url} headers=${JSON.stringify(redactHeaders(response.headers))} body=${described}`);
+    log(
+      `<- ${response.status} ${method} ${url} headers=${JSON.stringify(redactHeaders(response.headers))} body=${described}`,
+    );
     return response;
   };
 }

@@ -44,9 +44,13 @@ export function miniSecretFromMnemonic(mnemonic: string, password = ''): Uint8Ar
   try {
     entropy = mnemonicToEntropy(mnemonic.trim().split(/\s+/).join(' ').normalize('NFKD'), wordlist);
   } catch (error) {
-    throw new ChutesCliError('ERR_VALIDATION', 'not a valid English BIP39 mnemonic (unknown word or checksum)', {
-      cause: error,
-    });
+    throw new ChutesCliError(
+      'ERR_VALIDATION',
+      'not a valid English BIP39 mnemonic (unknown word or checksum)',
+      {
+        cause: error,
+      },
+    );
   }
   const seed = pbkdf2(sha512, entropy, utf8ToBytes(`mnemonic${password}`), { c: 2048, dkLen: 64 });
   return seed.slice(0, 32);

@@ -85,10 +85,13 @@ export function stringifyJson(value: unknown, space?: number): string {
  */
 export function parseJsonExact(text: string): unknown {
   const token = `__bigint_${Math.random().toString(36).slice(2)}_`;
-  const marked = text.replace(/("(?:[^"\\]|\\.)*")|(?<![\d.eE+-])(-?\d{16,})(?![\d.eE])/g, (match, quoted, digits) => {
-    if (quoted !== undefined) return quoted;
-    return Number.isSafeInteger(Number(digits)) ? match : `"${token}${digits}"`;
-  });
+  const marked = text.replace(
+    /("(?:[^"\\]|\\.)*")|(?<![\d.eE+-])(-?\d{16,})(?![\d.eE])/g,
+    (match, quoted, digits) => {
+      if (quoted !== undefined) return quoted;
+      return Number.isSafeInteger(Number(digits)) ? match : `"${token}${digits}"`;
+    },
+  );
   return JSON.parse(marked, (_key, item: unknown) =>
     typeof item === 'string' && item.startsWith(token) ? BigInt(item.slice(token.length)) : item,
   );

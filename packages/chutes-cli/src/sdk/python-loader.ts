@@ -83,7 +83,11 @@ function runRecorder(
   return new Promise((resolvePromise, reject) => {
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(python, ['-B', script, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(python, ['-B', script, ...args], {
+        cwd: options.cwd,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (error) {
       reject(missing(python, error));
       return;

@@ -35,7 +35,13 @@ export interface RecordedChute {
   lock_modules: boolean | null;
   node_selector: Record<string, unknown> | null;
   cords: Array<Record<string, unknown>>;
-  jobs: Array<{ function: string; ports: Array<{ name: string; port: number; proto: string }>; timeout: number | null; upload: boolean; ssh: boolean }>;
+  jobs: Array<{
+    function: string;
+    ports: Array<{ name: string; port: number; proto: string }>;
+    timeout: number | null;
+    upload: boolean;
+    ssh: boolean;
+  }>;
   template: { name: 'vllm' | 'sglang' | 'embedding' | 'diffusion'; args: Record<string, unknown> } | null;
 }
 
@@ -43,7 +49,8 @@ function bad(message: string): never {
   throw new ChutesCliError('ERR_MODULE_LOAD', `unexpected chute record: ${message}`);
 }
 
-const str = (value: unknown): string => (typeof value === 'string' ? value : bad(`expected a string, got ${JSON.stringify(value)}`));
+const str = (value: unknown): string =>
+  typeof value === 'string' ? value : bad(`expected a string, got ${JSON.stringify(value)}`);
 
 /** Replays the recorded DSL calls on a TypeScript {@link Image}, which validates them and renders the Dockerfile. */
 export function imageFromRecord(record: RecordedImage, cwd: string): Image {
@@ -118,7 +125,9 @@ function imageArg(value: unknown, cwd: string): Image | string | undefined {
 
 /** Keeps only the options a caller gave (Python defaults are applied by the TypeScript template). */
 function defined<T extends object>(options: T): T {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined && value !== null)) as T;
+  return Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined && value !== null),
+  ) as T;
 }
 
 function fromTemplate(template: NonNullable<RecordedChute['template']>, cwd: string): Chute {
@@ -219,7 +228,11 @@ export function chuteFromRecord(record: RecordedChute, cwd: string): Chute {
   for (const job of record.jobs) {
     chute.job({
       function: str(job.function),
-      ports: job.ports.map((port) => ({ name: port.name, port: port.port, proto: port.proto as 'tcp' | 'udp' | 'http' })),
+      ports: job.ports.map((port) => ({
+        name: port.name,
+        port: port.port,
+        proto: port.proto as 'tcp' | 'udp' | 'http',
+      })),
       timeout: job.timeout,
       upload: job.upload,
       ssh: job.ssh,

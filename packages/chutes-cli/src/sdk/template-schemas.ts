@@ -20,7 +20,11 @@ const cache = new Map<SchemaTemplate, TemplateSchemaFile>();
  * `data/template-schemas/README.md`). Integers beyond 2^53 (pydantic's `2**63 - 1` bounds) stay exact.
  * @throws Error when the data file is missing or lacks the model (a broken install).
  */
-export function templateSchema(template: SchemaTemplate, kind: 'inputs' | 'outputs', model: string): JsonObject {
+export function templateSchema(
+  template: SchemaTemplate,
+  kind: 'inputs' | 'outputs',
+  model: string,
+): JsonObject {
   let file = cache.get(template);
   if (!file) {
     file = parseJsonExact(

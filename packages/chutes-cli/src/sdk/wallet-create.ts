@@ -2,7 +2,13 @@ import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/pr
 import { join } from 'node:path';
 import { bytesToHex } from '@confidential-ai/bytes';
 import { ChutesCliError } from '../errors.js';
-import { createMnemonic, keypairFromMnemonic, type MnemonicKeypair, type MnemonicWordCount, schnorrkelSecretBytes } from './mnemonic.js';
+import {
+  createMnemonic,
+  keypairFromMnemonic,
+  type MnemonicKeypair,
+  type MnemonicWordCount,
+  schnorrkelSecretBytes,
+} from './mnemonic.js';
 import { pythonJsonDumps } from './python-json.js';
 import { hotkeyPath, listHotkeys, readColdkeyPub, readHotkeyFile } from './wallet.js';
 
@@ -21,7 +27,9 @@ export function isEncryptedKeyfile(text: string): boolean {
  * secretPhrase, secretSeed, ss58Address, in that order; hex with 0x; absent values null). btcli (and
  * bittensor-wallet, which reads every field as an optional string) reads it back.
  */
-export function keyfileJson(keypair: MnemonicKeypair | { publicKey: Uint8Array; ss58Address: string }): string {
+export function keyfileJson(
+  keypair: MnemonicKeypair | { publicKey: Uint8Array; ss58Address: string },
+): string {
   const full = 'mnemonic' in keypair;
   const publicKey = full ? keypair.hotkey.publicKey : keypair.publicKey;
   return pythonJsonDumps({
@@ -60,7 +68,10 @@ export interface CreatedWallet {
 
 function checkName(kind: string, name: string): void {
   if (!NAME_RE.test(name) || name === '.' || name === '..')
-    throw new ChutesCliError('ERR_VALIDATION', `${kind} name ${JSON.stringify(name)} must be letters, digits, ., _ or -`);
+    throw new ChutesCliError(
+      'ERR_VALIDATION',
+      `${kind} name ${JSON.stringify(name)} must be letters, digits, ., _ or -`,
+    );
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -92,7 +103,10 @@ export async function createWallet(options: CreateWalletOptions): Promise<Create
   for (const path of [join(walletDir, 'coldkey'), coldkeyPubPath, hotkeyFile])
     if (await exists(path)) present.push(path);
   if (present.length > 0)
-    throw new ChutesCliError('ERR_WALLET_EXISTS', `refusing to overwrite existing wallet files: ${present.join(', ')}`);
+    throw new ChutesCliError(
+      'ERR_WALLET_EXISTS',
+      `refusing to overwrite existing wallet files: ${present.join(', ')}`,
+    );
 
   const coldkey = keypairFromMnemonic(createMnemonic(options.words ?? 12));
   const hot = keypairFromMnemonic(createMnemonic(options.words ?? 12));
@@ -164,7 +178,9 @@ export async function summarizeWallets(walletsPath: string): Promise<WalletSumma
       if (isEncryptedKeyfile(text)) {
         let address: string | null = null;
         try {
-          address = (JSON.parse(await readFile(`${path}pub.txt`, 'utf8')) as { ss58Address?: string }).ss58Address ?? null;
+          address =
+            (JSON.parse(await readFile(`${path}pub.txt`, 'utf8')) as { ss58Address?: string }).ss58Address ??
+            null;
         } catch {
           address = null;
         }
@@ -172,7 +188,11 @@ export async function summarizeWallets(walletsPath: string): Promise<WalletSumma
         continue;
       }
       try {
-        hotkeys.push({ name: hotkey, ss58Address: (await readHotkeyFile(path)).ss58Address, encrypted: false });
+        hotkeys.push({
+          name: hotkey,
+          ss58Address: (await readHotkeyFile(path)).ss58Address,
+          encrypted: false,
+        });
       } catch {
         hotkeys.push({ name: hotkey, ss58Address: null, encrypted: false });
       }

@@ -1,8 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ChutesCliError } from '../errors.js';
 import { bytesToHex } from '@confidential-ai/bytes';
+import { ChutesCliError } from '../errors.js';
 import { miniSecretFromMnemonic } from './mnemonic.js';
 import { type Hotkey, hotkeyFromSeed, ss58Decode } from './signing.js';
 
@@ -130,7 +130,9 @@ export async function listHotkeys(walletsPath: string, wallet: string): Promise<
     const names = (await readdir(dir)).sort();
     const files: string[] = [];
     for (const name of names) if ((await stat(join(dir, name))).isFile()) files.push(name);
-    return files.filter((name) => !(name.endsWith('pub.txt') && files.includes(name.slice(0, -'pub.txt'.length))));
+    return files.filter(
+      (name) => !(name.endsWith('pub.txt') && files.includes(name.slice(0, -'pub.txt'.length))),
+    );
   } catch {
     return [];
   }
