@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { ChutesCliError } from './errors.js';
 import { ChutesClient, type FetchFunction } from './sdk/client.js';
 import { loadConfig, type ResolvedConfig } from './sdk/config.js';
-import { createDebugFetch } from './sdk/debug-fetch.js';
+import { createDebugFetch, type DebugFetchOptions } from './sdk/debug-fetch.js';
 import { createProxyFetch } from './sdk/proxy-fetch.js';
 import { stringifyJson } from './sdk/python-json.js';
 import { type Hotkey, hotkeyFromSeed } from './sdk/signing.js';
@@ -132,9 +132,9 @@ export class CliContext {
    * The fetch for a command: the I/O fetch, wrapped with request/response logging (secrets redacted) under
    * `--debug`.
    */
-  fetchFor(options: ApiOptions): FetchFunction {
+  fetchFor(options: ApiOptions, debugOptions: DebugFetchOptions = {}): FetchFunction {
     if (!options.debug) return this.io.fetch;
-    return createDebugFetch(this.io.fetch, (line) => this.io.stderr(`debug: ${line}\n`));
+    return createDebugFetch(this.io.fetch, (line) => this.io.stderr(`debug: ${line}\n`), debugOptions);
   }
 
   /** Debug line on stderr when `--debug`. */

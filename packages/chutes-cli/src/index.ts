@@ -73,7 +73,13 @@ export {
   saveConfig,
   serializeConfig,
 } from './sdk/config.js';
-export { createDebugFetch, describeBody, redactHeaders } from './sdk/debug-fetch.js';
+export {
+  createDebugFetch,
+  type DebugFetchOptions,
+  describeBody,
+  redactHeaders,
+  redactUrl,
+} from './sdk/debug-fetch.js';
 export { buildDiffusionChute, type DiffusionTemplateOptions } from './sdk/diffusion-template.js';
 export { globSync } from './sdk/glob.js';
 export {

@@ -134,7 +134,8 @@ export function registerChatCommand(program: Command, ctx: CliContext): void {
       apiKey,
       apiBase,
       modelsBase,
-      fetch: ctx.fetchFor(options),
+      // Bodies carry the prompt and the answer: never logged, even with --debug.
+      fetch: ctx.fetchFor(options, { bodies: false }),
       now: ctx.io.now,
     });
     let content = '';

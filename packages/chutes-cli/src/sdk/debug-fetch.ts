@@ -70,13 +70,32 @@ export function describeBody(
   return text.length > MAX_LOGGED_BODY ? `${text.slice(0, MAX_LOGGED_BODY)}... (${size} bytes)` : text;
 }
 
+/** Options of {@link createDebugFetch}. */
+export interface DebugFetchOptions {
+  /** Log request and response bodies (default true); off where bodies carry prompts (`chat`). */
+  bodies?: boolean;
+}
+
+/** A URL with secret query parameters (`token`, `api_key`, `key`, `signature`) and `cpk_` keys redacted. */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/([?&](?:token|api_key|key|signature)=)[^&#]*/gi, `$1${REDACTED}`)
+    .replace(/cpk_[A-Za-z0-9.]+/g, REDACTED);
+}
+
 /**
  * Wraps a fetch so every request and response is logged (method, URL, headers, body) with hotkey signatures,
- * API keys, Authorization and secret JSON fields redacted. Streaming responses (SSE, plain text) are not read.
+ * API keys, Authorization, secret query parameters and secret JSON fields redacted. Streaming responses (SSE,
+ * plain text) are not read.
  */
-export function createDebugFetch(fetch: FetchFunction, log: (line: string) => void): FetchFunction {
+export function createDebugFetch(
+  fetch: FetchFunction,
+  log: (line: string) => void,
+  options: DebugFetchOptions = {},
+): FetchFunction {
+  const bodies = options.bodies !== false;
   return async (input, init = {}) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const url = redactUrl(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     const method = init.method ?? 'GET';
     const headers = redactHeaders(init.headers);
     const body = init.body;
@@ -88,15 +107,20 @@ export function createDebugFetch(fetch: FetchFunction, log: (line: string) => vo
           : body === undefined
             ? null
             : undefined;
+    const size = bodyBytes === null || bodyBytes === undefined ? 0 : bodyBytes.length;
     log(
-      `-> ${method} ${url.replace(/cpk_[A-Za-z0-9.]+/g, REDACTED)} headers=${JSON.stringify(headers)} body=${
-        bodyBytes === undefined ? '(stream)' : describeBody(bodyBytes, headers['content-type'] ?? null)
+      `-> ${method} ${url} headers=${JSON.stringify(headers)} body=${
+        bodyBytes === undefined
+          ? '(stream)'
+          : bodies
+            ? describeBody(bodyBytes, headers['content-type'] ?? null)
+            : `(${size} bytes, not logged)`
       }`,
     );
     const response = await fetch(input, init);
     const contentType = response.headers.get('content-type');
     let described = '(stream, not logged)';
-    if (/json/i.test(contentType ?? '')) {
+    if (bodies && /json/i.test(contentType ?? '')) {
       try {
         described = describeBody(await response.clone().text(), contentType);
       } catch {
