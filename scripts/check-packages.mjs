@@ -27,6 +27,8 @@ const allowed = {
     'tdx-attestation',
   ],
   'chutes-cli': ['bytes', 'chutes-crypto', 'chutes-transport'],
+  // nvidia-attestation joins this list when that package lands (the GPU step is pluggable until then).
+  verifier: ['bytes', 'tdx-attestation', 'nitro-attestation', 'tee-signing', 'venice-e2ee'],
 };
 
 // The packages a changeset names live in its front matter: `---`, lines `'<name>': patch|minor|major`, `---`.
@@ -41,6 +43,8 @@ const changesets = readdirSync(join(root, '.changeset'))
   })
   .join('\n');
 
+const licence = readFileSync(join(root, 'LICENSE'), 'utf8');
+
 function sourceFiles(dir) {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((name) => {
@@ -53,7 +57,14 @@ function sourceFiles(dir) {
 for (const name of readdirSync(join(root, 'packages')).sort()) {
   const dir = join(root, 'packages', name);
   if (!statSync(dir).isDirectory()) continue;
-  for (const file of ['package.json', 'README.md', 'src/index.ts', 'tsup.config.ts', 'tsconfig.json']) {
+  for (const file of [
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'src/index.ts',
+    'tsup.config.ts',
+    'tsconfig.json',
+  ]) {
     if (!existsSync(join(dir, file))) problems.push(`packages/${name}: missing ${file}`);
   }
   if (!existsSync(join(dir, 'package.json'))) continue;
@@ -71,6 +82,26 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
       if (typeof target !== 'object' || !target[condition]) {
         problems.push(`${where}: exports["${subpath}"] lacks the "${condition}" condition`);
       }
+    }
+  }
+  // Publishing metadata: provenance publishing needs `repository`; every package ships the full licence text.
+  const repository = 'git+https://github.com/confidential-ai/confidential-ai-toolkit.git';
+  if (manifest.license !== 'Apache-2.0') problems.push(`${where}: "license" must be "Apache-2.0"`);
+  if (manifest.repository?.url !== repository || manifest.repository?.directory !== `packages/${name}`) {
+    problems.push(`${where}: "repository" must be { url: "${repository}", directory: "packages/${name}" }`);
+  }
+  if (typeof manifest.homepage !== 'string' || !manifest.bugs?.url) {
+    problems.push(`${where}: "homepage" and "bugs.url" are required`);
+  }
+  if (existsSync(join(dir, 'LICENSE')) && readFileSync(join(dir, 'LICENSE'), 'utf8') !== licence) {
+    problems.push(`packages/${name}/LICENSE must be a copy of the repository's LICENSE`);
+  }
+  // A bin points at a committed launcher (bin/<name>.js importing dist/), so installs link it before a build.
+  for (const [command, target] of Object.entries(manifest.bin ?? {})) {
+    if (!existsSync(join(dir, target)) || /(^|\/)dist\//.test(target)) {
+      problems.push(
+        `${where}: bin "${command}" must point at a committed launcher (bin/${command}.js), not dist/`,
+      );
     }
   }
   if (!manifest.private && !changesets.includes(`'${scope}${name}'`)) {
@@ -96,6 +127,14 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
         problems.push(`${file.slice(root.length)}: imports ${match[1]} without declaring it in dependencies`);
       }
     }
+  }
+}
+
+// The docs test packs every package, so turbo must build them all before it: it lists each as a dependency.
+const docsTest = JSON.parse(readFileSync(join(root, 'tooling/docs-test/package.json'), 'utf8'));
+for (const name of readdirSync(join(root, 'packages'))) {
+  if (existsSync(join(root, 'packages', name, 'package.json')) && !docsTest.devDependencies?.[scope + name]) {
+    problems.push(`tooling/docs-test/package.json: devDependencies must list ${scope}${name}`);
   }
 }
 

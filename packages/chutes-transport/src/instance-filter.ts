@@ -150,6 +150,7 @@ export function createTdxEvidenceFilter(options: TdxEvidenceFilterOptions = {}):
         if (options.verify) {
           try {
             await verifyTdxQuote(entry.quote, {
+              ...(options.verify.collateral === undefined ? { chainOnly: true } : {}),
               ...options.verify,
               expectedReportData: chutesReportDataPrefix(nonceHex, instance.e2ePubkey),
             });

@@ -173,7 +173,7 @@ async function verifyWithDcap(
     allowDebug: true,
   };
   if (dcap.collaterals.length === 0) {
-    const result = await verifyTdxQuote(quote, base);
+    const result = await verifyTdxQuote(quote, { ...base, chainOnly: true });
     return { tcbStatus: result.tcbStatus };
   }
   let last: unknown;

@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 import { main } from './cli.js';
 
+// A reader that closes early (`tdx-attestation verify … | head -1`) is not an error: exit quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
     process.stderr.write(
-      `tdx-attestation: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`,
+      `tdx-attestation: ERR_INTERNAL: ${error instanceof Error ? error.message : String(error)}\n`,
     );
     process.exitCode = 1;
   },

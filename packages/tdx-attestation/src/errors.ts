@@ -5,7 +5,7 @@ const MARKER = Symbol.for('confidential-ai.error.tdx-attestation');
  *
  * - `ERR_TDX_QUOTE_MALFORMED`: the quote bytes are truncated, lengths are inconsistent or a field is invalid.
  * - `ERR_TDX_QUOTE_UNSUPPORTED`: a well-formed quote of a kind this package does not verify (version,
- *   attestation key type, TEE type, QE vendor, certification data type).
+ *   attestation key type, TEE type, QE vendor, v5 body type, certification data type).
  * - `ERR_TDX_QUOTE_SIGNATURE`: the quote signature does not verify with the attestation key.
  * - `ERR_TDX_QE_REPORT_SIGNATURE`: the QE report signature does not verify with the PCK leaf key.
  * - `ERR_TDX_ATTESTATION_KEY_BINDING`: the QE report does not bind the attestation key and QE auth data.
@@ -15,6 +15,8 @@ const MARKER = Symbol.for('confidential-ai.error.tdx-attestation');
  * - `ERR_TDX_COLLATERAL_MALFORMED`: collateral JSON, CRL or certificate text is not well-formed.
  * - `ERR_TDX_COLLATERAL_SIGNATURE`: TCB info, QE identity or a CRL is not signed by its issuer.
  * - `ERR_TDX_COLLATERAL_EXPIRED`: TCB info, QE identity or a CRL is outside its validity window.
+ * - `ERR_TDX_COLLATERAL_REQUIRED`: no collateral was given, so the TCB status is unknown, and the caller did not
+ *   ask for a signature-chain-only verification (`chainOnly: true`, CLI `--chain-only`).
  * - `ERR_TDX_COLLATERAL_MISMATCH`: the collateral does not describe this platform (FMSPC, PCE-ID, TEE type).
  * - `ERR_TDX_QE_IDENTITY_MISMATCH`: the QE report does not match the QE identity (MRSIGNER, ISVPRODID,
  *   MISCSELECT, ATTRIBUTES).
@@ -22,6 +24,8 @@ const MARKER = Symbol.for('confidential-ai.error.tdx-attestation');
  * - `ERR_TDX_TCB_UNRECOGNIZED`: no TCB level of the collateral matches the platform, the TDX module or the QE.
  * - `ERR_TDX_TCB_STATUS`: the TCB status is valid but not accepted by the caller's policy.
  * - `ERR_TDX_DEBUG`: the TD runs in debug mode (TD_ATTRIBUTES bit 0) and debug was not allowed.
+ * - `ERR_TDX_TD_ATTRIBUTES`: TD_ATTRIBUTES has a reserved bit set or SEPT_VE_DISABLE (bit 28) clear.
+ * - `ERR_TDX_SERVICE_TD`: a TD report 1.5 has a non-zero MR_SERVICETD and service TDs were not allowed.
  * - `ERR_TDX_REPORT_DATA_MISMATCH`: REPORTDATA differs from what the caller expected.
  * - `ERR_TDX_EVENT_LOG_MALFORMED`: a dstack event log is not a list of well-formed entries.
  */
@@ -37,12 +41,15 @@ export type TdxAttestationErrorCode =
   | 'ERR_TDX_COLLATERAL_MALFORMED'
   | 'ERR_TDX_COLLATERAL_SIGNATURE'
   | 'ERR_TDX_COLLATERAL_EXPIRED'
+  | 'ERR_TDX_COLLATERAL_REQUIRED'
   | 'ERR_TDX_COLLATERAL_MISMATCH'
   | 'ERR_TDX_QE_IDENTITY_MISMATCH'
   | 'ERR_TDX_TCB_REVOKED'
   | 'ERR_TDX_TCB_UNRECOGNIZED'
   | 'ERR_TDX_TCB_STATUS'
   | 'ERR_TDX_DEBUG'
+  | 'ERR_TDX_TD_ATTRIBUTES'
+  | 'ERR_TDX_SERVICE_TD'
   | 'ERR_TDX_REPORT_DATA_MISMATCH'
   | 'ERR_TDX_EVENT_LOG_MALFORMED';
 
@@ -59,12 +66,15 @@ export const TDX_ATTESTATION_ERROR_CODES: readonly TdxAttestationErrorCode[] = [
   'ERR_TDX_COLLATERAL_MALFORMED',
   'ERR_TDX_COLLATERAL_SIGNATURE',
   'ERR_TDX_COLLATERAL_EXPIRED',
+  'ERR_TDX_COLLATERAL_REQUIRED',
   'ERR_TDX_COLLATERAL_MISMATCH',
   'ERR_TDX_QE_IDENTITY_MISMATCH',
   'ERR_TDX_TCB_REVOKED',
   'ERR_TDX_TCB_UNRECOGNIZED',
   'ERR_TDX_TCB_STATUS',
   'ERR_TDX_DEBUG',
+  'ERR_TDX_TD_ATTRIBUTES',
+  'ERR_TDX_SERVICE_TD',
   'ERR_TDX_REPORT_DATA_MISMATCH',
   'ERR_TDX_EVENT_LOG_MALFORMED',
 ];

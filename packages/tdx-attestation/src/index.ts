@@ -37,11 +37,16 @@ export {
   parseTdxQuote,
   type QeReport,
   SGX_REPORT_BODY_SIZE,
+  TDX_BODY_TYPE_TD_REPORT10,
+  TDX_BODY_TYPE_TD_REPORT15,
+  TDX_QUOTE_BODY_DESCRIPTOR_SIZE,
   TDX_QUOTE_HEADER_SIZE,
   TDX_QUOTE_SIGNED_SIZE,
   TDX_REPORT_DATA_OFFSET,
   TDX_TD_REPORT_BODY_SIZE,
+  TDX_TD_REPORT15_BODY_SIZE,
   TDX_TEE_TYPE,
+  TDX_V5_REPORT_DATA_OFFSET,
   type TdAttributes,
   type TdReportBody,
   type TdxQuote,
@@ -66,6 +71,7 @@ export {
   type TcbEvaluation,
   type TcbStatusWithAdvisories,
 } from './tcb.js';
+export { checkTdPolicy, type TdPolicyOptions } from './td-policy.js';
 export {
   type TdxMeasurements,
   type TdxVerificationResult,

@@ -4,12 +4,22 @@ import { pemCertificatesToDer } from './pem.js';
 
 /** Size of the quote header. */
 export const TDX_QUOTE_HEADER_SIZE = 48;
-/** Size of a TDX 1.0 TD report body (quote v4). */
+/** Size of a TD report 1.0 body (quote v4, and quote v5 body type 2). */
 export const TDX_TD_REPORT_BODY_SIZE = 584;
-/** Number of leading quote bytes covered by the quote signature (header and TD report body). */
+/** Size of a TD report 1.5 body (quote v5 body type 3): the 1.0 fields, TEE_TCB_SVN_2 and MR_SERVICETD. */
+export const TDX_TD_REPORT15_BODY_SIZE = 648;
+/** Size of the body descriptor of a version 5 quote (body type u16, body size u32) between header and body. */
+export const TDX_QUOTE_BODY_DESCRIPTOR_SIZE = 6;
+/** Quote v5 body type of a TD report 1.0 body (TDX 1.0 fields). */
+export const TDX_BODY_TYPE_TD_REPORT10 = 2;
+/** Quote v5 body type of a TD report 1.5 body (adds TEE_TCB_SVN_2 and MR_SERVICETD). */
+export const TDX_BODY_TYPE_TD_REPORT15 = 3;
+/** Number of leading bytes covered by the quote signature in a version 4 quote (header and TD report body). */
 export const TDX_QUOTE_SIGNED_SIZE = TDX_QUOTE_HEADER_SIZE + TDX_TD_REPORT_BODY_SIZE;
 /** Absolute offset of REPORTDATA in a version 4 TDX quote. */
 export const TDX_REPORT_DATA_OFFSET = 568;
+/** Absolute offset of REPORTDATA in a version 5 TDX quote (either body type). */
+export const TDX_V5_REPORT_DATA_OFFSET = TDX_REPORT_DATA_OFFSET + TDX_QUOTE_BODY_DESCRIPTOR_SIZE;
 /** Size of an SGX report body (the QE report). */
 export const SGX_REPORT_BODY_SIZE = 384;
 /** TEE type of TDX in the quote header. */
@@ -23,7 +33,7 @@ export const INTEL_QE_VENDOR_ID: Bytes = Uint8Array.from([
 
 /** The 48-byte quote header. */
 export interface TdxQuoteHeader {
-  /** Quote format version (4). */
+  /** Quote format version (4 or 5). */
   version: number;
   /** Attestation key type (2 = ECDSA-256 with P-256). */
   attestationKeyType: number;
@@ -57,7 +67,10 @@ export interface TdAttributes {
   perfmon: boolean;
 }
 
-/** The 584-byte TD report body of a version 4 quote. */
+/**
+ * A TD report body: the 584-byte TD report 1.0 (quote v4, quote v5 body type 2), or the 648-byte TD report 1.5
+ * (quote v5 body type 3), which adds `teeTcbSvn2` and `mrServiceTd`.
+ */
 export interface TdReportBody {
   /** TEE_TCB_SVN (16 bytes). */
   teeTcbSvn: Bytes;
@@ -83,6 +96,13 @@ export interface TdReportBody {
   rtmrs: [Bytes, Bytes, Bytes, Bytes];
   /** REPORTDATA (64 bytes). */
   reportData: Bytes;
+  /**
+   * TD report 1.5 only: TEE_TCB_SVN_2 (16 bytes), the SVNs of the TDX module the platform runs now (it differs
+   * from `teeTcbSvn`, the module the TD was launched under, after a TD-preserving module update).
+   */
+  teeTcbSvn2?: Bytes;
+  /** TD report 1.5 only: MR_SERVICETD (48 bytes), the measurement of bound service TDs (zero when none). */
+  mrServiceTd?: Bytes;
 }
 
 /** The quoting enclave's SGX report body (384 bytes), signed by the PCK key. */
@@ -107,15 +127,25 @@ export interface QeReport {
   reportData: Bytes;
 }
 
-/** A parsed TDX quote, version 4, with ECDSA-P256 signature data and a PCK certificate chain. */
+/** A parsed TDX quote, version 4 or 5, with ECDSA-P256 signature data and a PCK certificate chain. */
 export interface TdxQuote {
   /** The whole quote as given (including any trailing bytes). */
   raw: Bytes;
   /** Header. */
   header: TdxQuoteHeader;
+  /**
+   * Body type: {@link TDX_BODY_TYPE_TD_REPORT10} (2) for version 4 quotes and v5 TD report 1.0 bodies,
+   * {@link TDX_BODY_TYPE_TD_REPORT15} (3) for v5 TD report 1.5 bodies.
+   */
+  bodyType: number;
   /** TD report body. */
   body: TdReportBody;
-  /** Bytes 0..632 (header and body), the message of the quote signature. */
+  /** Absolute offset of the TD report body (48 in v4, 54 in v5). */
+  bodyOffset: number;
+  /**
+   * The message of the quote signature: header and body (bytes 0..632 in v4), plus the body descriptor in v5
+   * (bytes 0..638 for body type 2, 0..702 for body type 3).
+   */
   signedData: Bytes;
   /** Quote signature, raw `r || s` (64 bytes). */
   signature: Bytes;
@@ -225,9 +255,9 @@ export function parseQeReport(raw: Uint8Array): QeReport {
   };
 }
 
-function parseBody(bytes: Uint8Array): TdReportBody {
+function parseBody(bytes: Uint8Array, bodyType: number): TdReportBody {
   const at = (offset: number, length: number) => toBytes(bytes.subarray(offset, offset + length));
-  return {
+  const body: TdReportBody = {
     teeTcbSvn: at(0, 16),
     mrSeam: at(16, 48),
     mrSignerSeam: at(64, 48),
@@ -241,6 +271,11 @@ function parseBody(bytes: Uint8Array): TdReportBody {
     rtmrs: [at(328, 48), at(376, 48), at(424, 48), at(472, 48)],
     reportData: at(520, 64),
   };
+  if (bodyType === TDX_BODY_TYPE_TD_REPORT15) {
+    body.teeTcbSvn2 = at(584, 16);
+    body.mrServiceTd = at(600, 48);
+  }
+  return body;
 }
 
 function isPrintableAscii(bytes: Uint8Array): boolean {
@@ -251,28 +286,56 @@ function isPrintableAscii(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** Where the body of a quote lies, from its version and (in v5) its body descriptor. */
+function locateBody(raw: Bytes, version: number): { type: number; offset: number; size: number } {
+  if (version === 4)
+    return { type: TDX_BODY_TYPE_TD_REPORT10, offset: TDX_QUOTE_HEADER_SIZE, size: TDX_TD_REPORT_BODY_SIZE };
+  const descriptorEnd = TDX_QUOTE_HEADER_SIZE + TDX_QUOTE_BODY_DESCRIPTOR_SIZE;
+  if (raw.length < descriptorEnd) {
+    throw malformed(
+      `quote: truncated (${raw.length} bytes, the v5 body descriptor ends at ${descriptorEnd})`,
+    );
+  }
+  const type = u16At(raw, TDX_QUOTE_HEADER_SIZE);
+  const size = u32At(raw, TDX_QUOTE_HEADER_SIZE + 2);
+  let expected: number;
+  if (type === TDX_BODY_TYPE_TD_REPORT10) expected = TDX_TD_REPORT_BODY_SIZE;
+  else if (type === TDX_BODY_TYPE_TD_REPORT15) expected = TDX_TD_REPORT15_BODY_SIZE;
+  else if (type === 1) throw unsupported('quote: body type 1 (SGX enclave report) is not a TD report');
+  else throw unsupported(`quote: body type ${type} is not supported (expected 2 or 3)`);
+  if (size !== expected) {
+    throw malformed(
+      `quote: body type ${type} declares ${size} bytes (a TD report ${type === 2 ? '1.0' : '1.5'} body has ${expected})`,
+    );
+  }
+  return { type, offset: descriptorEnd, size };
+}
+
 /**
- * Parses a TDX quote, version 4, with ECDSA-P256 signature data whose certification data is type 6 (QE report
- * certification data) wrapping type 5 (PCK certificate chain). Every length is bounds-checked; bytes after
- * the signature data are accepted and counted in `trailingBytes`. Parsing checks structure only: no
+ * Parses a TDX quote, version 4 or 5, with ECDSA-P256 signature data whose certification data is type 6 (QE
+ * report certification data) wrapping type 5 (PCK certificate chain). A version 5 quote carries a body
+ * descriptor after the header: body type 2 (TD report 1.0, 584 bytes) or 3 (TD report 1.5, 648 bytes, adding
+ * TEE_TCB_SVN_2 and MR_SERVICETD); the size must be the one of its type. Every length is bounds-checked; bytes
+ * after the signature data are accepted and counted in `trailingBytes`. Parsing checks structure only: no
  * signature or certificate is verified (see {@link verifyTdxQuote}).
  *
  * @param quote the quote bytes (binary, not hex)
  * @returns the parsed quote; byte fields are fresh copies
  * @throws TypeError when `quote` is not a Uint8Array
  * @throws TdxAttestationError `ERR_TDX_QUOTE_MALFORMED` for truncated or inconsistent bytes,
- *   `ERR_TDX_QUOTE_UNSUPPORTED` for another version, key type, TEE type, QE vendor or certification data type
+ *   `ERR_TDX_QUOTE_UNSUPPORTED` for another version, key type, TEE type, QE vendor, body type or certification
+ *   data type
  * @example Imported from the package root:
  * ```ts
  * const quote = parseTdxQuote(bytes);
- * console.log(quote.body.tdAttributes.debug, quote.body.reportData);
+ * console.log(quote.header.version, quote.body.tdAttributes.debug, quote.body.reportData);
  * ```
  */
 export function parseTdxQuote(quote: Uint8Array): TdxQuote {
   assertBytes(quote, 'quote');
   const raw = toBytes(quote);
-  if (raw.length < TDX_QUOTE_SIGNED_SIZE + 4) {
-    throw malformed(`quote: truncated (${raw.length} bytes, need at least ${TDX_QUOTE_SIGNED_SIZE + 4})`);
+  if (raw.length < TDX_QUOTE_HEADER_SIZE) {
+    throw malformed(`quote: truncated (${raw.length} bytes, the header alone has ${TDX_QUOTE_HEADER_SIZE})`);
   }
   const header: TdxQuoteHeader = {
     version: u16At(raw, 0),
@@ -283,8 +346,8 @@ export function parseTdxQuote(quote: Uint8Array): TdxQuote {
     qeVendorId: raw.slice(12, 28),
     userData: raw.slice(28, 48),
   };
-  if (header.version !== 4)
-    throw unsupported(`quote: version ${header.version} is not supported (expected 4)`);
+  if (header.version !== 4 && header.version !== 5)
+    throw unsupported(`quote: version ${header.version} is not supported (expected 4 or 5)`);
   if (header.attestationKeyType !== ATTESTATION_KEY_TYPE_ECDSA_P256) {
     throw unsupported(
       `quote: attestation key type ${header.attestationKeyType} is not supported (expected 2)`,
@@ -296,10 +359,15 @@ export function parseTdxQuote(quote: Uint8Array): TdxQuote {
   if (bytesToHex(header.qeVendorId) !== bytesToHex(INTEL_QE_VENDOR_ID)) {
     throw unsupported(`quote: QE vendor id ${bytesToHex(header.qeVendorId)} is not Intel's`);
   }
-  const body = parseBody(raw.subarray(TDX_QUOTE_HEADER_SIZE, TDX_QUOTE_SIGNED_SIZE));
+  const located = locateBody(raw, header.version);
+  const signedSize = located.offset + located.size;
+  if (raw.length < signedSize + 4) {
+    throw malformed(`quote: truncated (${raw.length} bytes, need at least ${signedSize + 4})`);
+  }
+  const body = parseBody(raw.subarray(located.offset, signedSize), located.type);
 
-  const signatureLength = u32At(raw, TDX_QUOTE_SIGNED_SIZE);
-  const signatureStart = TDX_QUOTE_SIGNED_SIZE + 4;
+  const signatureLength = u32At(raw, signedSize);
+  const signatureStart = signedSize + 4;
   if (signatureLength > raw.length - signatureStart) {
     throw malformed(
       `quote: signature data length ${signatureLength} exceeds the ${raw.length - signatureStart} bytes left`,
@@ -351,8 +419,10 @@ export function parseTdxQuote(quote: Uint8Array): TdxQuote {
   return {
     raw,
     header,
+    bodyType: located.type,
     body,
-    signedData: raw.slice(0, TDX_QUOTE_SIGNED_SIZE),
+    bodyOffset: located.offset,
+    signedData: raw.slice(0, signedSize),
     signature,
     attestationKey,
     qeReport,

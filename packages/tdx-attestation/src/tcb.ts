@@ -20,6 +20,12 @@ export interface TcbEvaluation extends TcbStatusWithAdvisories {
   tdxModule?: TcbStatusWithAdvisories & { id: string };
   /** Status of the quoting enclave by its ISVSVN. */
   qe: TcbStatusWithAdvisories & { tcbDate: string };
+  /**
+   * TD report 1.5 only: Intel QVL's "TD relaunch advised". The TD was launched under a TDX module that is out
+   * of date (`status` says so), but the module the platform runs now (TEE_TCB_SVN_2) is at the latest level:
+   * relaunching the TD would bring it up to date. Always false for TD report 1.0 bodies.
+   */
+  tdRelaunchAdvised: boolean;
 }
 
 function compareArrays(a: readonly number[], b: readonly number[]): number {
@@ -82,10 +88,18 @@ function maskedEqual(actual: Uint8Array, expected: Uint8Array, mask: Uint8Array)
   return true;
 }
 
+function meetsSgx(pck: PckExtensions, level: TcbLevel): boolean {
+  return pck.pceSvn >= level.pceSvn && atLeast(pck.sgxTcbComponents, level.sgxTcbComponents);
+}
+
 /**
- * Finds the platform TCB level: the first level (in Intel's order) whose SGX components and PCESVN the PCK
- * certificate meets; if that level is revoked the platform is revoked; otherwise the first level from there
- * on whose TDX components TEE_TCB_SVN meets.
+ * Finds the platform TCB level the way dcap-qvl does: the levels are put in Intel's order (SGX components,
+ * then PCESVN, then TDX components, highest first) and the first level is taken whose SGX components and
+ * PCESVN the PCK certificate meets and whose 16 TDX components TEE_TCB_SVN meets.
+ *
+ * Intel's QVL skips TEE_TCB_SVN[0..1] in that comparison when the module version TEE_TCB_SVN[1] is non-zero
+ * (the module is rated by its TDX module identity instead); dcap-qvl compares all 16 bytes, which can only
+ * select a lower level. This package follows dcap-qvl, the stricter of the two.
  * @throws TdxAttestationError `ERR_TDX_COLLATERAL_MISMATCH` (FMSPC, PCE-ID, TCB info kind),
  *   `ERR_TDX_TCB_UNRECOGNIZED` (no level matches)
  */
@@ -94,6 +108,19 @@ export function evaluatePlatformTcb(
   pck: PckExtensions,
   body: TdReportBody,
 ): TcbStatusWithAdvisories & { tcbDate: string } {
+  checkPlatform(tcbInfo, pck);
+  const level = sortTcbLevels(tcbInfo.tcbLevels).find(
+    (item) => meetsSgx(pck, item) && atLeast(body.teeTcbSvn, item.tdxTcbComponents),
+  );
+  if (level === undefined) {
+    throw unrecognized(
+      'no TCB level matches the platform (SGX TCB components and PCESVN of the PCK certificate, TEE_TCB_SVN of the quote)',
+    );
+  }
+  return { status: level.tcbStatus, advisoryIds: [...level.advisoryIds], tcbDate: level.tcbDate };
+}
+
+function checkPlatform(tcbInfo: TcbInfo, pck: PckExtensions): void {
   if (tcbInfo.id !== 'TDX' || tcbInfo.version < 3) {
     throw mismatch(
       `TCB info ${tcbInfo.id} version ${tcbInfo.version} is not TDX TCB info (id TDX, version 3)`,
@@ -109,22 +136,6 @@ export function evaluatePlatformTcb(
       `PCE-ID of the PCK certificate (${bytesToHex(pck.pceId)}) differs from TCB info (${bytesToHex(tcbInfo.pceId)})`,
     );
   }
-  const levels = sortTcbLevels(tcbInfo.tcbLevels);
-  const sgxIndex = levels.findIndex(
-    (level) => pck.pceSvn >= level.pceSvn && atLeast(pck.sgxTcbComponents, level.sgxTcbComponents),
-  );
-  if (sgxIndex < 0)
-    throw unrecognized('no TCB level matches the SGX TCB components and PCESVN of the PCK certificate');
-  const sgxLevel = levels[sgxIndex]!;
-  if (sgxLevel.tcbStatus === 'Revoked') {
-    return { status: 'Revoked', advisoryIds: [...sgxLevel.advisoryIds], tcbDate: sgxLevel.tcbDate };
-  }
-  for (const level of levels.slice(sgxIndex)) {
-    if (atLeast(body.teeTcbSvn, level.tdxTcbComponents)) {
-      return { status: level.tcbStatus, advisoryIds: [...level.advisoryIds], tcbDate: level.tcbDate };
-    }
-  }
-  throw unrecognized('no TCB level matches the TEE TCB SVN of the quote');
 }
 
 /**
@@ -153,6 +164,9 @@ export function evaluateTdxModule(
   }
   if (!maskedEqual(body.seamAttributes, expected.attributes, expected.attributesMask)) {
     throw mismatch(`SEAM attributes differ from the TDX module identity ${id}`);
+  }
+  if (body.seamAttributes.some((value, index) => (value & ~expected.attributesMask[index]!) !== 0)) {
+    throw mismatch(`SEAM attributes have bits outside the mask of the TDX module identity ${id}`);
   }
   if (levels === undefined) return undefined;
   const level = levels.find((item) => isvSvn >= item.isvSvn);
@@ -195,7 +209,52 @@ export function evaluateQeIdentity(
   return { status: level.tcbStatus, advisoryIds: [...level.advisoryIds], tcbDate: level.tcbDate };
 }
 
-/** Runs the platform, TDX module and QE evaluations and combines them. */
+const RELAUNCH_QE_BLOCKERS: readonly TcbStatus[] = ['OutOfDate', 'OutOfDateConfigurationNeeded', 'Revoked'];
+const RELAUNCH_SGX_STATUSES: readonly TcbStatus[] = [
+  'UpToDate',
+  'SWHardeningNeeded',
+  'ConfigurationNeeded',
+  'ConfigurationAndSWHardeningNeeded',
+];
+
+/**
+ * Intel QVL's relaunch check for TD report 1.5 bodies (TDRelaunchCheck): the QE is not out of date, the SGX
+ * part of the platform is not out of date, the TDX part is out of date because of the TDX module the TD was
+ * launched under, and TEE_TCB_SVN_2 (the module running now) meets the latest TCB level, or the latest level
+ * of its own TDX module identity.
+ */
+function relaunchAdvised(
+  tcbInfo: TcbInfo,
+  pck: PckExtensions,
+  body: TdReportBody,
+  tdx: TcbStatus,
+  tdxModule: TcbStatusWithAdvisories | undefined,
+  qe: TcbStatus,
+): boolean {
+  const current = body.teeTcbSvn2;
+  if (current === undefined || tdxModule?.status !== 'OutOfDate') return false;
+  if (RELAUNCH_QE_BLOCKERS.includes(qe) || (tdx !== 'OutOfDate' && tdx !== 'OutOfDateConfigurationNeeded'))
+    return false;
+  const levels = sortTcbLevels(tcbInfo.tcbLevels);
+  const sgxLevel = levels.find((level) => meetsSgx(pck, level));
+  if (sgxLevel === undefined || !RELAUNCH_SGX_STATUSES.includes(sgxLevel.tcbStatus)) return false;
+  const latest = levels[0]!;
+  let moduleSvn = latest.tdxTcbComponents[0]!;
+  if (current[1]! !== 0) {
+    const id = `TDX_${current[1]!.toString(16).toUpperCase().padStart(2, '0')}`;
+    const identity = tcbInfo.tdxModuleIdentities.find((item) => item.id.toUpperCase() === id);
+    // Intel fails the quote here (TDX module mismatch); the verdict follows dcap-qvl, so only the advice is withheld.
+    if (identity === undefined || identity.tcbLevels.length === 0) return false;
+    moduleSvn = identity.tcbLevels[0]!.isvSvn;
+  }
+  return current[0]! >= moduleSvn && current[2]! >= latest.tdxTcbComponents[2]!;
+}
+
+/**
+ * Runs the platform, TDX module and QE evaluations and combines them (platform, then module, then QE; advisory
+ * ids in that order). For a TD report 1.5 body it also runs Intel's relaunch check on TEE_TCB_SVN_2; the status
+ * itself is computed from TEE_TCB_SVN, as Intel's QVL and dcap-qvl do.
+ */
 export function evaluateTcb(
   tcbInfo: TcbInfo,
   qeIdentity: QeIdentity,
@@ -206,8 +265,14 @@ export function evaluateTcb(
   const qe = evaluateQeIdentity(qeIdentity, qeReport);
   const platform = evaluatePlatformTcb(tcbInfo, pck, body);
   const tdxModule = evaluateTdxModule(tcbInfo, body);
-  const combined = combineTcbStatuses(platform, ...(tdxModule ? [tdxModule] : []), qe);
-  const out: TcbEvaluation = { ...combined, platform, qe };
+  const tdx = combineTcbStatuses(platform, ...(tdxModule ? [tdxModule] : []));
+  const combined = combineTcbStatuses(tdx, qe);
+  const out: TcbEvaluation = {
+    ...combined,
+    platform,
+    qe,
+    tdRelaunchAdvised: relaunchAdvised(tcbInfo, pck, body, tdx.status, tdxModule, qe.status),
+  };
   if (tdxModule) out.tdxModule = tdxModule;
   return out;
 }

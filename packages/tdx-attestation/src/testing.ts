@@ -1,11 +1,30 @@
-import { type Bytes, bytesToHex, concatBytes, toBytes } from '@confidential-ai/bytes';
+import { type Bytes, bytesToHex, concatBytes } from '@confidential-ai/bytes';
 import { sha256 } from '@noble/hashes/sha2.js';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import type { TcbStatus, TdxCollateralJson } from './collateral.js';
-import { derToPem } from './pem.js';
-import { INTEL_QE_VENDOR_ID, SGX_REPORT_BODY_SIZE, TDX_QUOTE_SIGNED_SIZE } from './quote.js';
+import {
+  INTEL_QE_VENDOR_ID,
+  SGX_REPORT_BODY_SIZE,
+  TDX_BODY_TYPE_TD_REPORT10,
+  TDX_BODY_TYPE_TD_REPORT15,
+  TDX_QUOTE_BODY_DESCRIPTOR_SIZE,
+  TDX_QUOTE_HEADER_SIZE,
+  TDX_QUOTE_SIGNED_SIZE,
+  TDX_TD_REPORT_BODY_SIZE,
+  TDX_TD_REPORT15_BODY_SIZE,
+} from './quote.js';
 import { SGX_EXTENSIONS_OID } from './sgx-extensions.js';
+import {
+  caExtensions,
+  createCrl,
+  extension,
+  issue,
+  keyPair,
+  leafExtensions,
+  pem,
+  sgxExtension,
+  signRaw,
+  subtle,
+} from './testing-pki.js';
 
 /** Options of {@link createTestTdxPlatform}. */
 export interface TestTdxPlatformOptions {
@@ -23,6 +42,17 @@ export interface TestTdxPlatformOptions {
 
 /** Options of {@link TestTdxPlatform.createQuote}. */
 export interface TestTdxQuoteOptions {
+  /** Quote format version. Default 4. */
+  version?: 4 | 5;
+  /**
+   * Version 5 only: body type 2 (TD report 1.0) or 3 (TD report 1.5, with TEE_TCB_SVN_2 and MR_SERVICETD).
+   * Default 3.
+   */
+  bodyType?: 2 | 3;
+  /** TD report 1.5 only: TEE_TCB_SVN_2 (16 bytes). Default: the same as `teeTcbSvn`. */
+  teeTcbSvn2?: Uint8Array;
+  /** TD report 1.5 only: MR_SERVICETD (48 bytes). Default zeros. */
+  mrServiceTd?: Uint8Array;
   /** REPORTDATA (64 bytes). Default zeros. */
   reportData?: Uint8Array;
   /** TD_ATTRIBUTES (8 bytes). Default `0000001000000000` (SEPT_VE_DISABLE only). */
@@ -55,8 +85,15 @@ export interface TestCollateralOptions {
   platformAdvisoryIds?: string[];
   /** Status of the QE identity level the QE meets. Default `UpToDate`. */
   qeStatus?: TcbStatus;
-  /** Status of the TDX module identity level. Default `UpToDate`. */
+  /** Status of the TDX module identity level `TDX_01` for module ISVSVN >= 4. Default `UpToDate`. */
   tdxModuleStatus?: TcbStatus;
+  /** Advisory ids of that module level. Default none. */
+  tdxModuleAdvisoryIds?: string[];
+  /**
+   * Include the catch-all TCB level (every SVN 0, `OutOfDate`, advisory `INTEL-SA-00000`) below the platform's
+   * own level. Default true; without it a quote below the platform's level matches no TCB level.
+   */
+  includeBaselineLevel?: boolean;
   /** List the PCK leaf on the PCK CRL. */
   revokePckCertificate?: boolean;
   /** List the PCK Platform CA on the root CA CRL. */
@@ -73,149 +110,16 @@ export interface TestTdxPlatform {
   rootPem: string;
   /** PEM chain PCK leaf, PCK Platform CA, root (as embedded in quotes). */
   pckChainPem: string;
-  /** Builds and signs a TDX quote v4. */
+  /** Builds and signs a TDX quote (v4, or v5 with a TD report 1.0 or 1.5 body). */
   createQuote(options?: TestTdxQuoteOptions): Promise<Bytes>;
   /** Builds and signs DCAP collateral (dcap-qvl JSON shape) for this platform. */
   createCollateral(options?: TestCollateralOptions): Promise<TdxCollateralJson>;
 }
 
-const P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
 const QE_MRSIGNER = new Uint8Array(32).fill(0x5a);
 const QE_ATTRIBUTES = Uint8Array.from([0x11, ...new Array<number>(15).fill(0)]);
 const DEFAULT_SGX = [3, 3, 2, 2, 4, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0];
 const DEFAULT_TEE_TCB_SVN = Uint8Array.from([6, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-
-function subtle(): SubtleCrypto {
-  const value = globalThis.crypto?.subtle;
-  if (value === undefined) throw new Error('WebCrypto (globalThis.crypto.subtle) is not available');
-  return value;
-}
-
-async function keyPair(): Promise<CryptoKeyPair> {
-  return (await subtle().generateKey(P256, true, ['sign', 'verify'])) as CryptoKeyPair;
-}
-
-async function signRaw(key: CryptoKey, data: Uint8Array): Promise<Bytes> {
-  return new Uint8Array(await subtle().sign(SIGN, key, toBytes(data)));
-}
-
-/** UTCTime before 2050, GeneralizedTime from 2050 on (RFC 5280 section 4.1.2.5). */
-function time(value: Date): pkijs.Time {
-  return new pkijs.Time({ type: value.getUTCFullYear() < 2050 ? 0 : 1, value });
-}
-
-let serialCounter = 0;
-function serial(): asn1js.Integer {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
-  bytes[0] = 0x10 | (serialCounter++ & 0x0f);
-  return new asn1js.Integer({ valueHex: bytes });
-}
-
-function setName(name: pkijs.RelativeDistinguishedNames, commonName: string): void {
-  name.typesAndValues.push(
-    new pkijs.AttributeTypeAndValue({ type: '2.5.4.3', value: new asn1js.Utf8String({ value: commonName }) }),
-    new pkijs.AttributeTypeAndValue({
-      type: '2.5.4.10',
-      value: new asn1js.Utf8String({ value: 'Test Corporation' }),
-    }),
-  );
-}
-
-function extension(extnID: string, critical: boolean, value: asn1js.AsnType): pkijs.Extension {
-  return new pkijs.Extension({ extnID, critical, extnValue: value.toBER(false) });
-}
-
-function pair(oid: string, value: asn1js.AsnType): asn1js.Sequence {
-  return new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: oid }), value] });
-}
-
-function sgxExtension(fmspc: Uint8Array, pceSvn: number, components: readonly number[]): asn1js.Sequence {
-  const base = SGX_EXTENSIONS_OID;
-  const tcb = components.map((svn, index) =>
-    pair(`${base}.2.${index + 1}`, new asn1js.Integer({ value: svn })),
-  );
-  tcb.push(pair(`${base}.2.17`, new asn1js.Integer({ value: pceSvn })));
-  tcb.push(pair(`${base}.2.18`, new asn1js.OctetString({ valueHex: Uint8Array.from(components) })));
-  return new asn1js.Sequence({
-    value: [
-      pair(`${base}.1`, new asn1js.OctetString({ valueHex: new Uint8Array(16).fill(0x77) })),
-      pair(`${base}.2`, new asn1js.Sequence({ value: tcb })),
-      pair(`${base}.3`, new asn1js.OctetString({ valueHex: new Uint8Array(2) })),
-      pair(`${base}.4`, new asn1js.OctetString({ valueHex: toBytes(fmspc) })),
-      pair(`${base}.5`, new asn1js.Enumerated({ value: 0 })),
-    ],
-  });
-}
-
-interface Issued {
-  der: Bytes;
-  certificate: pkijs.Certificate;
-  keys: CryptoKeyPair;
-  name: string;
-}
-
-async function issue(
-  name: string,
-  issuer: { name: string; keys: CryptoKeyPair } | undefined,
-  validity: { notBefore: Date; notAfter: Date },
-  extensions: pkijs.Extension[],
-): Promise<Issued> {
-  const keys = await keyPair();
-  const certificate = new pkijs.Certificate();
-  certificate.version = 2;
-  certificate.serialNumber = serial();
-  setName(certificate.subject, name);
-  setName(certificate.issuer, issuer?.name ?? name);
-  certificate.notBefore = time(validity.notBefore);
-  certificate.notAfter = time(validity.notAfter);
-  certificate.extensions = extensions;
-  await certificate.subjectPublicKeyInfo.importKey(keys.publicKey);
-  await certificate.sign((issuer?.keys ?? keys).privateKey, 'SHA-256');
-  const der = new Uint8Array(certificate.toSchema(true).toBER(false));
-  return { der, certificate: pkijs.Certificate.fromBER(der), keys, name };
-}
-
-function caExtensions(): pkijs.Extension[] {
-  return [
-    extension('2.5.29.19', true, new pkijs.BasicConstraints({ cA: true }).toSchema()),
-    extension('2.5.29.15', true, new asn1js.BitString({ valueHex: Uint8Array.of(0x06), unusedBits: 1 })),
-  ];
-}
-
-function leafExtensions(): pkijs.Extension[] {
-  return [extension('2.5.29.19', true, new pkijs.BasicConstraints({ cA: false }).toSchema())];
-}
-
-async function createCrl(
-  issuer: Issued,
-  thisUpdate: Date,
-  nextUpdate: Date,
-  revoked: readonly Issued[],
-): Promise<Bytes> {
-  const crl = new pkijs.CertificateRevocationList();
-  crl.version = 1;
-  setName(crl.issuer, issuer.name);
-  crl.thisUpdate = time(thisUpdate);
-  crl.nextUpdate = time(nextUpdate);
-  if (revoked.length > 0) {
-    crl.revokedCertificates = revoked.map(
-      (item) =>
-        new pkijs.RevokedCertificate({
-          userCertificate: new asn1js.Integer({
-            valueHex: item.certificate.serialNumber.valueBlock.valueHexView.slice(),
-          }),
-          revocationDate: time(thisUpdate),
-        }),
-    );
-  }
-  await crl.sign(issuer.keys.privateKey, 'SHA-256');
-  return new Uint8Array(crl.toSchema(true).toBER(false));
-}
-
-function pem(...certificates: Issued[]): string {
-  return certificates.map((item) => derToPem(item.der)).join('');
-}
 
 function fill(length: number, value: number): Bytes {
   return new Uint8Array(length).fill(value);
@@ -290,9 +194,24 @@ export async function createTestTdxPlatform(options: TestTdxPlatformOptions = {}
     if (quoteOptions.debug) tdAttributes[0]! |= 1;
     const rtmrs = quoteOptions.rtmrs ?? [fill(48, 0x20), fill(48, 0x21), fill(48, 0x22), fill(48, 0x23)];
     if (rtmrs.length !== 4) throw new RangeError('rtmrs must have 4 entries');
-    const header = concatBytes(u16(4), u16(2), u32(0x81), u16(0), u16(0), INTEL_QE_VENDOR_ID, fill(20, 0));
-    const body = concatBytes(
-      exact(quoteOptions.teeTcbSvn, 16, 'teeTcbSvn', DEFAULT_TEE_TCB_SVN),
+    const version = quoteOptions.version ?? 4;
+    if (version !== 4 && version !== 5) throw new RangeError('version must be 4 or 5');
+    const bodyType =
+      version === 5 ? (quoteOptions.bodyType ?? TDX_BODY_TYPE_TD_REPORT15) : TDX_BODY_TYPE_TD_REPORT10;
+    if (bodyType !== TDX_BODY_TYPE_TD_REPORT10 && bodyType !== TDX_BODY_TYPE_TD_REPORT15)
+      throw new RangeError('bodyType must be 2 or 3');
+    const teeTcbSvn = exact(quoteOptions.teeTcbSvn, 16, 'teeTcbSvn', DEFAULT_TEE_TCB_SVN);
+    const header = concatBytes(
+      u16(version),
+      u16(2),
+      u32(0x81),
+      u16(0),
+      u16(0),
+      INTEL_QE_VENDOR_ID,
+      fill(20, 0),
+    );
+    const body10 = concatBytes(
+      teeTcbSvn,
       fill(48, 0x33), // MRSEAM
       fill(48, 0), // MRSIGNERSEAM (Intel module)
       fill(8, 0), // SEAM_ATTRIBUTES
@@ -305,8 +224,23 @@ export async function createTestTdxPlatform(options: TestTdxPlatformOptions = {}
       ...rtmrs.map((value, index) => exact(value, 48, `rtmrs[${index}]`, value)),
       exact(quoteOptions.reportData, 64, 'reportData', fill(64, 0)),
     );
-    const signed = concatBytes(header, body);
-    if (signed.length !== TDX_QUOTE_SIGNED_SIZE) throw new Error('internal: wrong quote body size');
+    const body =
+      bodyType === TDX_BODY_TYPE_TD_REPORT15
+        ? concatBytes(
+            body10,
+            exact(quoteOptions.teeTcbSvn2, 16, 'teeTcbSvn2', teeTcbSvn),
+            exact(quoteOptions.mrServiceTd, 48, 'mrServiceTd', fill(48, 0)),
+          )
+        : body10;
+    const signed =
+      version === 5 ? concatBytes(header, u16(bodyType), u32(body.length), body) : concatBytes(header, body);
+    const expectedSize =
+      version === 4
+        ? TDX_QUOTE_SIGNED_SIZE
+        : TDX_QUOTE_HEADER_SIZE +
+          TDX_QUOTE_BODY_DESCRIPTOR_SIZE +
+          (bodyType === TDX_BODY_TYPE_TD_REPORT15 ? TDX_TD_REPORT15_BODY_SIZE : TDX_TD_REPORT_BODY_SIZE);
+    if (signed.length !== expectedSize) throw new Error('internal: wrong quote body size');
     const signature = await signRaw(attestation.privateKey, signed);
     const authData = Uint8Array.from({ length: 32 }, (_, index) => index);
     const qeReport = new Uint8Array(SGX_REPORT_BODY_SIZE);
@@ -365,7 +299,16 @@ export async function createTestTdxPlatform(options: TestTdxPlatformOptions = {}
           mrsigner: '00'.repeat(48),
           attributes: '0000000000000000',
           attributesMask: 'FFFFFFFFFFFFFFFF',
-          tcbLevels: [{ tcb: { isvsvn: 4 }, ...level(collateralOptions.tdxModuleStatus ?? 'UpToDate') }],
+          tcbLevels: [
+            {
+              tcb: { isvsvn: 4 },
+              ...level(
+                collateralOptions.tdxModuleStatus ?? 'UpToDate',
+                collateralOptions.tdxModuleAdvisoryIds,
+              ),
+            },
+            { tcb: { isvsvn: 2 }, ...level('OutOfDate', ['INTEL-SA-00001']) },
+          ],
         },
       ],
       tcbLevels: [
@@ -377,14 +320,18 @@ export async function createTestTdxPlatform(options: TestTdxPlatformOptions = {}
           },
           ...level(collateralOptions.platformStatus ?? 'UpToDate', collateralOptions.platformAdvisoryIds),
         },
-        {
-          tcb: {
-            sgxtcbcomponents: components(new Array<number>(16).fill(0)),
-            pcesvn: 0,
-            tdxtcbcomponents: components(new Array<number>(16).fill(0)),
-          },
-          ...level('OutOfDate', ['INTEL-SA-00000']),
-        },
+        ...(collateralOptions.includeBaselineLevel === false
+          ? []
+          : [
+              {
+                tcb: {
+                  sgxtcbcomponents: components(new Array<number>(16).fill(0)),
+                  pcesvn: 0,
+                  tdxtcbcomponents: components(new Array<number>(16).fill(0)),
+                },
+                ...level('OutOfDate', ['INTEL-SA-00000']),
+              },
+            ]),
       ],
     });
     const qeIdentity = JSON.stringify({

@@ -12,6 +12,7 @@ import { pemCertificatesToDer } from './pem.js';
 import { parseTdxQuote, type TdxQuote } from './quote.js';
 import { type PckExtensions, readPckExtensions } from './sgx-extensions.js';
 import { evaluateTcb, type TcbEvaluation } from './tcb.js';
+import { checkTdPolicy } from './td-policy.js';
 import {
   checkNotRevoked,
   type ParsedCertificate,
@@ -26,10 +27,17 @@ import {
 /** Options of {@link verifyTdxQuote}. */
 export interface VerifyTdxQuoteOptions {
   /**
-   * DCAP collateral (object or JSON text, dcap-qvl / PCCS shape). When given, TCB info, QE identity and CRLs
-   * are verified and the TCB status is computed; otherwise only the offline signature chain is checked.
+   * DCAP collateral (object or JSON text, dcap-qvl / PCCS shape): TCB info, QE identity and CRLs are verified
+   * and the TCB status is computed. Required unless `chainOnly` is true (`ERR_TDX_COLLATERAL_REQUIRED`).
    */
   collateral?: TdxCollateralJson | Record<string, unknown> | string;
+  /**
+   * Verify the signature chain only (quote and QE report signatures, attestation-key binding, PCK chain to
+   * the root, TD attributes, REPORTDATA), without collateral: the TCB status stays unknown (`tcbStatus:
+   * null`), so a platform with revoked or outdated firmware passes. Default false: without collateral the
+   * verification fails with `ERR_TDX_COLLATERAL_REQUIRED`. Cannot be combined with `collateral`.
+   */
+  chainOnly?: boolean;
   /** Verification time for certificate, CRL and collateral validity. Default: the current time. */
   now?: Date | number | string;
   /**
@@ -41,6 +49,11 @@ export interface VerifyTdxQuoteOptions {
   root?: Uint8Array | string;
   /** Accept a TD whose TD_ATTRIBUTES debug bit is set. Default false (`ERR_TDX_DEBUG`). */
   allowDebug?: boolean;
+  /**
+   * Accept a TD report 1.5 whose MR_SERVICETD is non-zero (a service TD is bound to the TD). Default false
+   * (`ERR_TDX_SERVICE_TD`), as in dcap-qvl.
+   */
+  allowServiceTd?: boolean;
   /**
    * TCB statuses accepted when collateral is given. Default: every status except `Revoked` (which always
    * fails with `ERR_TDX_TCB_REVOKED`). A status outside the list fails with `ERR_TDX_TCB_STATUS`.
@@ -94,12 +107,22 @@ export interface TdxMeasurements {
   xfam: string;
   /** TEE_TCB_SVN. */
   teeTcbSvn: string;
+  /** TEE_TCB_SVN_2 (TD report 1.5 only). */
+  teeTcbSvn2?: string;
+  /** MR_SERVICETD (TD report 1.5 only). */
+  mrServiceTd?: string;
 }
 
 /** The result of {@link verifyTdxQuote}: JSON-serialisable apart from `quote`. */
 export interface TdxVerificationResult {
-  /** Combined TCB status, or `null` when no collateral was given. */
+  /** Combined TCB status, or `null` for a signature-chain-only verification (`chainOnly`). */
   tcbStatus: TcbStatus | null;
+  /** True when the caller asked for a signature-chain-only verification: the TCB status was not checked. */
+  chainOnly: boolean;
+  /** Quote format version (4 or 5). */
+  quoteVersion: number;
+  /** Body type: 2 (TD report 1.0) or 3 (TD report 1.5). */
+  bodyType: number;
   /** Advisory ids of the combined status (empty without collateral). */
   advisoryIds: string[];
   /** Details of the TCB evaluation, when collateral was given. */
@@ -283,15 +306,19 @@ async function verifyCollateral(
 }
 
 /**
- * Verifies a TDX quote v4 offline: the quote signature with the attestation key, the QE report signature with
- * the PCK leaf key, the attestation-key binding in the QE report, the PCK certificate chain to the pinned
- * Intel SGX Root CA at `now`, the TD debug bit and (optionally) REPORTDATA. With `collateral` it also
- * verifies TCB info and QE identity (signatures, issuer chains, validity), the root CA and PCK CRLs
- * (signatures, validity, revocation of every chain certificate), matches FMSPC / PCE-ID and computes the TCB
- * status the way Intel's QVL does. No network access.
+ * Verifies a TDX quote (version 4, or version 5 with a TD report 1.0 or 1.5 body) offline: the quote signature
+ * with the attestation key, the QE report signature with the PCK leaf key, the attestation-key binding in the
+ * QE report, the PCK certificate chain to the pinned Intel SGX Root CA at `now`, and with `collateral` TCB info
+ * and QE identity (signatures, issuer chains, validity), the root CA and PCK CRLs (signatures, validity,
+ * revocation of every chain certificate), FMSPC / PCE-ID, and the TCB status (platform level, TDX module
+ * identity, QE identity) with the verdict of Phala's dcap-qvl. Then the TD attributes (debug, reserved bits,
+ * SEPT_VE_DISABLE, MR_SERVICETD) and, optionally, REPORTDATA. No network access.
+ *
+ * Without collateral the TCB status is unknown and the verification fails (`ERR_TDX_COLLATERAL_REQUIRED`,
+ * after the signature chain was checked) unless `chainOnly: true` asks for a signature-chain-only verdict.
  *
  * @param quote the quote bytes (binary)
- * @param options collateral, verification time, expected REPORTDATA, trust anchor, policy
+ * @param options collateral (or `chainOnly`), verification time, expected REPORTDATA, trust anchor, policy
  * @returns what was verified, the TCB status, REPORTDATA, TD attributes and measurements
  * @throws TypeError / RangeError for bad arguments
  * @throws TdxAttestationError with a stable `code` for every verification failure
@@ -310,6 +337,13 @@ export async function verifyTdxQuote(
   const expected = resolveExpected(options.expectedReportData);
   if (options.acceptedTcbStatuses !== undefined && !Array.isArray(options.acceptedTcbStatuses)) {
     throw new TypeError('options.acceptedTcbStatuses must be an array');
+  }
+  if (options.chainOnly !== undefined && typeof options.chainOnly !== 'boolean') {
+    throw new TypeError('options.chainOnly must be a boolean');
+  }
+  const chainOnly = options.chainOnly === true;
+  if (chainOnly && options.collateral !== undefined) {
+    throw new TypeError('options.chainOnly and options.collateral exclude each other');
   }
   const parsed = parseTdxQuote(quote);
   const collateral = options.collateral === undefined ? undefined : decodeCollateral(options.collateral);
@@ -369,12 +403,18 @@ export async function verifyTdxQuote(
     if (options.acceptedTcbStatuses !== undefined && !options.acceptedTcbStatuses.includes(tcb.status)) {
       throw new TdxAttestationError('ERR_TDX_TCB_STATUS', `TCB status ${tcb.status} is not accepted`);
     }
+  } else if (!chainOnly) {
+    throw new TdxAttestationError(
+      'ERR_TDX_COLLATERAL_REQUIRED',
+      'no collateral: the signature chain verifies but the TCB status is unknown (pass collateral, or chainOnly: true / --chain-only for a signature-chain-only verification)',
+    );
   }
 
   const attributes = parsed.body.tdAttributes;
-  if (attributes.debug && options.allowDebug !== true) {
-    throw new TdxAttestationError('ERR_TDX_DEBUG', 'the TD runs in debug mode (TD_ATTRIBUTES bit 0)');
-  }
+  checkTdPolicy(parsed.body, {
+    ...(options.allowDebug === undefined ? {} : { allowDebug: options.allowDebug }),
+    ...(options.allowServiceTd === undefined ? {} : { allowServiceTd: options.allowServiceTd }),
+  });
   if (expected !== undefined && !equalBytes(parsed.body.reportData.subarray(0, expected.length), expected)) {
     throw new TdxAttestationError(
       'ERR_TDX_REPORT_DATA_MISMATCH',
@@ -387,6 +427,9 @@ export async function verifyTdxQuote(
   const body = parsed.body;
   const result: TdxVerificationResult = {
     tcbStatus: tcb?.status ?? null,
+    chainOnly,
+    quoteVersion: parsed.header.version,
+    bodyType: parsed.bodyType,
     advisoryIds: tcb?.advisoryIds ?? [],
     reportData: bytesToHex(body.reportData),
     tdAttributes: {
@@ -411,6 +454,8 @@ export async function verifyTdxQuote(
       seamAttributes: bytesToHex(body.seamAttributes),
       xfam: bytesToHex(body.xfam),
       teeTcbSvn: bytesToHex(body.teeTcbSvn),
+      ...(body.teeTcbSvn2 === undefined ? {} : { teeTcbSvn2: bytesToHex(body.teeTcbSvn2) }),
+      ...(body.mrServiceTd === undefined ? {} : { mrServiceTd: bytesToHex(body.mrServiceTd) }),
     },
     pck: {
       fmspc: bytesToHex(pck.fmspc),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-const fixtures = new URL('./fixtures/', import.meta.url);
+const fixtures = new URL('../samples/', import.meta.url);
 
 /** The real TDX quote fixture (fresh copy). */
 export function realQuote(): Uint8Array {

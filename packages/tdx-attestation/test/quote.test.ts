@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, verify as nodeVerify, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { bytesToHex, concatBytes } from '@confidential-ai/bytes';
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,7 +8,10 @@ import {
   INTEL_SGX_ROOT_CA_SHA256,
   intelSgxRootCaDer,
   parseTdxQuote,
+  TDX_BODY_TYPE_TD_REPORT15,
   TDX_REPORT_DATA_OFFSET,
+  TDX_TD_REPORT15_BODY_SIZE,
+  TDX_V5_REPORT_DATA_OFFSET,
   TdxAttestationError,
 } from '../src/index.js';
 import { realQuote } from './helpers.js';
@@ -212,3 +216,127 @@ describe('decodeTdAttributes', () => {
     expect(() => decodeTdAttributes(new Uint8Array(7))).toThrow(RangeError);
   });
 });
+
+describe('parseTdxQuote agrees with dcap-qvl on every public sample (v4 and v5)', () => {
+  const require = createRequire(import.meta.url);
+  const dcapQvl = require('@phala/dcap-qvl') as {
+    Quote: { parse(bytes: Uint8Array): DcapQvlQuote };
+  };
+  const directory = new URL('./vectors/quotes/', import.meta.url);
+  const files = readdirSync(directory).filter((name) => name.endsWith('.bin'));
+  const hex = (bytes: Uint8Array) => bytesToHex(bytes);
+
+  it('reads a v5 TD report 1.5 quote at the v5 offsets', () => {
+    const raw = new Uint8Array(readFileSync(new URL('dcap-qvl-tdx_quote_outdated.bin', directory)));
+    const quote = parseTdxQuote(raw);
+    expect(quote.header.version).toBe(5);
+    expect(quote.bodyType).toBe(TDX_BODY_TYPE_TD_REPORT15);
+    expect(quote.bodyOffset).toBe(54);
+    expect(quote.signedData).toHaveLength(48 + 6 + TDX_TD_REPORT15_BODY_SIZE);
+    expect(hex(raw.subarray(TDX_V5_REPORT_DATA_OFFSET, TDX_V5_REPORT_DATA_OFFSET + 64))).toBe(
+      hex(quote.body.reportData),
+    );
+    expect(hex(quote.body.teeTcbSvn)).toBe('07010300000000000000000000000000');
+    expect(hex(quote.body.teeTcbSvn2!)).toBe('0d010300000000000000000000000000');
+    expect(quote.body.mrServiceTd).toEqual(new Uint8Array(48));
+  });
+
+  for (const name of files) {
+    it(name, () => {
+      const raw = new Uint8Array(readFileSync(new URL(name, directory)));
+      const ours = parseTdxQuote(raw);
+      const theirs = dcapQvl.Quote.parse(raw);
+      expect(ours.header.version).toBe(theirs.header.version);
+      expect(ours.header.teeType).toBe(theirs.header.teeType);
+      expect(hex(ours.header.userData)).toBe(hex(theirs.header.userData));
+      const td =
+        theirs.report.type === 'td15' ? theirs.report.data.base! : (theirs.report.data as DcapQvlTd10);
+      expect(ours.bodyType).toBe(theirs.report.type === 'td15' ? 3 : 2);
+      const body = ours.body;
+      expect(
+        [
+          body.teeTcbSvn,
+          body.mrSeam,
+          body.mrSignerSeam,
+          body.seamAttributes,
+          body.tdAttributes.raw,
+          body.xfam,
+          body.mrTd,
+          body.mrConfigId,
+          body.mrOwner,
+          body.mrOwnerConfig,
+          ...body.rtmrs,
+          body.reportData,
+        ].map(hex),
+      ).toEqual(
+        [
+          td.teeTcbSvn,
+          td.mrSeam,
+          td.mrSignerSeam,
+          td.seamAttributes,
+          td.tdAttributes,
+          td.xfam,
+          td.mrTd,
+          td.mrConfigId,
+          td.mrOwner,
+          td.mrOwnerConfig,
+          td.rtMr0,
+          td.rtMr1,
+          td.rtMr2,
+          td.rtMr3,
+          td.reportData,
+        ].map(hex),
+      );
+      if (theirs.report.type === 'td15') {
+        expect(hex(body.teeTcbSvn2!)).toBe(hex(theirs.report.data.teeTcbSvn2!));
+        expect(hex(body.mrServiceTd!)).toBe(hex(theirs.report.data.mrServiceTd!));
+      } else {
+        expect(body.teeTcbSvn2).toBeUndefined();
+      }
+      const auth = theirs.authData.intoV3();
+      expect(hex(ours.signature)).toBe(hex(auth.ecdsaSignature));
+      expect(hex(ours.attestationKey)).toBe(hex(auth.ecdsaAttestationKey));
+      expect(hex(ours.qeReport.raw)).toBe(hex(auth.qeReport));
+      expect(hex(ours.qeReportSignature)).toBe(hex(auth.qeReportSignature));
+      expect(hex(ours.qeAuthData)).toBe(hex(auth.qeAuthData));
+      // The signed length, computed independently: what dcap-qvl hands to the signature check.
+      expect(ours.signedData).toHaveLength(theirs.signedLength());
+    });
+  }
+});
+
+interface DcapQvlTd10 {
+  teeTcbSvn: Uint8Array;
+  mrSeam: Uint8Array;
+  mrSignerSeam: Uint8Array;
+  seamAttributes: Uint8Array;
+  tdAttributes: Uint8Array;
+  xfam: Uint8Array;
+  mrTd: Uint8Array;
+  mrConfigId: Uint8Array;
+  mrOwner: Uint8Array;
+  mrOwnerConfig: Uint8Array;
+  rtMr0: Uint8Array;
+  rtMr1: Uint8Array;
+  rtMr2: Uint8Array;
+  rtMr3: Uint8Array;
+  reportData: Uint8Array;
+}
+
+interface DcapQvlQuote {
+  signedLength(): number;
+  header: { version: number; teeType: number; userData: Uint8Array };
+  report: {
+    type: 'td10' | 'td15' | 'sgx';
+    data: DcapQvlTd10 & { base?: DcapQvlTd10; teeTcbSvn2?: Uint8Array; mrServiceTd?: Uint8Array };
+  };
+  authData: {
+    intoV3(): {
+      ecdsaSignature: Uint8Array;
+      ecdsaAttestationKey: Uint8Array;
+      qeReport: Uint8Array;
+      qeReportSignature: Uint8Array;
+      qeAuthData: Uint8Array;
+    };
+  };
+}

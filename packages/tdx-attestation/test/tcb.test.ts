@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { bytesToHex } from '@confidential-ai/bytes';
 import { describe, expect, it } from 'vitest';
 import {
   combineTcbStatuses,
@@ -5,6 +7,7 @@ import {
   evaluatePlatformTcb,
   evaluateQeIdentity,
   evaluateTdxModule,
+  parseTcbInfo,
   parseTdxQuote,
   readPckExtensions,
   sortTcbLevels,
@@ -200,5 +203,44 @@ describe('combineTcbStatuses (Intel QVL convergence)', () => {
     expect(
       combineTcbStatuses(s('OutOfDate', 'A', 'B'), s('SWHardeningNeeded', 'B', 'C')).advisoryIds,
     ).toEqual(['A', 'B', 'C']);
+  });
+});
+
+describe('dcap-qvl parity on real TCB info (FMSPC 00806f050000, 2025-09-29)', () => {
+  const vectors = new URL('./vectors/', import.meta.url);
+  const response = readFileSync(new URL('collateral/teekit-tcbInfo-tdx-00806f050000.json', vectors), 'utf8');
+  const tcbInfo = parseTcbInfo(response.slice('{"tcbInfo":'.length, response.lastIndexOf(',"signature":"')));
+  const azure = parseTdxQuote(
+    new Uint8Array(readFileSync(new URL('quotes/teekit-tdx-v4-azure.bin', vectors))),
+  );
+  const azurePck = readPckExtensions(azure.pckCertChain[0]!);
+
+  it('compares all 16 TEE_TCB_SVN bytes, as dcap-qvl does (Intel would skip bytes 0..1 for module version 1)', () => {
+    // TEE_TCB_SVN 04 01 07; the UpToDate level asks for 05 00 07: byte 0 (module ISVSVN) is lower.
+    expect(bytesToHex(azure.body.teeTcbSvn).slice(0, 6)).toBe('040107');
+    const result = evaluatePlatformTcb(tcbInfo, azurePck, azure.body);
+    expect(result.status).toBe('OutOfDate');
+    expect(result.advisoryIds).toEqual(['INTEL-SA-00960', 'INTEL-SA-00982', 'INTEL-SA-00986']);
+    // With byte 0 raised, the UpToDate level matches: only bytes 0..1 made the difference.
+    const teeTcbSvn = azure.body.teeTcbSvn.slice();
+    teeTcbSvn[0] = 5;
+    expect(evaluatePlatformTcb(tcbInfo, azurePck, { ...azure.body, teeTcbSvn }).status).toBe('UpToDate');
+    // The module itself is rated by its identity: TDX_01, ISVSVN 4 -> UpToDate.
+    expect(evaluateTdxModule(tcbInfo, azure.body)).toMatchObject({ id: 'TDX_01', status: 'UpToDate' });
+  });
+
+  it('rejects SEAM attribute bits outside the identity mask, as dcap-qvl does', () => {
+    const masked = {
+      ...tcbInfo,
+      tdxModuleIdentities: tcbInfo.tdxModuleIdentities.map((identity) => ({
+        ...identity,
+        attributesMask: Uint8Array.of(0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff),
+      })),
+    };
+    expect(codeOf(() => evaluateTdxModule(masked, azure.body))).toBe('OK');
+    const seamAttributes = Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0);
+    expect(codeOf(() => evaluateTdxModule(masked, { ...azure.body, seamAttributes }))).toBe(
+      'ERR_TDX_COLLATERAL_MISMATCH',
+    );
   });
 });

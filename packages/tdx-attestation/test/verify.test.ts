@@ -33,9 +33,30 @@ const withCollateral = (collateral: Record<string, string> = realCollateral()): 
 });
 
 describe('verifyTdxQuote on the real quote', () => {
-  it('verifies offline (no collateral) at the fixture time', async () => {
-    const result = await verifyTdxQuote(realQuote(), { now: FIXTURE_TIME });
+  it('fails without collateral unless chainOnly asks for a signature-chain-only verdict', async () => {
+    // Regression (issue 15): without collateral the verdict used to be "ok" with tcbStatus null.
+    expect(await codeOf(realQuote(), { now: FIXTURE_TIME })).toBe('ERR_TDX_COLLATERAL_REQUIRED');
+    expect(await codeOf(realQuote(), { now: FIXTURE_TIME, chainOnly: false })).toBe(
+      'ERR_TDX_COLLATERAL_REQUIRED',
+    );
+    // The signature chain is checked first: a forged quote is reported as forged, not as lacking collateral.
+    expect(await codeOf(flip(realQuote(), 200), { now: FIXTURE_TIME })).toBe('ERR_TDX_QUOTE_SIGNATURE');
+    await expect(
+      verifyTdxQuote(realQuote(), { now: FIXTURE_TIME, chainOnly: true, collateral: realCollateral() }),
+    ).rejects.toThrow(TypeError);
+    await expect(
+      verifyTdxQuote(realQuote(), { now: FIXTURE_TIME, chainOnly: 'yes' as unknown as boolean }),
+    ).rejects.toThrow(TypeError);
+    const full = await verifyTdxQuote(realQuote(), withCollateral());
+    expect(full.chainOnly).toBe(false);
+  });
+
+  it('verifies the signature chain only (chainOnly) at the fixture time', async () => {
+    const result = await verifyTdxQuote(realQuote(), { now: FIXTURE_TIME, chainOnly: true });
     expect(result.tcbStatus).toBeNull();
+    expect(result.chainOnly).toBe(true);
+    expect(result.quoteVersion).toBe(4);
+    expect(result.bodyType).toBe(2);
     expect(result.verified).toEqual({
       quoteSignature: true,
       qeReportSignature: true,
@@ -79,19 +100,31 @@ describe('verifyTdxQuote on the real quote', () => {
       reportData.slice(0, 32),
       `0x${bytesToHex(reportData)}`,
     ]) {
-      const result = await verifyTdxQuote(realQuote(), { now: FIXTURE_TIME, expectedReportData: expected });
+      const result = await verifyTdxQuote(realQuote(), {
+        now: FIXTURE_TIME,
+        chainOnly: true,
+        expectedReportData: expected,
+      });
       expect(result.verified.reportData).toBe(true);
     }
-    expect(await codeOf(realQuote(), { now: FIXTURE_TIME, expectedReportData: flip(reportData, 63) })).toBe(
-      'ERR_TDX_REPORT_DATA_MISMATCH',
-    );
     expect(
-      await codeOf(realQuote(), { now: FIXTURE_TIME, expectedReportData: flip(reportData, 0).slice(0, 32) }),
+      await codeOf(realQuote(), {
+        now: FIXTURE_TIME,
+        chainOnly: true,
+        expectedReportData: flip(reportData, 63),
+      }),
+    ).toBe('ERR_TDX_REPORT_DATA_MISMATCH');
+    expect(
+      await codeOf(realQuote(), {
+        now: FIXTURE_TIME,
+        chainOnly: true,
+        expectedReportData: flip(reportData, 0).slice(0, 32),
+      }),
     ).toBe('ERR_TDX_REPORT_DATA_MISMATCH');
     const chutes = chutesReportDataPrefix('00'.repeat(32), 'AAAA');
-    expect(await codeOf(realQuote(), { now: FIXTURE_TIME, expectedReportData: chutes })).toBe(
-      'ERR_TDX_REPORT_DATA_MISMATCH',
-    );
+    expect(
+      await codeOf(realQuote(), { now: FIXTURE_TIME, chainOnly: true, expectedReportData: chutes }),
+    ).toBe('ERR_TDX_REPORT_DATA_MISMATCH');
   });
 
   it('rejects bad arguments with TypeError/RangeError', async () => {
@@ -187,7 +220,7 @@ describe('verifyTdxQuote checks validity at the verification time', () => {
   it('fails with ERR_TDX_CERT_EXPIRED outside the PCK leaf validity (offline)', async () => {
     expect(await codeOf(realQuote(), { now: new Date('2032-02-07T00:00:00Z') })).toBe('ERR_TDX_CERT_EXPIRED');
     expect(await codeOf(realQuote(), { now: new Date('2025-02-06T00:00:00Z') })).toBe('ERR_TDX_CERT_EXPIRED');
-    expect(await codeOf(realQuote(), { now: new Date('2032-02-06T00:00:00Z') })).toBe('OK');
+    expect(await codeOf(realQuote(), { now: new Date('2032-02-06T00:00:00Z'), chainOnly: true })).toBe('OK');
   });
 
   it('fails with ERR_TDX_COLLATERAL_EXPIRED after nextUpdate or before issue', async () => {

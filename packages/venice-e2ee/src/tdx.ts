@@ -69,7 +69,7 @@ export const defaultTdxBackend: TdxBackend = {
   async verify(quote, options) {
     const result = await verifyTdxQuote(quote, {
       ...(options.collateral === undefined
-        ? {}
+        ? { chainOnly: true }
         : { collateral: options.collateral as Record<string, unknown> }),
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(options.expectedReportData === undefined ? {} : { expectedReportData: options.expectedReportData }),

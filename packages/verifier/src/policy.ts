@@ -1,0 +1,140 @@
+import type { TdxCollateralJson } from '@confidential-ai/tdx-attestation';
+import type { GpuEvidenceVerifier } from './gpu.js';
+
+/** Expected TDX measurements (lowercase or uppercase hex, 48 bytes each); only the given ones are compared. */
+export interface TdxMeasurementPolicy {
+  /** MRTD (the initial TD image). */
+  mrTd?: string;
+  /** MRCONFIGID (dstack: `01` ‖ SHA-256 of the app compose, zero padded). */
+  mrConfigId?: string;
+  /** RTMR0. */
+  rtmr0?: string;
+  /** RTMR1. */
+  rtmr1?: string;
+  /** RTMR2. */
+  rtmr2?: string;
+  /** RTMR3. */
+  rtmr3?: string;
+}
+
+/** Expected Nitro PCRs: index → hex (48 bytes for SHA-384), e.g. from {@link parseNitroMeasurements}. */
+export type NitroPcrPolicy = Readonly<Record<number, string>>;
+
+/** What the TDX checks know about the quote when they ask for collateral. */
+export interface TdxCollateralRequest {
+  /** FMSPC of the PCK certificate, lowercase hex. */
+  fmspc: string;
+  /** The SHA-256 fingerprint of the root the quote chains to, lowercase hex. */
+  rootSha256: string;
+}
+
+/** DCAP collateral: a document, a list tried in order (one per FMSPC), or a function that fetches it. */
+export type TdxCollateralSource =
+  | TdxCollateralJson
+  | readonly TdxCollateralJson[]
+  | ((request: TdxCollateralRequest) => Promise<TdxCollateralJson | undefined>);
+
+/**
+ * Verification policy. Every field is explicit and the defaults are strict: real vendor roots only, no debug
+ * TEEs, TCB status `UpToDate` from collateral, measurements compared with expected values. Relax a rule only by
+ * naming it (`measurements: 'any'`, `requireTcbStatus: false`, `acceptSimulated: true`).
+ */
+export interface VerificationPolicy {
+  /**
+   * Accept simulated evidence (a server outside a TEE that says so) and evidence that verifies only against a
+   * TEST root; such steps are reported as `simulated`, never `passed`. For demos. Default false.
+   */
+  acceptSimulated?: boolean;
+  /**
+   * TEST roots (DER bytes or PEM) whose TDX quotes and Nitro documents are reported as "verified against the TEST
+   * root" (`simulated`, and only with `acceptSimulated`). With none given and `acceptSimulated`, a TDX quote's own
+   * embedded root is used and named instead. The pinned Intel and AWS roots are always the only real anchors.
+   */
+  testRoots?: { tdx?: readonly (Uint8Array | string)[]; nitro?: readonly (Uint8Array | string)[] };
+  /** Accept debug-mode TEEs. Default false. */
+  allowDebug?: boolean;
+  /** TCB statuses accepted. Default `['UpToDate']`. */
+  allowedTcbStatuses?: readonly string[];
+  /**
+   * Fail when the TCB status cannot be evaluated (no collateral). Default true; false reports the step as
+   * `skipped`.
+   */
+  requireTcbStatus?: boolean;
+  /** DCAP collateral for TDX quotes (needed for the TCB status). */
+  tdxCollateral?: TdxCollateralSource;
+  /**
+   * Expected TDX measurements of the attested service, or `'any'` to accept any (the step is then `skipped`).
+   * Default: none given, which fails the measurements step with `ERR_VERIFY_POLICY_MISSING`.
+   */
+  tdxMeasurements?: TdxMeasurementPolicy | 'any';
+  /**
+   * Expected Nitro PCRs (e.g. PCR0–2 of the enclave build), or `'any'`. Default: none given, which fails the
+   * measurements step with `ERR_VERIFY_POLICY_MISSING`.
+   */
+  nitroPcrs?: NitroPcrPolicy | 'any';
+  /**
+   * GPU evidence verifier (e.g. from `@confidential-ai/nvidia-attestation` once it exists). Without one the GPU
+   * step is `skipped` ("not checked").
+   */
+  gpuVerifier?: GpuEvidenceVerifier;
+  /** Fail when GPU evidence cannot be verified (no verifier, no evidence). Default false. */
+  requireGpu?: boolean;
+  /** How long a verified attestation is reused for answers signed by the same key, in ms. Default 600 000. */
+  attestationMaxAgeMs?: number;
+  /** Verification time. Default: the current time. */
+  now?: () => Date;
+}
+
+/** A {@link VerificationPolicy} with every default filled in. */
+export interface ResolvedPolicy {
+  readonly acceptSimulated: boolean;
+  readonly testRoots: {
+    readonly tdx: readonly (Uint8Array | string)[];
+    readonly nitro: readonly (Uint8Array | string)[];
+  };
+  readonly allowDebug: boolean;
+  readonly allowedTcbStatuses: readonly string[];
+  readonly requireTcbStatus: boolean;
+  readonly tdxCollateral: TdxCollateralSource | undefined;
+  readonly tdxMeasurements: TdxMeasurementPolicy | 'any' | undefined;
+  readonly nitroPcrs: NitroPcrPolicy | 'any' | undefined;
+  readonly gpuVerifier: GpuEvidenceVerifier | undefined;
+  readonly requireGpu: boolean;
+  readonly attestationMaxAgeMs: number;
+  readonly now: () => Date;
+}
+
+/** Default cache validity of a verified attestation: 10 minutes. */
+export const DEFAULT_ATTESTATION_MAX_AGE_MS = 600_000;
+
+/**
+ * Fills in the defaults of a policy.
+ * @throws TypeError / RangeError for option values of the wrong type or range.
+ */
+export function resolvePolicy(policy: VerificationPolicy = {}): ResolvedPolicy {
+  if (typeof policy !== 'object' || policy === null) throw new TypeError('policy must be an object');
+  const maxAge = policy.attestationMaxAgeMs ?? DEFAULT_ATTESTATION_MAX_AGE_MS;
+  if (typeof maxAge !== 'number' || !Number.isFinite(maxAge) || maxAge < 0) {
+    throw new RangeError('policy.attestationMaxAgeMs must be a non-negative number of milliseconds');
+  }
+  const statuses = policy.allowedTcbStatuses ?? ['UpToDate'];
+  if (!Array.isArray(statuses) || statuses.some((status) => typeof status !== 'string')) {
+    throw new TypeError('policy.allowedTcbStatuses must be an array of strings');
+  }
+  if (policy.now !== undefined && typeof policy.now !== 'function')
+    throw new TypeError('policy.now must be a function');
+  return Object.freeze({
+    acceptSimulated: policy.acceptSimulated === true,
+    testRoots: { tdx: policy.testRoots?.tdx ?? [], nitro: policy.testRoots?.nitro ?? [] },
+    allowDebug: policy.allowDebug === true,
+    allowedTcbStatuses: [...statuses],
+    requireTcbStatus: policy.requireTcbStatus !== false,
+    tdxCollateral: policy.tdxCollateral,
+    tdxMeasurements: policy.tdxMeasurements,
+    nitroPcrs: policy.nitroPcrs,
+    gpuVerifier: policy.gpuVerifier,
+    requireGpu: policy.requireGpu === true,
+    attestationMaxAgeMs: maxAge,
+    now: policy.now ?? (() => new Date()),
+  });
+}

@@ -1,0 +1,93 @@
+// Starts the real composed server (packages/proxy-server) with every face, in this process, on loopback. Its
+// upstreams are the repository's fake servers started here, so that the tests know their TEST roots: one synthetic
+// TDX platform signs the Chutes instance quotes and the Venice model quotes, and a TEST Nitro enclave (served by a
+// nitriding stand-in that the TEE gateway registers its key with) attests the gateway's signing key.
+import { createFakeChutesServer, type FakeChutesServer } from '@confidential-ai/chutes-transport/testing';
+import { loadConfig, type RunningServer, startServer } from '@confidential-ai/proxy-server';
+import type { TdxCollateralJson } from '@confidential-ai/tdx-attestation';
+import { createTestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
+import { createFakeVeniceServer, type FakeVeniceServer } from '@confidential-ai/venice-e2ee/testing';
+import type { VerificationPolicy } from '../src/policy.js';
+import { createTestNitroEnclave, type FakeNitriding, startFakeNitriding } from './nitro-enclave.js';
+
+export const TOKEN = 'verifier-test-token-5d1c';
+const CHUTES_KEY = 'cpk_verifier_test_key';
+export const VENICE_KEY = 'venice-verifier-test-key';
+
+/** Everything a test needs to talk to the composed server and judge its evidence. */
+export interface ComposedFixture {
+  readonly server: RunningServer;
+  readonly chutes: FakeChutesServer;
+  readonly venice: FakeVeniceServer;
+  readonly nitriding: FakeNitriding;
+  /** The demo policy with the TEST roots pinned: every face verifies as `simulated`. */
+  readonly policy: VerificationPolicy;
+  /** The TDX TEST root (PEM). */
+  readonly tdxRootPem: string;
+  /** Collateral of the TDX TEST platform. */
+  readonly tdxCollateral: TdxCollateralJson;
+  close(): Promise<void>;
+}
+
+/** Starts the composed server and its upstream fakes. */
+export async function startComposed(): Promise<ComposedFixture> {
+  const platform = await createTestTdxPlatform();
+  const tdxCollateral = await platform.createCollateral();
+  const enclave = await createTestNitroEnclave();
+  const [chutes, venice, nitriding] = await Promise.all([
+    createFakeChutesServer({ port: 0, tdxPlatform: platform, apiKey: CHUTES_KEY, adminRoutes: false }),
+    createFakeVeniceServer({ port: 0, tdxPlatform: platform, apiKey: VENICE_KEY }),
+    startFakeNitriding(enclave),
+  ]);
+  const toml = `
+[server]
+port = 0
+[auth]
+token = "${TOKEN}"
+[log]
+level = "silent"
+[chutes]
+enabled = true
+api_key = "${CHUTES_KEY}"
+base_url = "${chutes.url}"
+api_base_url = "${chutes.url}"
+e2ee = true
+[venice]
+enabled = true
+[tee_gateway]
+enabled = true
+simulate = true
+x402_enabled = false
+opg_price_usd = "0.10"
+nitriding_url = "${nitriding.url}"
+nitriding_internal_url = "${nitriding.internalUrl}"
+register_with_nitriding = true
+`;
+  const config = loadConfig({
+    toml,
+    env: {
+      VENICE_E2EE_PROXY__VENICE__BASE_URL: venice.baseUrl,
+      VENICE_E2EE_PROXY__VENICE__API_KEY: VENICE_KEY,
+    },
+  });
+  const server = await startServer({ config, processMetrics: false });
+  return {
+    server,
+    chutes,
+    venice,
+    nitriding,
+    tdxRootPem: platform.rootPem,
+    tdxCollateral,
+    policy: {
+      acceptSimulated: true,
+      testRoots: { tdx: [platform.rootPem], nitro: [enclave.rootPem] },
+      tdxCollateral,
+      tdxMeasurements: 'any',
+      nitroPcrs: enclave.pcrs,
+    },
+    async close() {
+      await server.close();
+      await Promise.all([chutes.close(), venice.close(), nitriding.close()]);
+    },
+  };
+}
