@@ -1,8 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
 export default defineConfig({
+  // The same package version tsup writes into the build, so `--version` is tested as users see it.
+  define: { __PACKAGE_VERSION__: JSON.stringify(version) },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 30_000,
+    // Tests drive the CLI as child processes on a shared, often loaded machine.
+    testTimeout: 90_000,
+    hookTimeout: 60_000,
   },
 });

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
-import { createInterface } from 'node:readline';
 import { ChutesCliError } from './errors.js';
 import { ChutesClient, type FetchFunction } from './sdk/client.js';
 import { loadConfig, type ResolvedConfig } from './sdk/config.js';
+import { createDebugFetch, type DebugFetchOptions } from './sdk/debug-fetch.js';
+import { createProxyFetch } from './sdk/proxy-fetch.js';
 import { stringifyJson } from './sdk/python-json.js';
 import { type Hotkey, hotkeyFromSeed } from './sdk/signing.js';
+import { createLineReader, type LineReader } from './stdin-reader.js';
 
 /** Result of running an external program. */
 export interface SpawnResult {
@@ -19,8 +21,10 @@ export interface CliIo {
   stdout: (text: string) => void;
   /** Writes to stderr (progress, prompts, errors). */
   stderr: (text: string) => void;
-  /** Asks a question and reads one line (hidden input for secrets when possible). */
+  /** Asks a question and reads one line (hidden input for secrets when possible); all prompts share one reader. */
   prompt: (question: string, options?: { hidden?: boolean }) => Promise<string>;
+  /** Whether stdin is a terminal (confirmations that spend money or delete need one, or `--yes`). */
+  stdinIsTty: boolean;
   /** Environment variables. */
   env: Record<string, string | undefined>;
   /** Working directory. */
@@ -39,45 +43,42 @@ export interface CliIo {
   run: (command: string, args: string[], options: { cwd: string }) => Promise<SpawnResult>;
 }
 
-function defaultPrompt(question: string, options: { hidden?: boolean } = {}): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const rl = createInterface({
-      input: process.stdin,
-      output: process.stderr,
-      terminal: process.stdin.isTTY === true,
-    });
-    if (options.hidden && process.stdin.isTTY) {
-      const output = rl as unknown as { _writeToOutput?: (text: string) => void };
-      output._writeToOutput = (text: string) => {
-        if (text.includes(question)) process.stderr.write(text);
-      };
-    }
-    let answered = false;
-    rl.question(question, (answer) => {
-      answered = true;
-      rl.close();
-      if (options.hidden && process.stdin.isTTY) process.stderr.write('\n');
-      resolvePromise(answer);
-    });
-    rl.on('close', () => {
-      if (!answered)
-        reject(
-          new ChutesCliError('ERR_ABORTED', 'no answer on stdin (use the command-line options or --yes)'),
-        );
-    });
-  });
+let sharedReader: LineReader | undefined;
+
+/** Closes the shared stdin reader of {@link defaultIo} (if a prompt opened it) so the process can exit. */
+export function closeStdinReader(): void {
+  sharedReader?.close();
+  sharedReader = undefined;
 }
 
-/** The default I/O: process streams, `globalThis.fetch`, real clock, xdg-open/open, child_process. */
+function lazyProxyFetch(): FetchFunction {
+  let resolved: Promise<FetchFunction> | undefined;
+  return (input, init) => {
+    resolved ??= createProxyFetch(process.env).then(
+      (proxied) => proxied ?? ((url, options) => globalThis.fetch(url, options)),
+    );
+    return resolved.then((fetch) => fetch(input, init));
+  };
+}
+
+/**
+ * The default I/O: process streams, one shared line reader over stdin for every prompt, `globalThis.fetch` (or
+ * undici through `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` when a proxy is set), real clock, xdg-open/open,
+ * child_process.
+ */
 export function defaultIo(): CliIo {
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
-    prompt: defaultPrompt,
+    prompt: (question, options) => {
+      sharedReader ??= createLineReader();
+      return sharedReader.question(question, options);
+    },
+    stdinIsTty: process.stdin.isTTY === true,
     env: process.env,
     cwd: process.cwd(),
     home: homedir(),
-    fetch: (input, init) => globalThis.fetch(input, init),
+    fetch: lazyProxyFetch(),
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolvePromise) => setTimeout(resolvePromise, ms)),
     openBrowser: async (url) => {
@@ -127,6 +128,15 @@ export class CliContext {
     this.io.stderr(`warning: ${message}\n`);
   }
 
+  /**
+   * The fetch for a command: the I/O fetch, wrapped with request/response logging (secrets redacted) under
+   * `--debug`.
+   */
+  fetchFor(options: ApiOptions, debugOptions: DebugFetchOptions = {}): FetchFunction {
+    if (!options.debug) return this.io.fetch;
+    return createDebugFetch(this.io.fetch, (line) => this.io.stderr(`debug: ${line}\n`), debugOptions);
+  }
+
   /** Debug line on stderr when `--debug`. */
   debug(options: ApiOptions, message: string): void {
     if (options.debug) this.io.stderr(`debug: ${message}\n`);
@@ -141,9 +151,18 @@ export class CliContext {
     }
   }
 
-  /** Asks y/n unless `yes`; throws `ERR_ABORTED` on anything but y. */
-  async confirm(question: string, yes: boolean | undefined): Promise<void> {
+  /**
+   * Asks y/n unless `yes`; throws `ERR_ABORTED` on anything but y. A confirmation never reads a non-terminal stdin
+   * (a closed or piped stdin would hang or silently answer): it fails with `ERR_USAGE` naming `hint` instead.
+   */
+  async confirm(question: string, yes: boolean | undefined, hint = '--yes'): Promise<void> {
     if (yes) return;
+    if (!this.io.stdinIsTty) {
+      throw new ChutesCliError(
+        'ERR_USAGE',
+        `stdin is not a terminal, so "${question.trim()}" cannot be asked: pass ${hint} to confirm`,
+      );
+    }
     const answer = await this.io.prompt(`${question} (y/n) `);
     if (answer.trim().toLowerCase() !== 'y') throw new ChutesCliError('ERR_ABORTED', 'aborted');
   }
@@ -189,7 +208,7 @@ export class CliContext {
       hotkey,
       userId: config.auth?.userId,
       apiKey,
-      fetch: this.io.fetch,
+      fetch: this.fetchFor(options),
       now: this.io.now,
     });
     return hotkey ? { client, config, hotkey } : { client, config };

@@ -14,7 +14,11 @@ export type ChutesCliErrorCode =
   | 'ERR_NETWORK'
   | 'ERR_STREAM'
   | 'ERR_ABORTED'
-  | 'ERR_DOCKER';
+  | 'ERR_DOCKER'
+  | 'ERR_USAGE'
+  | 'ERR_WALLET_EXISTS'
+  | 'ERR_CONFIG_WRITE'
+  | 'ERR_PYTHON_MISSING';
 
 /** Options for {@link ChutesCliError}. */
 export interface ChutesCliErrorOptions {
@@ -68,7 +72,7 @@ export class ChutesCliError extends Error {
  * | 0 | success |
  * | 1 | unexpected internal error |
  * | 2 | bad command-line usage |
- * | 3 | configuration, authentication or wallet problem (local) |
+ * | 3 | configuration, authentication or wallet problem (local), e.g. a wallet that already exists or a config.ini that cannot be written |
  * | 4 | the API rejected the credentials (401/403) |
  * | 5 | not found (404) |
  * | 6 | conflict (409), e.g. the image or key already exists |
@@ -77,7 +81,7 @@ export class ChutesCliError extends Error {
  * | 9 | network error (API unreachable) |
  * | 10 | aborted by the user (confirmation declined) |
  * | 11 | invalid chute/image definition or argument |
- * | 12 | docker missing or failed (`build --local`) |
+ * | 12 | a required program is missing or failed: docker (`build --local`), python3 (`.py` chute modules) |
  */
 export const EXIT_CODES = {
   ok: 0,
@@ -104,6 +108,8 @@ export function exitCodeFor(error: unknown): number {
     case 'ERR_AUTH_REQUIRED':
     case 'ERR_WALLET_MISSING':
     case 'ERR_WALLET_INVALID':
+    case 'ERR_WALLET_EXISTS':
+    case 'ERR_CONFIG_WRITE':
       return EXIT_CODES.config;
     case 'ERR_HTTP':
       if (error.status === 401 || error.status === 403) return EXIT_CODES.unauthorized;
@@ -122,7 +128,10 @@ export function exitCodeFor(error: unknown): number {
     case 'ERR_MODULE_LOAD':
       return EXIT_CODES.validation;
     case 'ERR_DOCKER':
+    case 'ERR_PYTHON_MISSING':
       return EXIT_CODES.docker;
+    case 'ERR_USAGE':
+      return EXIT_CODES.usage;
     default:
       return EXIT_CODES.internal;
   }

@@ -1,6 +1,13 @@
 export { createProgram, run } from './cli.js';
 export { buildKeyScopes, type KeyScopeOptions } from './commands/keys.js';
-export { type ApiOptions, CliContext, type CliIo, defaultIo, type SpawnResult } from './context.js';
+export {
+  type ApiOptions,
+  CliContext,
+  type CliIo,
+  closeStdinReader,
+  defaultIo,
+  type SpawnResult,
+} from './context.js';
 export {
   ChutesCliError,
   type ChutesCliErrorCode,
@@ -19,6 +26,7 @@ export {
   type MultipartBody,
   type MultipartField,
   packBuildContext,
+  sniffImageType,
 } from './sdk/build-context.js';
 export {
   Chute,
@@ -65,6 +73,14 @@ export {
   saveConfig,
   serializeConfig,
 } from './sdk/config.js';
+export {
+  createDebugFetch,
+  type DebugFetchOptions,
+  describeBody,
+  redactHeaders,
+  redactUrl,
+} from './sdk/debug-fetch.js';
+export { buildDiffusionChute, type DiffusionTemplateOptions } from './sdk/diffusion-template.js';
 export { globSync } from './sdk/glob.js';
 export {
   type AddOptions,
@@ -77,6 +93,15 @@ export {
 } from './sdk/image.js';
 export { type LoadedChute, loadChute, parseChuteRef, resolveChuteModule } from './sdk/loader.js';
 export {
+  createMnemonic,
+  keypairFromMnemonic,
+  MNEMONIC_WORD_COUNTS,
+  type MnemonicKeypair,
+  type MnemonicWordCount,
+  miniSecretFromMnemonic,
+  schnorrkelSecretBytes,
+} from './sdk/mnemonic.js';
+export {
   deploymentFee,
   type GpuInfo,
   NodeSelector,
@@ -86,7 +111,22 @@ export {
   SUPPORTED_GPUS,
   supportedGpus,
 } from './sdk/node-selector.js';
-export { type JsonValue, pythonJsonDumps, pythonLiteral, stringifyJson } from './sdk/python-json.js';
+export { createProxyFetch, type ProxyEnvironment, proxyEnvironment } from './sdk/proxy-fetch.js';
+export {
+  type JsonValue,
+  parseJsonExact,
+  pythonJsonDumps,
+  pythonLiteral,
+  stringifyJson,
+} from './sdk/python-json.js';
+export { loadPythonChute, type PythonChuteOptions } from './sdk/python-loader.js';
+export {
+  chuteFromRecord,
+  imageFromRecord,
+  type RecordedChute,
+  type RecordedImage,
+} from './sdk/python-record.js';
+export { secretReason } from './sdk/secret-files.js';
 export {
   HEADERS,
   type Hotkey,
@@ -103,6 +143,7 @@ export {
   verifyMessage,
 } from './sdk/signing.js';
 export { readLines, readSseJson } from './sdk/sse.js';
+export { type SchemaTemplate, templateSchema } from './sdk/template-schemas.js';
 export {
   buildEmbeddingChute,
   buildSglangChute,
@@ -121,3 +162,13 @@ export {
   readHotkeyFile,
   type WalletHotkey,
 } from './sdk/wallet.js';
+export {
+  type CreatedWallet,
+  type CreateWalletOptions,
+  createWallet,
+  isEncryptedKeyfile,
+  keyfileJson,
+  summarizeWallets,
+  type WalletSummary,
+} from './sdk/wallet-create.js';
+export { createLineReader, type LineReader, type LineReaderOptions } from './stdin-reader.js';

@@ -97,7 +97,7 @@ describe('chutes chat through chutes-transport (E2EE) against its fake server', 
       server.url,
     ]);
     expect([4, 8]).toContain(result.code);
-    expect(result.stderr).toMatch(/^error: chat failed/);
+    expect(result.stderr).toMatch(/^chutes: ERR_HTTP: chat failed/);
     result = await chat([
       MODEL,
       'hi',
@@ -109,7 +109,7 @@ describe('chutes chat through chutes-transport (E2EE) against its fake server', 
       'http://127.0.0.1:1',
     ]);
     expect([8, 9]).toContain(result.code);
-    expect(result.stderr).toMatch(/^error: /);
+    expect(result.stderr).toMatch(/^chutes: ERR_[A-Z_]+: /);
   });
 
   it('tampered stream chunks are a stream error, not plaintext', async () => {
@@ -126,7 +126,11 @@ describe('chutes chat through chutes-transport (E2EE) against its fake server', 
       '--json',
     ]);
     expect(result.code).toBe(8);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^error: chat failed \(ERR_STREAM_DECRYPT\)/);
+    // Only the failure document reaches stdout: no plaintext of the tampered answer.
+    expect(JSON.parse(result.stdout)).toEqual({
+      ok: false,
+      error: { code: 'ERR_STREAM', message: expect.stringMatching(/^chat failed \(ERR_STREAM_DECRYPT\)/) },
+    });
+    expect(result.stderr).toMatch(/^chutes: ERR_STREAM: chat failed \(ERR_STREAM_DECRYPT\)/);
   });
 });

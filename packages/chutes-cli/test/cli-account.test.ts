@@ -147,7 +147,7 @@ describe('register', () => {
       },
     );
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/^error: no hotkey file found: .*nope.*hk1\n$/);
+    expect(result.stderr).toMatch(/^chutes: ERR_WALLET_MISSING: no hotkey file found: .*nope.*hk1\n$/);
     result = await env.cli(['register', '--username', 'a!'], { env: { CHUTES_API_URL: env.api.url } });
     expect(result.code).toBe(11);
     expect(result.stderr).toContain('Invalid username');
@@ -191,7 +191,9 @@ describe('register', () => {
       env: { CHUTES_API_URL: 'http://127.0.0.1:1' },
     });
     expect(result.code).toBe(9);
-    expect(result.stderr).toMatch(/^error: cannot reach the Chutes API at http:\/\/127\.0\.0\.1:1/);
+    expect(result.stderr).toMatch(
+      /^chutes: ERR_NETWORK: cannot reach the Chutes API at http:\/\/127\.0\.0\.1:1/,
+    );
   });
 });
 
@@ -271,7 +273,7 @@ describe('configuration errors', () => {
     });
     expect(result.code).toBe(3);
     expect(result.stderr).toBe(
-      `error: no chutes config at ${join(env.dir, 'none.ini')}; run "chutes register", or set CHUTES_CONFIG_PATH / --config-path\n`,
+      `chutes: ERR_CONFIG_MISSING: no chutes config at ${join(env.dir, 'none.ini')}; run "chutes register", or set CHUTES_CONFIG_PATH / --config-path\n`,
     );
   });
 
@@ -315,7 +317,9 @@ describe('configuration errors', () => {
     env.api.state.users.clear();
     const result = await env.cli(['chutes', 'list']);
     expect(result.code).toBe(4);
-    expect(result.stderr).toBe('error: listing chutes failed with HTTP 401: Invalid request signature\n');
+    expect(result.stderr).toBe(
+      'chutes: ERR_HTTP: listing chutes failed with HTTP 401: Invalid request signature\n',
+    );
   });
 
   it('usage errors exit 2', async () => {

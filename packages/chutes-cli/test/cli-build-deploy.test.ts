@@ -11,6 +11,11 @@ import { bodyText, expectSigned, type Setup, SRC_INDEX, setup } from './helpers.
 const CONTEXT = fileURLToPath(new URL('./fixtures/context', import.meta.url));
 const GOLDEN = fileURLToPath(new URL('./golden', import.meta.url));
 const DIST_INDEX = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+/** A 1x1 transparent PNG. */
+const PNG_1X1 = Uint8Array.from(
+  atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=='),
+  (char) => char.charCodeAt(0),
+);
 
 let env: Setup;
 beforeEach(async () => {
@@ -55,8 +60,20 @@ afterEach(async () => {
   await env.close();
 });
 
+/** Replaces the fake API of `env` with one made with `options`, keeping the chute modules. */
+async function restart(options: Parameters<typeof setup>[0]): Promise<void> {
+  const previous = env;
+  await previous.api.close();
+  env = await setup(options);
+  await cp(CONTEXT, env.dir, { recursive: true });
+  for (const file of ['custom.ts', 'llama.ts', 'plain.mjs'])
+    await cp(join(previous.dir, file), join(env.dir, file));
+  await previous.close();
+}
+
 describe('build', () => {
   it('uploads the multipart build context signed over its exact bytes, then streams logs with --wait', async () => {
+    await restart({ buildCompletesAfterMs: null });
     const result = await env.cli(['build', 'custom:chute', '--wait', '--yes', '--json']);
     expect(result.stderr).toContain('Found 3 files to include in build context');
     expect(result.code).toBe(0);
@@ -122,16 +139,11 @@ describe('build', () => {
     // Finished builds answer text/plain; an existing image stops the build (exit 6).
     const again = await env.cli(['build', 'custom:chute', '--yes']);
     expect(again.code).toBe(6);
-    expect(again.stderr).toBe('error: Image with name=my-image and tag=0.1 already exists!\n');
+    expect(again.stderr).toBe('chutes: ERR_HTTP: Image with name=my-image and tag=0.1 already exists!\n');
   });
 
   it('--wait resumes an interrupted log stream from the last offset', async () => {
-    await env.api.close();
-    const previous = env;
-    env = await setup({ buildCompletesAfterLogStreams: 2 });
-    await cp(CONTEXT, env.dir, { recursive: true });
-    await cp(join(previous.dir, 'custom.ts'), join(env.dir, 'custom.ts'));
-    await previous.close();
+    await restart({ buildCompletesAfterLogStreams: 2, buildCompletesAfterMs: null });
     let cut = false;
     const result = await env.cli(['build', 'custom:chute', '--wait', '--yes', '--json'], {
       io: {
@@ -171,9 +183,10 @@ describe('build', () => {
   });
 
   it('uploads a logo and honours --public and --include-cwd; declining aborts', async () => {
-    await writeFile(join(env.dir, 'logo.webp'), new Uint8Array([1, 2, 3]));
+    // A PNG named .webp: the MIME type comes from the content, not the extension.
+    await writeFile(join(env.dir, 'logo.webp'), PNG_1X1);
     let result = await env.cli(['build', 'custom.ts:chute', '--logo', 'logo.webp'], { prompts: ['n'] });
-    expect(result.stderr).toContain('error: aborted');
+    expect(result.stderr).toContain('chutes: ERR_ABORTED: aborted');
     expect(result.code).toBe(10);
     result = await env.cli(['build', 'custom.ts:chute', '--logo', 'logo.webp', '--public', '--include-cwd'], {
       prompts: ['y'],
@@ -182,7 +195,7 @@ describe('build', () => {
     const logo = env.api.requests.filter((request) => request.path === '/logos/').at(-1)!;
     const logoParts = parseMultipart(logo.body, logo.headers['content-type'])!;
     expect(logoParts).toHaveLength(1);
-    expect(logoParts[0]).toMatchObject({ name: 'logo', filename: 'logo.webp', contentType: 'image/webp' });
+    expect(logoParts[0]).toMatchObject({ name: 'logo', filename: 'logo.webp', contentType: 'image/png' });
     expectSigned(logo, sha256Hex(logo.body));
     const upload = env.api.requests.at(-1)!;
     const parts = parseMultipart(upload.body, upload.headers['content-type'])!;
@@ -233,7 +246,9 @@ describe('build', () => {
   it('--local without docker is exit 12; a failing docker build too', async () => {
     let result = await env.cli(['build', 'custom:chute', '--local']);
     expect(result.code).toBe(12);
-    expect(result.stderr).toContain('\nerror: docker was not found in PATH; install Docker to use --local\n');
+    expect(result.stderr).toContain(
+      '\nchutes: ERR_DOCKER: docker was not found in PATH; install Docker to use --local\n',
+    );
     result = await env.cli(['build', 'custom:chute', '--local'], { io: { run: async () => ({ code: 3 }) } });
     expect(result.code).toBe(12);
   });
@@ -256,13 +271,18 @@ describe('deploy', () => {
     env.api.addImage({ username: 'chutes', name: 'vllm', tag: 'nightly-2025111700', public: true });
     let result = await env.cli(['deploy', 'llama:chute', '--yes']);
     expect(result.code).toBe(7);
-    expect(result.stderr).toContain('about $0.60');
-    expect(result.stderr).toMatch(
-      /error: deploying the chute failed with HTTP 402: DEPLOYMENT FEE NOTICE: .*\$0\.60.* \(re-run with --accept-fee to accept the fee\)\n$/,
+    expect(result.stderr).toContain(
+      'Deployment fee notice: this new chute costs a one-time fee of about $0.60',
     );
-    const [image, deploy] = env.api.requests;
+    expect(result.stderr).toMatch(
+      /chutes: ERR_HTTP: deploying the chute failed with HTTP 402: DEPLOYMENT FEE NOTICE: .*\$0\.60.* \(re-run with --accept-fee to accept the fee\)\n$/,
+    );
+    const [image, existing, deploy] = env.api.requests;
     expect(image!.path).toBe('/images/chutes/vllm:nightly-2025111700');
     expectSigned(image!, 'images');
+    expect(existing!.path).toBe('/chutes/unsloth/Llama-3.2-1B-Instruct');
+    expect(existing!.status).toBe(404);
+    expectSigned(existing!, 'chutes');
     expect(deploy!.path).toBe('/chutes/');
     expect(deploy!.rawQuery).toBe('accept_fee=false');
     expect(deploy!.headers['x-chutes-version']).toBe('0.5.5.rc47');
@@ -294,9 +314,13 @@ describe('deploy', () => {
       uuid5(`${uuid5('chutes/vllm:nightly-2025111700')}:${JSON.parse(body).code}`),
     );
 
-    // Same code again: 409 (same version); updates need no fee.
+    // Same code again: 409 (same version); updates need no fee, so no fee notice.
     result = await env.cli(['deploy', 'llama:chute', '--yes']);
     expect(result.code).toBe(6);
+    expect(result.stderr).toContain(
+      'Updating the existing chute unsloth/Llama-3.2-1B-Instruct: no deployment fee applies.',
+    );
+    expect(result.stderr).not.toContain('fee notice');
   });
 
   it('checks image availability, public permission and the node selector', async () => {
@@ -351,7 +375,7 @@ describe('deploy', () => {
     );
     let result = await env.cli(['deploy', 'nosel:chute', '--yes']);
     expect(result.code).toBe(11);
-    expect(result.stderr).toBe('error: chute n has no node_selector; deploy needs one\n');
+    expect(result.stderr).toBe('chutes: ERR_VALIDATION: chute n has no node_selector; deploy needs one\n');
     env.api.addImage({ username: 'chutes', name: 'vllm', tag: 'nightly-2025111700', public: true });
     result = await env.cli(['deploy', 'plain.mjs:embed', '--yes', '--accept-fee', '--json']);
     expect(result.stderr).not.toContain('error');

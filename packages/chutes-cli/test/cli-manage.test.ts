@@ -173,7 +173,9 @@ describe('chutes', () => {
     expect(JSON.parse(result.stdout)).toEqual({ chute_id: 'chute-abc', deleted: true });
     result = await env.cli(['chutes', 'get', 'abc']);
     expect(result.code).toBe(5);
-    expect(result.stderr).toBe('error: getting chutes/abc failed with HTTP 404: Chute not found\n');
+    expect(result.stderr).toBe(
+      'chutes: ERR_HTTP: getting chutes/abc failed with HTTP 404: Chute not found\n',
+    );
   });
 
   it('names with slashes keep the slash in the path', async () => {
@@ -300,7 +302,7 @@ describe('server and network failures', () => {
       io: { fetch: async () => new Response(JSON.stringify({ detail: 'boom' }), { status: 500 }) },
     });
     expect(result.code).toBe(8);
-    expect(result.stderr).toBe('error: listing chutes failed with HTTP 500: boom\n');
+    expect(result.stderr).toBe('chutes: ERR_HTTP: listing chutes failed with HTTP 500: boom\n');
   });
 
   it('a non-JSON 200 is exit 8', async () => {
@@ -316,7 +318,7 @@ describe('server and network failures', () => {
     const result = await env.cli(['images', 'list']);
     expect(result.code).toBe(9);
     expect(result.stderr).toMatch(
-      /^error: cannot reach the Chutes API at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\n$/,
+      /^chutes: ERR_NETWORK: cannot reach the Chutes API at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\n$/,
     );
   });
 

@@ -79,6 +79,7 @@ export async function setup(options: FakeChutesApiOptions = {}): Promise<Setup> 
         if (answer === undefined) throw new ChutesCliError('ERR_ABORTED', `unexpected prompt: ${question}`);
         return answer;
       },
+      stdinIsTty: true,
       env: { CHUTES_CONFIG_PATH: configPath, ...extra.env },
       cwd: dir,
       home,

@@ -7,6 +7,7 @@ import { imageUploadBody, packBuildContext } from '../sdk/build-context.js';
 import { httpError } from '../sdk/client.js';
 import { createAddDirective, createRunDirective, Image } from '../sdk/image.js';
 import { loadChute } from '../sdk/loader.js';
+import { secretReason } from '../sdk/secret-files.js';
 import { readLines } from '../sdk/sse.js';
 import { VERSION } from '../sdk/version.js';
 import { uploadLogo, warnImageUid } from './chute-helpers.js';
@@ -19,6 +20,7 @@ interface BuildOptions extends ApiOptions {
   wait?: boolean;
   public?: boolean;
   yes?: boolean;
+  listAll?: boolean;
 }
 
 /** `chutes build MODULE:EXPORT`: builds the chute's image remotely (zip upload) or locally with docker. */
@@ -26,15 +28,17 @@ export function registerBuildCommand(program: Command, ctx: CliContext): void {
   const command = program
     .command('build')
     .description('Build an image for the chutes platform')
-    .argument('<chute_ref>', 'module:export of the chute, e.g. my_chute.ts:chute')
+    .argument('<chute_ref>', 'module:variable of the chute, e.g. llama1b:chute (.py) or my_chute.ts:chute')
     .option('--logo <path>', 'path to the logo to use for this image');
   addFlag(command, 'local', 'build the image locally with docker, useful for testing/debugging');
   addFlag(command, 'include-cwd', 'include the entire current directory in build context, recursively');
   addFlag(command, 'wait', 'wait for the image to be built, streaming its logs');
   addFlag(command, 'public', 'mark the image as public/available to anyone');
-  command.option('-y, --yes', 'do not ask for confirmation');
+  command
+    .option('--list-all', 'list every file of the build context before uploading (default: the first 10)')
+    .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)');
   addApiOptions(command, { apiKey: false }).action(async (ref: string, options: BuildOptions) => {
-    const loaded = await loadChute(ref, ctx.io.cwd);
+    const loaded = await loadChute(ref, ctx.io.cwd, ctx.io.env);
     const image = loaded.chute.image;
     if (!Image.isInstance(image)) {
       throw new ChutesCliError(
@@ -46,13 +50,7 @@ export function registerBuildCommand(program: Command, ctx: CliContext): void {
     const cwd = ctx.io.cwd;
 
     if (options.local) {
-      await buildLocal(
-        ctx,
-        image,
-        loaded.chute.pythonModule(loaded.pythonVariable),
-        loaded.pythonModule,
-        options,
-      );
+      await buildLocal(ctx, image, loaded.code, loaded.pythonModule, options);
       return;
     }
 
@@ -71,8 +69,22 @@ export function registerBuildCommand(program: Command, ctx: CliContext): void {
     ctx.info(
       `Found ${context.listed.length} files to include in build context -- these will be uploaded for remote builds!`,
     );
-    for (const file of context.listed.slice(0, 10)) ctx.info(` ${file}`);
-    if (context.listed.length > 10) ctx.info(` ... and ${context.listed.length - 10} more`);
+    const secrets = context.files
+      .map((file) => ({ file, reason: secretReason(file, join(cwd, file)) }))
+      .filter((entry): entry is { file: string; reason: string } => entry.reason !== null);
+    const flagged = new Map(secrets.map((entry) => [entry.file, entry.reason]));
+    const shown = options.listAll ? context.listed : context.listed.slice(0, 10);
+    for (const file of shown)
+      ctx.info(` ${file}${flagged.has(file) ? `   <- looks like a secret (${flagged.get(file)})` : ''}`);
+    if (shown.length < context.listed.length)
+      ctx.info(` ... and ${context.listed.length - shown.length} more (--list-all shows every file)`);
+    if (secrets.length > 0) {
+      ctx.warn(
+        `the build context includes ${secrets.length} file(s) that look like secrets and will be uploaded: ${secrets
+          .map((entry) => `${entry.file} (${entry.reason})`)
+          .join(', ')}; exclude them from add() unless the image really needs them`,
+      );
+    }
     await ctx.confirm('Confirm submitting build context?', options.yes);
     const multipart = imageUploadBody(image, context.zip, { public: options.public === true, logoId });
     const data = await client.createImage(multipart.body, multipart.contentType);

@@ -58,6 +58,26 @@ function transportError(original: unknown): never {
   throw error;
 }
 
+/** The error event of a stream (the relay's `e2e_error`, as chutes-transport hands it on) as a CLI error. */
+function modelError(error: unknown): ChutesCliError {
+  const record = (error && typeof error === 'object' ? error : {}) as {
+    message?: unknown;
+    type?: unknown;
+    code?: unknown;
+  };
+  const message =
+    typeof record.message === 'string'
+      ? record.message
+      : typeof error === 'string'
+        ? error
+        : JSON.stringify(error);
+  const type =
+    typeof record.type === 'string'
+      ? ` (${record.type}${record.code !== undefined ? ` ${String(record.code)}` : ''})`
+      : '';
+  return new ChutesCliError('ERR_STREAM', `chat failed: the model answered with an error${type}: ${message}`);
+}
+
 /** `chutes chat MODEL [PROMPT...]`: one end-to-end encrypted chat completion through chutes-transport. */
 export function registerChatCommand(program: Command, ctx: CliContext): void {
   const command = program
@@ -110,7 +130,14 @@ export function registerChatCommand(program: Command, ctx: CliContext): void {
     if (options.maxTokens !== undefined) body['max_tokens'] = options.maxTokens;
     if (options.temperature !== undefined) body['temperature'] = options.temperature;
     const { createChutesFetch } = await import('@confidential-ai/chutes-transport');
-    const fetch = createChutesFetch({ apiKey, apiBase, modelsBase, fetch: ctx.io.fetch, now: ctx.io.now });
+    const fetch = createChutesFetch({
+      apiKey,
+      apiBase,
+      modelsBase,
+      // Bodies carry the prompt and the answer: never logged, even with --debug.
+      fetch: ctx.fetchFor(options, { bodies: false }),
+      now: ctx.io.now,
+    });
     let content = '';
     let usage: unknown = null;
     try {
@@ -122,7 +149,15 @@ export function registerChatCommand(program: Command, ctx: CliContext): void {
       if (response.status !== 200) throw await httpError(response, 'chat');
       if (stream) {
         for await (const event of readSseJson(response.body)) {
-          const chunk = event as { choices?: Array<{ delta?: { content?: unknown } }>; usage?: unknown };
+          const chunk = event as {
+            choices?: Array<{ delta?: { content?: unknown } }>;
+            usage?: unknown;
+            error?: unknown;
+          };
+          if (chunk.error !== undefined) {
+            if (!options.json && content) ctx.io.stdout('\n');
+            throw modelError(chunk.error);
+          }
           const delta = chunk.choices?.[0]?.delta?.content;
           if (typeof delta === 'string' && delta.length > 0) {
             content += delta;
@@ -135,7 +170,9 @@ export function registerChatCommand(program: Command, ctx: CliContext): void {
         const data = (await response.json()) as {
           choices?: Array<{ message?: { content?: unknown } }>;
           usage?: unknown;
+          error?: unknown;
         };
+        if (data.error !== undefined) throw modelError(data.error);
         const text = data.choices?.[0]?.message?.content;
         content = typeof text === 'string' ? text : '';
         usage = data.usage ?? null;

@@ -18,17 +18,19 @@ export function registerDeployCommand(program: Command, ctx: CliContext): void {
   const command = program
     .command('deploy')
     .description('Deploy a chute to the platform')
-    .argument('<chute_ref>', 'module:export of the chute, e.g. llama.ts:chute')
+    .argument('<chute_ref>', 'module:variable of the chute, e.g. llama1b:chute (.py) or llama.ts:chute')
     .option('--logo <path>', 'optional path to a logo to use for the chute');
   addFlag(command, 'public', 'mark the chute as public/available to anyone');
-  addFlag(command, 'accept-fee', 'acknowledge the deployment fee and accept being charged upon deployment');
-  command.option('-y, --yes', 'do not ask for confirmation');
+  addFlag(
+    command,
+    'accept-fee',
+    'acknowledge the deployment fee and accept being charged upon deployment (also confirms)',
+  );
+  command.option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)');
   addApiOptions(command, { apiKey: false }).action(async (ref: string, options: DeployOptions) => {
-    const loaded = await loadChute(ref, ctx.io.cwd);
+    const loaded = await loadChute(ref, ctx.io.cwd, ctx.io.env);
     const chute = loaded.chute;
-    const code = chute.pythonModule(loaded.pythonVariable);
-    const filename = `${loaded.pythonModule}.py`;
-    const refStr = `${loaded.pythonModule}:${loaded.pythonVariable}`;
+    const { filename, refStr, code } = loaded;
     // Validate the body (node selector etc.) before any request.
     chute.toDeployBody({ filename, refStr, code });
     if (Image.isInstance(chute.image)) warnImageUid(ctx, chute.image);
@@ -53,14 +55,21 @@ export function registerDeployCommand(program: Command, ctx: CliContext): void {
         );
       }
     }
+    // The fee applies to new chutes only: an update of an existing chute of the same name is free.
+    const existing = await client.find('chutes', chute.name);
+    if (existing) {
+      ctx.info(`Updating the existing chute ${chute.name}: no deployment fee applies.`);
+    } else {
+      const fee = chute.nodeSelector!.deploymentFee();
+      ctx.info(
+        `Deployment fee notice: this new chute costs a one-time fee of about $${fee.toFixed(2)} (3 x gpu_count^2 x the cheapest matching GPU's hourly rate).${options.acceptFee ? '' : ' Pass --accept-fee to accept it.'}`,
+      );
+    }
     const logoId = options.logo ? await uploadLogo(ctx, client, options.logo) : null;
-    const fee = chute.nodeSelector!.deploymentFee();
-    ctx.info(
-      `Deployment fee notice: new chutes pay a one-time fee of about $${fee.toFixed(2)} (3 x gpu_count^2 x the cheapest matching GPU's hourly rate; updates are free).${options.acceptFee ? '' : ' Pass --accept-fee to accept it.'}`,
-    );
     await ctx.confirm(
-      `You are about to upload ${filename} (generated from ${loaded.file}) and deploy ${chute.name}, confirm?`,
-      options.yes,
+      `You are about to upload ${filename}${loaded.language === 'javascript' ? ` (generated from ${loaded.file})` : ''} and deploy ${chute.name}, confirm?`,
+      options.yes || options.acceptFee,
+      '--yes (or --accept-fee)',
     );
     const body = chute.toDeployBody({ filename, refStr, code, public: options.public === true, logoId });
     let data: Record<string, unknown>;

@@ -46,7 +46,7 @@ export function registerLoginCommand(program: Command, ctx: CliContext): void {
     }
     const client = new ChutesClient({
       baseUrl: genericApiBaseUrl(ctx.io.env),
-      fetch: ctx.io.fetch,
+      fetch: ctx.fetchFor(options),
       now: ctx.io.now,
     });
     const nonce = await client.cliLoginNonce();

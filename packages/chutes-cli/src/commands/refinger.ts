@@ -33,7 +33,11 @@ export function registerRefingerCommand(program: Command, ctx: CliContext): void
       );
     const fingerprint = (await ctx.io.prompt('New fingerprint: ', { hidden: true })).trim();
     if (!fingerprint) throw new ChutesCliError('ERR_VALIDATION', 'the fingerprint must not be empty');
-    const client = new ChutesClient({ baseUrl: config.apiBaseUrl, fetch: ctx.io.fetch, now: ctx.io.now });
+    const client = new ChutesClient({
+      baseUrl: config.apiBaseUrl,
+      fetch: ctx.fetchFor(options),
+      now: ctx.io.now,
+    });
     const data = await client.changeFingerprint(fingerprint, hotkey);
     ctx.result(options, data, 'Fingerprint updated.');
   });

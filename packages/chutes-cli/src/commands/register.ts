@@ -62,7 +62,7 @@ export function registerRegisterCommand(program: Command, ctx: CliContext): void
   addFlag(command, 'debug', 'enable debug logging');
   command.action(async (options: RegisterOptions) => {
     const baseUrl = genericApiBaseUrl(ctx.io.env);
-    const client = new ChutesClient({ baseUrl, fetch: ctx.io.fetch, now: ctx.io.now });
+    const client = new ChutesClient({ baseUrl, fetch: ctx.fetchFor(options), now: ctx.io.now });
     if (!(await client.ping(AbortSignal.timeout(12_000)))) {
       throw new ChutesCliError('ERR_HTTP', `the Chutes API at ${baseUrl} did not answer /ping with 200`, {
         status: 503,
@@ -76,7 +76,8 @@ export function registerRegisterCommand(program: Command, ctx: CliContext): void
     const wallet = options.wallet ?? (await choose(ctx, 'wallet', await listWallets(walletsPath)));
     const hotkeyName =
       options.hotkey ?? (await choose(ctx, 'hotkey', await listHotkeys(walletsPath, wallet)));
-    const walletHotkey = await readHotkeyFile(hotkeyPath(walletsPath, wallet, hotkeyName));
+    const hotkeyFile = hotkeyPath(walletsPath, wallet, hotkeyName);
+    const walletHotkey = await readHotkeyFile(hotkeyFile);
     const coldkey = await readColdkeyPub(walletsPath, wallet);
 
     let token = options.token ?? 'replaceme';
@@ -105,14 +106,51 @@ export function registerRegisterCommand(program: Command, ctx: CliContext): void
       paymentAddress: String(data.payment_address),
     };
     const path = resolveConfigPath({ configPath: options.configPath, env: ctx.io.env, home: ctx.io.home });
+    const hiddenConfig = serializeConfig(config).replace(
+      /hotkey_seed = .*/,
+      `hotkey_seed = <the secretSeed of ${hotkeyFile}, without 0x>`,
+    );
     if (!options.json)
-      ctx.info(
-        `User created successfully: user_id=${data.user_id}, config.ini:\n${serializeConfig(config).replace(/hotkey_seed = .*/, 'hotkey_seed = <hidden>')}`,
+      ctx.info(`User created successfully: user_id=${data.user_id}, config.ini:\n${hiddenConfig}`);
+    // From here on the account exists on the server: never end without either saving the config or printing the
+    // credentials once, with a non-zero exit.
+    const keepCredentials = (why: string, cause: unknown): never => {
+      ctx.io.stderr(
+        [
+          '',
+          `The account ${String(data.username)} was registered, but ${why}. Save these credentials now (shown once):`,
+          `  user_id = ${String(data.user_id)}`,
+          `  fingerprint = ${String(data.fingerprint)}   (the website login; do not share it)`,
+          `  payment address = ${String(data.payment_address)}`,
+          `config.ini for ${path}:`,
+          hiddenConfig,
+          '',
+        ].join('\n'),
       );
-    let saved = false;
-    if (options.yes) saved = true;
-    else saved = (await ctx.io.prompt(`Save to ${path} (y/n): `)).trim().toLowerCase() === 'y';
-    if (saved) await saveConfig(path, config);
+      throw new ChutesCliError(
+        ChutesCliError.isInstance(cause) && cause.code === 'ERR_ABORTED' ? 'ERR_ABORTED' : 'ERR_CONFIG_WRITE',
+        `registered, but ${why}; the credentials are printed above`,
+        { cause },
+      );
+    };
+    let saved = options.yes === true;
+    if (!saved) {
+      let answer: string;
+      try {
+        answer = await ctx.io.prompt(`Save to ${path} (y/n): `);
+      } catch (error) {
+        return keepCredentials(`there was no answer to "Save to ${path}"`, error);
+      }
+      saved = answer.trim().toLowerCase() === 'y';
+    }
+    if (saved) {
+      try {
+        await saveConfig(path, config);
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.message ?? 'error';
+        keepCredentials(`${path} could not be written (${reason})`, error);
+      }
+    }
     ctx.result(
       options,
       {

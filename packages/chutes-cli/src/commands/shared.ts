@@ -1,5 +1,4 @@
-import type { Command } from 'commander';
-import { ChutesCliError } from '../errors.js';
+import { type Command, InvalidArgumentError } from 'commander';
 
 /** Adds `--config-path`, optionally `--api-key`, `--json` and `--debug/--no-debug`. */
 export function addApiOptions(
@@ -25,11 +24,10 @@ export function addFlag(command: Command, name: string, description: string): Co
   return command.option(`--${name}`, description).option(`--no-${name}`, `do not ${description}`);
 }
 
-/** Parses a non-negative integer option. */
+/** Parses a non-negative integer option (anything else is a usage error, exit 2). */
 export function parseInteger(name: string): (value: string) => number {
   return (value: string) => {
-    if (!/^\d+$/.test(value))
-      throw new ChutesCliError('ERR_VALIDATION', `--${name} must be a non-negative integer`);
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`--${name} must be a non-negative integer`);
     return Number.parseInt(value, 10);
   };
 }

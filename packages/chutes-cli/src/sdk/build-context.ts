@@ -151,20 +151,43 @@ export function imageUploadBody(
   );
 }
 
-const MIME_BY_EXTENSION: Record<string, string> = {
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  gif: 'image/gif',
-  webp: 'image/webp',
-  svg: 'image/svg+xml',
-  bmp: 'image/bmp',
-  ico: 'image/vnd.microsoft.icon',
-};
+function startsWith(data: Uint8Array, bytes: readonly number[], offset = 0): boolean {
+  return bytes.every((byte, index) => data[offset + index] === byte);
+}
 
-/** The `POST /logos/` multipart body: one file field `logo` with the guessed MIME type (default image/png). */
+const ascii = (text: string): number[] => [...text].map((char) => char.charCodeAt(0));
+
+/**
+ * The image MIME type of a logo, from its content (magic bytes), never from its file name: PNG, JPEG, GIF, WebP,
+ * BMP, ICO, AVIF or SVG; null for anything else.
+ */
+export function sniffImageType(data: Uint8Array): string | null {
+  if (startsWith(data, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
+  if (startsWith(data, [0xff, 0xd8, 0xff])) return 'image/jpeg';
+  if (startsWith(data, ascii('GIF87a')) || startsWith(data, ascii('GIF89a'))) return 'image/gif';
+  if (startsWith(data, ascii('RIFF')) && startsWith(data, ascii('WEBP'), 8)) return 'image/webp';
+  if (startsWith(data, ascii('ftypavif'), 4) || startsWith(data, ascii('ftypavis'), 4)) return 'image/avif';
+  if (startsWith(data, ascii('BM')) && data.length >= 26) return 'image/bmp';
+  if (startsWith(data, [0x00, 0x00, 0x01, 0x00]) && data.length >= 22) return 'image/vnd.microsoft.icon';
+  const head = new TextDecoder('utf-8', { fatal: false })
+    .decode(data.subarray(0, 4096))
+    .replace(/^\uFEFF/, '');
+  if (/^\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*)*(<!DOCTYPE svg[^>]*>\s*)?<svg[\s>]/i.test(head))
+    return 'image/svg+xml';
+  return null;
+}
+
+/**
+ * The `POST /logos/` multipart body: one file field `logo` whose MIME type comes from the file's content.
+ * @throws ChutesCliError `ERR_VALIDATION` when the content is not a recognised image (the server requires `image/*`).
+ */
 export function logoUploadBody(filename: string, data: Uint8Array, boundary?: string): MultipartBody {
-  const extension = basename(filename).split('.').pop()?.toLowerCase() ?? '';
-  const contentType = MIME_BY_EXTENSION[extension] ?? 'image/png';
+  const contentType = sniffImageType(data);
+  if (!contentType) {
+    throw new ChutesCliError(
+      'ERR_VALIDATION',
+      `logo ${basename(filename)} is not a PNG, JPEG, GIF, WebP, AVIF, BMP, ICO or SVG image (checked by content)`,
+    );
+  }
   return encodeMultipart([{ name: 'logo', filename: basename(filename), contentType, data }], boundary);
 }

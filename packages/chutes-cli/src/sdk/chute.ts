@@ -83,8 +83,13 @@ export interface CordOptions {
   inputSchema?: JsonObject | null;
   /** Minimal input JSON Schema; wrapped the same way. */
   minimalInputSchema?: JsonObject | null;
-  /** Output content type; inferred from `outputSchema` when unset. */
+  /** Output content type; inferred from `outputSchema` when unset (see `inferOutputContentType`). */
   outputContentType?: string | null;
+  /**
+   * Infer a missing output content type from `outputSchema` (default true). The Python SDK infers it only from
+   * the function's return hint, so chutes read from Python modules pass their final value with this off.
+   */
+  inferOutputContentType?: boolean;
   /** Output JSON Schema (the Python return hint's schema), or null without a hint. */
   outputSchema?: JsonObject | null;
   /** SGLang passthrough mode (default false). */
@@ -144,7 +149,7 @@ export class Cord {
     this.minimalInputSchema = wrapInputSchema(options.minimalInputSchema);
     this.outputSchema = options.outputSchema ?? null;
     let contentType = options.outputContentType ?? null;
-    if (!contentType && this.outputSchema) {
+    if (!contentType && this.outputSchema && options.inferOutputContentType !== false) {
       contentType = this.outputSchema['type'] === 'object' ? 'application/json' : 'text/plain';
     }
     this.outputContentType = contentType;

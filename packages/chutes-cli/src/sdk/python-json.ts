@@ -77,3 +77,22 @@ export function stringifyJson(value: unknown, space?: number): string {
   );
   return text.replace(new RegExp(`"${token}(-?\\d+)"`, 'g'), '$1');
 }
+
+/**
+ * `JSON.parse` that keeps integers beyond 2^53 exact as `bigint` (the inverse of {@link stringifyJson}), for JSON
+ * written by Python (pydantic bounds such as `2**63 - 1`).
+ * @throws SyntaxError for text that is not JSON.
+ */
+export function parseJsonExact(text: string): unknown {
+  const token = `__bigint_${Math.random().toString(36).slice(2)}_`;
+  const marked = text.replace(
+    /("(?:[^"\\]|\\.)*")|(?<![\d.eE+-])(-?\d{16,})(?![\d.eE])/g,
+    (match, quoted, digits) => {
+      if (quoted !== undefined) return quoted;
+      return Number.isSafeInteger(Number(digits)) ? match : `"${token}${digits}"`;
+    },
+  );
+  return JSON.parse(marked, (_key, item: unknown) =>
+    typeof item === 'string' && item.startsWith(token) ? BigInt(item.slice(token.length)) : item,
+  );
+}

@@ -3,7 +3,7 @@ import { Chute, type JsonObject } from './chute.js';
 import { Image, STANDARD_IMAGES } from './image.js';
 import { NodeSelector, type NodeSelectorOptions } from './node-selector.js';
 import { type JsonValue, pythonLiteral } from './python-json.js';
-import { TEMPLATE_SCHEMAS } from './template-schemas.js';
+import { templateSchema } from './template-schemas.js';
 
 /** Arguments shared by the LLM templates (the Python `build_vllm_chute` / `build_sglang_chute` parameters). */
 export interface LlmTemplateOptions {
@@ -100,12 +100,9 @@ function minifiedSchema(kind: 'chat' | 'completion', stream: boolean, modelName:
 
 type SchemaKind = 'inputs' | 'outputs';
 
-/** A fresh copy of a Python template model schema (see template-schemas.ts). */
+/** A fresh copy of a Python template model schema (data/template-schemas). */
 function modelSchema(template: 'vllm' | 'embedding', kind: SchemaKind, name: string): JsonObject {
-  const table = TEMPLATE_SCHEMAS[template][kind] as unknown as Record<string, JsonObject>;
-  const schema = table[name];
-  if (!schema) throw new Error(`unknown template schema ${template}.${kind}.${name}`);
-  return structuredClone(schema);
+  return templateSchema(template, kind, name);
 }
 
 const chatRequest = (): JsonObject => modelSchema('vllm', 'inputs', 'ChatCompletionRequest');
@@ -128,9 +125,11 @@ function checkLlmOptions(options: LlmTemplateOptions, builder: string): void {
   }
 }
 
-type PyArg = [string, JsonValue | undefined | { python: string }];
+/** One Python keyword argument: a JSON value, or raw Python source. */
+export type PyArg = [string, JsonValue | undefined | { python: string }];
 
-function renderCall(args: PyArg[]): string {
+/** Renders Python keyword arguments, one per line, skipping undefined values. */
+export function renderCall(args: PyArg[]): string {
   const lines = args
     .filter(([, value]) => value !== undefined)
     .map(([name, value]) => {
@@ -143,7 +142,8 @@ function renderCall(args: PyArg[]): string {
   return lines.join('\n');
 }
 
-function nodeSelectorPython(selector: NodeSelector): string {
+/** The `NodeSelector(...)` expression of a selector. */
+export function nodeSelectorPython(selector: NodeSelector): string {
   const parts = [`gpu_count=${selector.gpuCount}`, `min_vram_gb_per_gpu=${selector.minVramGbPerGpu}`];
   if (selector.include) parts.push(`include=${pythonLiteral(selector.include)}`);
   if (selector.exclude) parts.push(`exclude=${pythonLiteral(selector.exclude)}`);

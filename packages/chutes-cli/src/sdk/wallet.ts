@@ -1,7 +1,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { bytesToHex } from '@confidential-ai/bytes';
 import { ChutesCliError } from '../errors.js';
+import { miniSecretFromMnemonic } from './mnemonic.js';
 import { type Hotkey, hotkeyFromSeed, ss58Decode } from './signing.js';
 
 /** Default bittensor wallets directory, `~/.bittensor/wallets`. */
@@ -26,6 +28,12 @@ async function readJson(path: string, what: string): Promise<Record<string, unkn
   } catch (error) {
     throw new ChutesCliError('ERR_WALLET_MISSING', `no ${what} found: ${path}`, { cause: error });
   }
+  if (/^(\$NACL|\$ANSIBLE_VAULT|gAAAAA)/.test(text)) {
+    throw new ChutesCliError(
+      'ERR_WALLET_INVALID',
+      `${what} is encrypted (btcli --use-password): ${path}; chutes needs an unencrypted hotkey, e.g. btcli wallet regen-hotkey --no-use-password`,
+    );
+  }
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
@@ -43,7 +51,16 @@ async function readJson(path: string, what: string): Promise<Record<string, unkn
 export async function readHotkeyFile(path: string): Promise<WalletHotkey> {
   const data = await readJson(path, 'hotkey file');
   const ss58Address = data['ss58Address'];
-  const secretSeed = data['secretSeed'];
+  let secretSeed = data['secretSeed'];
+  if (typeof secretSeed !== 'string' && typeof data['secretPhrase'] === 'string') {
+    try {
+      secretSeed = bytesToHex(miniSecretFromMnemonic(data['secretPhrase']));
+    } catch (error) {
+      throw new ChutesCliError('ERR_WALLET_INVALID', `hotkey file has a malformed secretPhrase: ${path}`, {
+        cause: error,
+      });
+    }
+  }
   if (typeof ss58Address !== 'string' || typeof secretSeed !== 'string') {
     throw new ChutesCliError('ERR_WALLET_INVALID', `hotkey file lacks ss58Address/secretSeed: ${path}`);
   }
@@ -103,14 +120,19 @@ export async function listWallets(walletsPath: string): Promise<string[]> {
   }
 }
 
-/** Sorted hotkey file names of a wallet; empty when none. */
+/**
+ * Sorted hotkey file names of a wallet; empty when none. The public `<hotkey>pub.txt` files that newer btcli
+ * versions write beside each hotkey are not hotkeys and are left out.
+ */
 export async function listHotkeys(walletsPath: string, wallet: string): Promise<string[]> {
   const dir = join(walletsPath, wallet, 'hotkeys');
   try {
     const names = (await readdir(dir)).sort();
-    const out: string[] = [];
-    for (const name of names) if ((await stat(join(dir, name))).isFile()) out.push(name);
-    return out;
+    const files: string[] = [];
+    for (const name of names) if ((await stat(join(dir, name))).isFile()) files.push(name);
+    return files.filter(
+      (name) => !(name.endsWith('pub.txt') && files.includes(name.slice(0, -'pub.txt'.length))),
+    );
   } catch {
     return [];
   }

@@ -59,6 +59,12 @@ export interface FakeChutesApiOptions {
   buildLogs?: string[];
   /** Build-log stream requests after which a new image counts as built (default 1); later requests get text/plain. */
   buildCompletesAfterLogStreams?: number;
+  /**
+   * Milliseconds after its upload at which a new image is built whether or not its logs are streamed (default 0:
+   * at once, so `chutes build` without `--wait` is followed by a usable image, as a finished remote build would
+   * be). `null` builds only through the log stream.
+   */
+  buildCompletesAfterMs?: number | null;
   /** Warm-up statuses streamed before `hot` (default 2 × `cold`). */
   warmupColdEvents?: number;
   /** Instance log lines. */
@@ -192,6 +198,7 @@ export async function createFakeChutesApi(options: FakeChutesApiOptions = {}): P
     registrations: new Map(),
   };
   const requests: RecordedRequest[] = [];
+  const buildTimers = new Set<ReturnType<typeof setTimeout>>();
   const iso = (): string => new Date(now()).toISOString();
 
   const addUser = (input: Partial<FakeUser> & { hotkey: string; username: string }): FakeUser => {
@@ -605,6 +612,15 @@ export async function createFakeChutesApi(options: FakeChutesApiOptions = {}): P
         logs: buildLogs,
       };
       state.images.set(imageId, image);
+      const after = options.buildCompletesAfterMs === undefined ? 0 : options.buildCompletesAfterMs;
+      if (after !== null) {
+        const timer = setTimeout(() => {
+          buildTimers.delete(timer);
+          if (image['status'] === 'pending build') image['status'] = 'built and pushed';
+        }, after);
+        timer.unref();
+        buildTimers.add(timer);
+      }
       return [202, { ...publicImage(image), build_context_files: undefined }];
     }
     match = /^\/images\/(.+)\/logs$/.exec(path);
@@ -1048,6 +1064,8 @@ export async function createFakeChutesApi(options: FakeChutesApiOptions = {}): P
     addImage,
     close: () =>
       new Promise<void>((resolvePromise) => {
+        for (const timer of buildTimers) clearTimeout(timer);
+        buildTimers.clear();
         server.closeAllConnections?.();
         server.close(() => resolvePromise());
       }),

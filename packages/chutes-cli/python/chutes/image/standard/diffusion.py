@@ -1,0 +1,1 @@
+DIFFUSION = "chutes/diffusion:0.34.0.po"

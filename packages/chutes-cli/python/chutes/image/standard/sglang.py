@@ -1,0 +1,1 @@
+SGLANG = "chutes/sglang:nightly-2025111800"

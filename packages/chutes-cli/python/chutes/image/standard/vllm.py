@@ -1,0 +1,1 @@
+VLLM = "chutes/vllm:nightly-2025111700"

@@ -1,0 +1,1 @@
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse  # noqa: F401
