@@ -2,8 +2,9 @@ import { type Bytes, bytesToHex, equalBytes, hexToBytes } from '@confidential-ai
 import {
   buildRequestAad,
   buildResponseAad,
+  createFieldDecryptor,
   createFieldEncryptor,
-  decryptField,
+  type FieldDecryptor,
   type FieldEncryptor,
   normalizeSecp256k1PublicKey,
   VeniceE2eeError,
@@ -160,13 +161,11 @@ function decryptError(cause: unknown): ApiError {
   return e2eeError('invalid_e2ee_request', 'Encrypted request content is malformed', cause);
 }
 
-function decryptOne(value: string, keys: ModelKeys, context: E2eeContext, aad: string | undefined): string {
+function decryptOne(value: string, decryptor: FieldDecryptor, aad: string | undefined): string {
   if (!isEvenHex(value))
     throw e2eeError('invalid_e2ee_request', 'Encrypted message content must be hex-encoded');
   try {
-    return context.algo === 'ecdsa'
-      ? decryptField(value, keys.ecdsa.privateKey, { suite: 'secp256k1', ...(aad ? { aad } : {}) })
-      : decryptField(value, keys.ed25519.privateKey, { suite: 'ed25519', ...(aad ? { aad } : {}) });
+    return decryptor.decrypt(value, aad);
   } catch (cause) {
     throw decryptError(cause);
   }
@@ -193,6 +192,11 @@ export function decryptChatRequest(
 ): Record<string, unknown> {
   if (!Array.isArray(body.messages)) return body;
   const model = aadModel(body.model);
+  // One decryptor per request: the model key's key agreement is shared, derived keys die with the request.
+  const decryptor =
+    context.algo === 'ecdsa'
+      ? createFieldDecryptor(keys.ecdsa.privateKey, { suite: 'secp256k1' })
+      : createFieldDecryptor(keys.ed25519.privateKey, { suite: 'ed25519' });
   const aadFor = (messageIndex: number, contentIndex: number | null) =>
     context.version === 2
       ? buildRequestAad({
@@ -210,7 +214,7 @@ export function decryptChatRequest(
     if (!('content' in record)) return record;
     const content = record.content;
     if (typeof content === 'string') {
-      const plaintext = decryptOne(content, keys, context, aadFor(messageIndex, null));
+      const plaintext = decryptOne(content, decryptor, aadFor(messageIndex, null));
       let restored: unknown = plaintext;
       if (plaintext.trimStart().startsWith('[')) {
         try {
@@ -229,7 +233,7 @@ export function decryptChatRequest(
           if (typeof item !== 'object' || item === null || Array.isArray(item)) return item;
           const part = item as Record<string, unknown>;
           if (part.type !== 'text' || typeof part.text !== 'string') return { ...part };
-          return { ...part, text: decryptOne(part.text, keys, context, aadFor(messageIndex, contentIndex)) };
+          return { ...part, text: decryptOne(part.text, decryptor, aadFor(messageIndex, contentIndex)) };
         }),
       };
     }
