@@ -428,6 +428,17 @@ export function createFieldEncryptor(
   const aesKey: AesKey = prepareAesKey(key, native);
   // The hex of the ephemeral key is the same in front of every field: computed once.
   const prefixHex = bytesToHex(ephemeralPublicKey);
+  // A stream repeats one AAD label (same id, choice and field) for every token: its bytes are kept.
+  let lastAad: string | undefined;
+  let lastAadBytes: Uint8Array | undefined;
+  const labelBytes = (aad: string | Uint8Array | undefined): Uint8Array | undefined => {
+    if (typeof aad !== 'string') return aadBytes(aad);
+    if (aad !== lastAad) {
+      lastAadBytes = utf8ToBytes(aad);
+      lastAad = aad;
+    }
+    return lastAadBytes;
+  };
   return {
     ephemeralPublicKey,
     encrypt(plaintext, aad) {
@@ -444,7 +455,7 @@ export function createFieldEncryptor(
         aesKey,
         out.subarray(0, FIELD_NONCE_LENGTH),
         data,
-        aadBytes(aad),
+        labelBytes(aad),
         out,
         FIELD_NONCE_LENGTH,
       );

@@ -178,8 +178,7 @@ describe('field cipher: native and pure paths give identical bytes', () => {
     { numRuns: 60 },
   )('encryptFieldBytes with a fixed ephemeral key and nonce', (suite, seed, plaintext, aad, nonce) => {
     const recipient = generateFieldKeyPair(suite);
-    const ephemeralPrivateKey =
-      suite === 'secp256k1' ? scalarFrom(seed) : seed;
+    const ephemeralPrivateKey = suite === 'secp256k1' ? scalarFrom(seed) : seed;
     const options = { suite, ephemeralPrivateKey, nonce, ...(aad === undefined ? {} : { aad }) };
     const native = encryptFieldBytes(plaintext, recipient.publicKey, { ...options, native: true });
     const pure = encryptFieldBytes(plaintext, recipient.publicKey, { ...options, native: false });
@@ -218,8 +217,7 @@ describe('field cipher: native and pure paths give identical bytes', () => {
     'createFieldEncryptor: native and pure agree with the same ephemeral key and nonces',
     (suite, seed, texts) => {
       const client = generateFieldKeyPair(suite);
-      const ephemeralPrivateKey =
-        suite === 'secp256k1' ? scalarFrom(seed) : seed;
+      const ephemeralPrivateKey = suite === 'secp256k1' ? scalarFrom(seed) : seed;
       let counter = 0;
       const random = (length: number) => new Uint8Array(length).fill(counter++ & 0xff);
       const native = createFieldEncryptor(client.publicKey, { suite, ephemeralPrivateKey, random });
