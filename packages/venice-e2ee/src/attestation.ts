@@ -10,7 +10,7 @@ import {
 } from '@confidential-ai/bytes';
 import { signingAddressBytes } from './address.js';
 import { VeniceE2eeError, type VeniceE2eeErrorCode } from './errors.js';
-import { normalizeSecp256k1PublicKey } from './field-cipher.js';
+import { normalizeSecp256k1PublicKey } from './key-agreement.js';
 import { defaultTdxBackend, type TdxBackend } from './tdx.js';
 
 /** The NVIDIA evidence gate (`attestation.require_nvidia`). */

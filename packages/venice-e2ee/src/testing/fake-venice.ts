@@ -9,7 +9,8 @@ import {
 } from '@confidential-ai/tdx-attestation/testing';
 import { signingAddress, signingAddressBytes } from '../address.js';
 import { VeniceE2eeError } from '../errors.js';
-import { decryptField, encryptField, type FieldKeyPair, generateFieldKeyPair } from '../field-cipher.js';
+import { decryptField, encryptField, generateFieldKeyPair } from '../field-cipher.js';
+import type { FieldKeyPair } from '../key-agreement.js';
 import { selectToolFormat } from '../tools.js';
 
 /** A model served by the fake. */
