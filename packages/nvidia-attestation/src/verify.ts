@@ -408,7 +408,7 @@ export async function verifyGpuEvidence(
     })),
     trust: {
       deviceRoot: summarizeAnchor(context.device),
-      rimRoot: rimAnchor === undefined ? null : summarizeAnchor(rimAnchor),
+      rimRoot: rimAnchor === undefined || rims.length === 0 ? null : summarizeAnchor(rimAnchor),
     },
     verifiedAt: context.at.toISOString(),
   };

@@ -5,6 +5,7 @@ import {
   NVIDIA_RIM_ROOT_SHA256,
   NvidiaAttestationError,
   nvidiaDeviceIdentityRootDer,
+  nvidiaRimRootDer,
   type VerifyGpuEvidenceOptions,
   verifyGpuEvidence,
 } from '../src/index.js';
@@ -75,6 +76,9 @@ describe('real GPU evidence verifies with its chain and RIMs', () => {
       vbiosRim: null,
     });
     expect(result.trust.rimRoot).toBeNull();
+    // A RIM root without RIMs anchors nothing, so the result does not name it.
+    const withRoot = await verifyGpuEvidence(raw545, { nonce: hopper545.nonce, rimRoot: nvidiaRimRootDer() });
+    expect(withRoot.trust.rimRoot).toBeNull();
   });
 
   it('H100, driver 550.90.07: FWID in the report equals the attestation certificate’s', async () => {
