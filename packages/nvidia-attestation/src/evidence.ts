@@ -85,8 +85,11 @@ export interface GpuEvidenceItem {
   readonly certificateChain: readonly Bytes[];
   /** Unsigned claims the container made about this GPU (checked against the signed report). */
   readonly claims: {
+    /** The entry's `nonce`. */
     readonly nonce?: string;
+    /** The entry's `driver_version`. */
     readonly driverVersion?: string;
+    /** The entry's `vbios_version`. */
     readonly vbiosVersion?: string;
   };
 }

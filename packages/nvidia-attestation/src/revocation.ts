@@ -58,7 +58,9 @@ interface ParsedCrl {
 
 /** Revocation collateral decoded once per verification. */
 export interface RevocationContext {
+  /** The decoded OCSP responses. */
   readonly ocsp: readonly ParsedOcsp[];
+  /** The decoded CRLs. */
   readonly crls: readonly ParsedCrl[];
   /** Checks already made (response or CRL signatures, delegated responders), shared by every chain. */
   readonly checked: Map<string, Promise<void>>;
