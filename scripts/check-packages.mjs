@@ -14,9 +14,10 @@ const allowed = {
   'chutes-crypto': ['bytes'],
   'nitro-attestation': ['bytes'],
   'tdx-attestation': ['bytes'],
+  'nvidia-attestation': ['bytes'],
   'tee-signing': ['bytes'],
   'chutes-transport': ['bytes', 'chutes-crypto', 'tdx-attestation'],
-  'venice-e2ee': ['bytes', 'tdx-attestation', 'nitro-attestation'],
+  'venice-e2ee': ['bytes', 'tdx-attestation', 'nitro-attestation', 'nvidia-attestation'],
   'proxy-server': [
     'bytes',
     'chutes-crypto',
@@ -25,6 +26,7 @@ const allowed = {
     'tee-signing',
     'nitro-attestation',
     'tdx-attestation',
+    'nvidia-attestation',
   ],
   'chutes-cli': ['bytes', 'chutes-crypto', 'chutes-transport'],
   // nvidia-attestation joins this list when that package lands (the GPU step is pluggable until then).

@@ -8,9 +8,6 @@ export {
   type FetchedAttestation,
   fetchAttestation,
   joinUrl,
-  type NvidiaPolicy,
-  type NvidiaStatus,
-  nvidiaGate,
   type VerifyAttestationOptions,
   verifyAttestation,
 } from './attestation.js';
@@ -81,6 +78,14 @@ export {
   type UpstreamBodyOptions,
   veniceE2eeHeaders,
 } from './messages.js';
+export {
+  type NvidiaGateOptions,
+  type NvidiaGateResult,
+  type NvidiaPolicy,
+  type NvidiaStatus,
+  type NvidiaVerificationOptions,
+  nvidiaGate,
+} from './nvidia.js';
 export { ALLOWED_REQUEST_FIELDS, validateChatRequest } from './request.js';
 export { createSessionStore, type Session, type SessionStore, type SessionStoreOptions } from './sessions.js';
 export { formatSseData, parseSse, type SseEvent } from './sse.js';
