@@ -110,7 +110,7 @@ export interface NativeSupport {
   chacha20Poly1305: boolean;
   /** `crypto.hkdfSync` with SHA-256. */
   hkdf: boolean;
-  /** `zlib.deflateRawSync` / `zlib.inflateRawSync` (the gzip container is handled by this package). */
+  /** `zlib.deflateRawSync` (gzip) and `zlib.gunzipSync` (gunzip). */
   gzip: boolean;
 }
 
@@ -189,7 +189,12 @@ function probeHkdf(): boolean {
 
 function probeGzip(): boolean {
   const zlib = nodeZlib();
-  if (typeof zlib?.deflateRawSync !== 'function' || typeof zlib.inflateRawSync !== 'function') return false;
+  if (
+    typeof zlib?.deflateRawSync !== 'function' ||
+    typeof zlib.inflateRawSync !== 'function' ||
+    typeof zlib.gunzipSync !== 'function'
+  )
+    return false;
   const data = pattern(300, 9);
   const deflated = zlib.deflateRawSync(data);
   return same(inflateRaw(deflated), data) && same(zlib.inflateRawSync(deflated), data);
