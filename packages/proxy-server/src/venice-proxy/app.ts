@@ -225,7 +225,7 @@ const VISIBLE_ASCII = /^[\t\x20-\x7e]*$/;
  * can attest the model itself through `GET /v1/tee/attestation` with its own nonce and compare the keys.
  */
 function responseHeaders(info: Parameters<typeof proxyResponseHeaders>[0]): Record<string, string> {
-  const headers = {
+  const headers: Record<string, string> = {
     ...proxyResponseHeaders(info),
     'x-venice-proxy-model-public-key': info.attestation.publicKeyHex,
     'x-venice-proxy-model-address': info.attestation.signingAddress,
