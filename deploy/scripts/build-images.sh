@@ -3,8 +3,10 @@
 # (build-base.sh), then deploy/images/<service>/Dockerfile for each service on the local Node base.
 # Reproducible: --timestamp 0 (image dates and every file's mtime), --identity-label=false (no buildah version
 # label), one tag per base, no build step that writes the time. The same commit gives the same image IDs.
-# Usage: build-images.sh [--no-cache] [--skip-base] [--json FILE]
-#   --no-cache   rebuild every layer (a clean build); the bases are always rebuilt unless --skip-base
+# Usage: build-images.sh [--clean] [--skip-base] [--json FILE]
+#   --clean      a clean build: the first service image is built without the layer cache, so the build stage
+#                all images share is made anew, and the others reuse what this run made (their build stage is
+#                the same instructions on the same context). The bases are always rebuilt unless --skip-base.
 #   --json FILE  also write {"<image>": {"id": ..., "digest": ...}} to FILE
 # shellcheck source=deploy/scripts/common.sh
 source "$(dirname "$0")/common.sh"
@@ -12,10 +14,10 @@ source "$(dirname "$0")/common.sh"
 no_cache=() skip_base=false json=''
 while [ $# -gt 0 ]; do
   case $1 in
-  --no-cache) no_cache=(--no-cache) ;;
+  --clean) no_cache=(--no-cache) ;;
   --skip-base) skip_base=true ;;
   --json) json=$2 && shift ;;
-  *) echo "usage: $0 [--no-cache] [--skip-base] [--json FILE]" >&2 && exit 2 ;;
+  *) echo "usage: $0 [--clean] [--skip-base] [--json FILE]" >&2 && exit 2 ;;
   esac
   shift
 done
@@ -38,6 +40,7 @@ for service in "${services[@]}"; do
     --build-arg "BASE=$node_base_image" \
     --file "$deploy_dir/images/$service/Dockerfile" --tag "$(service_image "$service")" "$repo_dir" >/dev/null
   log "$service built in $((SECONDS - started)) s"
+  no_cache=()
 done
 
 images=("$node_base_image" "$services_base_image")

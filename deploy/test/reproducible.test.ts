@@ -10,7 +10,7 @@ import { check } from './support/commands.js';
 type Digests = Record<string, { id: string; digest: string }>;
 
 async function cleanBuild(json: string): Promise<Digests> {
-  await check('deploy/scripts/build-images.sh', ['--no-cache', '--json', json], { timeoutMs: 3_000_000 });
+  await check('deploy/scripts/build-images.sh', ['--clean', '--json', json], { timeoutMs: 3_000_000 });
   return JSON.parse(readFileSync(json, 'utf8')) as Digests;
 }
 
