@@ -27,9 +27,10 @@ trap remove_test_leftovers EXIT
 
 started=$SECONDS
 ensure_tools
-# The tests' own dependencies (openai, the E2EE client code): the workspace install and its JavaScript build.
+# The tests' own dependencies (openai, the E2EE client code): the workspace install and the build of the packages
+# they import (turbo's cache: after `npm test`, as in CI, nothing is rebuilt).
 (cd "$repo_dir" && node scripts/pnpm.mjs install --frozen-lockfile >/dev/null &&
-  BUILD_DECLARATIONS=false node scripts/pnpm.mjs exec turbo run build --filter=@confidential-ai/deploy... >/dev/null)
+  node scripts/pnpm.mjs exec turbo run build --filter=@confidential-ai/deploy... >/dev/null)
 tools_seconds=$((SECONDS - started))
 
 started=$SECONDS

@@ -62,9 +62,14 @@ describe.each([
 });
 
 describe('confidential-proxy image', () => {
-  it('serves the openai SDK with the client token only, and stops at once on SIGTERM as PID 1', async () => {
+  it('serves the openai SDK with the client token only on a read-only root, and stops at once on SIGTERM as PID 1', async () => {
     const token = randomBytes(16).toString('hex');
-    const { name, url } = await start(images.service('confidential-proxy'), 8000, ['-e', `TOKEN=${token}`]);
+    // --read-only: what the Kubernetes manifest asks for (readOnlyRootFilesystem).
+    const { name, url } = await start(images.service('confidential-proxy'), 8000, [
+      '--read-only',
+      '-e',
+      `TOKEN=${token}`,
+    ]);
     await waitFor(
       'the health check',
       async () =>

@@ -197,14 +197,15 @@ describe('the compose stack: 2 replicas, 1 Redis, haproxy', () => {
       return (await chatCount(replicas[0] as string)) > restarted;
     });
 
-    // SIGKILL: requests already on that replica may fail; every request started after the kill must succeed.
+    // SIGKILL: requests the replica was serving (or was handed while `podman kill` ran) may fail; every request
+    // started after the kill must succeed, on the other replica.
     const killed = await underLoad(8000, () => podman(['kill', `${project}_proxy_2`]));
     console.info(
-      `kill: ${killed.total} requests, ${killed.failed} failed, ${killed.afterEvent} started after the kill`,
+      `kill: ${killed.total} requests, ${killed.failed} failed (all started before the kill returned), ` +
+        `${killed.afterEvent} started after it, ${killed.failedAfterEvent} of those failed`,
     );
     expect(killed.afterEvent).toBeGreaterThan(0);
     expect(killed.failedAfterEvent).toBe(0);
-    expect(killed.failed).toBeLessThanOrEqual(workers);
     expect((await fetch(`${replicas[0]}/v1/models`)).ok).toBe(true);
   });
 });
