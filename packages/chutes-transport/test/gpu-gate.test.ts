@@ -1,5 +1,9 @@
 import { createHash, verify as nodeVerify, X509Certificate } from 'node:crypto';
-import { NvidiaAttestationError, verifyGpuEvidence } from '@confidential-ai/nvidia-attestation';
+import {
+  type GpuEvidenceListEntry,
+  NvidiaAttestationError,
+  verifyGpuEvidence,
+} from '@confidential-ai/nvidia-attestation';
 import {
   createTestNvidiaPlatform,
   type TestNvidiaPlatform,
@@ -35,7 +39,7 @@ interface EvidenceAnswer {
   evidence: Array<{
     instance_id: string;
     quote: string;
-    gpu_evidence: Array<Record<string, string>>;
+    gpu_evidence: GpuEvidenceListEntry[];
     gpu_tokens: unknown;
   }>;
 }
