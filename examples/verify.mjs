@@ -4,9 +4,11 @@
 // Exits 0 when no step failed, 1 naming each failed step.
 //
 // The demo's upstreams are simulated: the vllm-proxy report says it runs outside a TEE, the Chutes and Venice
-// quotes are signed by TEST roots, and the TEE gateway has no enclave. So the policy accepts simulated evidence,
-// which the verdicts report as "SIM", never as passed. Against real services drop `acceptSimulated` and give
-// the expected measurements instead of 'any'.
+// quotes are signed by TEST roots, their GPU evidence (and the report's) by simulated GPUs under a TEST
+// NVIDIA-like root, and the TEE gateway has no enclave. So the policy accepts simulated evidence, which the
+// verdicts report as "SIM" ("verified against the ... TEST root"), never as passed. Against real services drop
+// `acceptSimulated` (GPU evidence must then chain to NVIDIA's root), add NVIDIA's RIMs as `nvidiaRims` to compare
+// the GPU measurements, and give the expected measurements instead of 'any'.
 import { createVerifiedFetch, formatVerdict, VerifierError } from '@confidential-ai/verifier';
 import OpenAI from 'openai';
 
@@ -17,9 +19,14 @@ const policy = { acceptSimulated: true, tdxMeasurements: 'any', nitroPcrs: 'any'
 const FACES = [
   { service: 'vllm-proxy', path: '/v1', apiKey: TOKEN, model: 'fake-model', stream: true },
   { service: 'chutes', path: '/v1/chutes', apiKey: TOKEN, model: 'fake/echo-model', stream: false },
-  { service: 'tee-gateway', path: '/tee-gateway/v1', apiKey: 'unused', model: 'gpt-4.1', stream: true },
-  { service: 'venice', path: '/venice/v1', apiKey: 'unused', model: undefined, stream: false },
+  { service: 'tee-gateway', path: '/tee-gateway/v1', apiKey: TOKEN, model: 'gpt-4.1', stream: true },
+  { service: 'venice', path: '/venice/v1', apiKey: TOKEN, model: undefined, stream: false },
 ];
+
+/** The GPU line of faces whose verdict has no GPU step. */
+const NO_GPU_STEP = {
+  'tee-gateway': '  n/a  gpu-evidence        an AWS Nitro enclave attests this face: it has no GPU (CPU only)',
+};
 
 async function ask(client, model, stream, label) {
   const messages = [{ role: 'user', content: `Hello ${label}, prove your answer.` }];
@@ -37,6 +44,7 @@ async function veniceAttestationExposed(baseURL, model) {
   const nonce = 'ab'.repeat(32);
   const response = await fetch(
     `${baseURL}/tee/attestation?model=${encodeURIComponent(model)}&nonce=${nonce}`,
+    { headers: { authorization: `Bearer ${TOKEN}` } },
   );
   await response.body?.cancel();
   return response.status !== 404;
@@ -62,12 +70,16 @@ async function main() {
       console.log(
         `  skip answer       unsigned; the proxy claims key binding=${response.headers.get('x-venice-proxy-key-binding')}, TDX verified=${response.headers.get('x-venice-proxy-tdx-verified')} (not checked)`,
       );
+      console.log(
+        `  skip gpu-evidence the proxy's own NVIDIA gate claims ${response.headers.get('x-venice-proxy-nvidia-verified')} (its require_nvidia; not checked by this client)`,
+      );
       continue;
     }
     try {
       const text = await ask(client, model, face.stream, face.service);
       console.log(`answer: ${text.slice(0, 80)}`);
       console.log(formatVerdict(fetch.lastVerdict));
+      if (NO_GPU_STEP[face.service]) console.log(NO_GPU_STEP[face.service]);
     } catch (error) {
       if (!VerifierError.isInstance(error)) throw error;
       if (error.verdict) console.log(formatVerdict(error.verdict));

@@ -96,6 +96,13 @@ describe('examples/verify.mjs', () => {
       expect(stdout).toContain(`== ${face}`);
     expect(stdout).toMatch(/pass response-hash/);
     expect(stdout).toMatch(/SIM {2}instance-tdx-quote .*Test SGX Root CA/);
+    // The GPU step of each face: the report's and every Chutes instance's TEST GPU evidence, verified and named.
+    expect(stdout).toMatch(
+      /SIM {2}gpu-evidence +1 GPU report bound to the nonce, signatures and chain verified against the evidence's own TEST root "CN=TEST NVIDIA Device Identity CA.*not NVIDIA's; measurements not compared/,
+    );
+    expect(stdout).toMatch(/SIM {2}instance-gpu-evidence +2 instances: .*TEST NVIDIA Device Identity CA/);
+    expect(stdout).toMatch(/n\/a {2}gpu-evidence .*no GPU/);
+    expect(stdout).toMatch(/skip gpu-evidence the proxy's own NVIDIA gate claims verified/);
     expect(stdout).not.toMatch(/FAIL/);
   });
 
