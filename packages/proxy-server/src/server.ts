@@ -20,6 +20,7 @@ import { createModelKeys } from './keys.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type ProxyMetrics } from './metrics.js';
 import { chutesSidecarRoutes } from './routes/chutes.js';
+import { chatUiRoutes, UI_MOUNT_PATH } from './routes/ui.js';
 import { vllmProxyRoutes } from './routes/vllm-proxy.js';
 import { createResponseSigner } from './signing.js';
 import {
@@ -290,7 +291,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       chutes,
       ...(embeddedChutes === undefined ? {} : { embeddedChutes }),
     };
-    const app = createApp(deps, { modules: [...(options.modules ?? DEFAULT_MODULES), ...faces] });
+    // The chat page (public static files of @confidential-ai/chat-ui) at /ui/.
+    const app = createApp(deps, {
+      modules: [...(options.modules ?? DEFAULT_MODULES), ...faces, chatUiRoutes()],
+    });
 
     const server = await new Promise<Server>((resolve, reject) => {
       const instance = serve(
@@ -303,6 +307,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
     logger.info({ url }, 'listening');
+    logger.info({ url: `${url}${UI_MOUNT_PATH}/` }, 'chat page');
 
     let closing: Promise<void> | undefined;
     const close = () => {

@@ -16,7 +16,7 @@ import type { GpuEvidenceInput, GpuEvidenceResult, GpuEvidenceVerifier } from '.
 import { isPlainObject } from './http.js';
 
 /** Which anchor verified the GPU device chains. */
-export type GpuTrustAnchor = 'nvidia-device-identity-ca' | 'test-root' | 'embedded-test-root';
+export type GpuTrustAnchor = 'nvidia-device-identity-ca' | 'policy-root' | 'test-root' | 'embedded-test-root';
 
 /** Options of {@link createNvidiaGpuVerifier}. */
 export interface NvidiaGpuVerifierOptions {
@@ -29,6 +29,13 @@ export interface NvidiaGpuVerifierOptions {
   testRoots?: readonly (Uint8Array | string)[];
   /** TEST RIM root (DER or PEM) replacing NVIDIA's CoRIM root for TEST RIMs, under `acceptSimulated`. */
   rimTestRoot?: Uint8Array | string | undefined;
+  /**
+   * Device roots (DER or PEM) trusted like NVIDIA's (`policy.trustAnchors.nvidia`): evidence chaining to one is
+   * `passed`, its root named (`trustAnchor: 'policy-root'`). Independent of `acceptSimulated`.
+   */
+  trustAnchors?: readonly (Uint8Array | string)[];
+  /** RIM root (DER or PEM) trusted like NVIDIA's CoRIM root (`policy.trustAnchors.nvidiaRim`). */
+  rimTrustAnchor?: Uint8Array | string | undefined;
   /**
    * NVIDIA RIMs (signed SWID XML) as collateral: every GPU's measurements are compared with the RIMs of its driver
    * and VBIOS versions. Without RIMs the measurements are reported as "not compared".
@@ -91,6 +98,11 @@ function selectAnchor(set: GpuEvidenceSet, options: NvidiaGpuVerifierOptions): A
   if (ends.size !== 1 || ends.has(NVIDIA_DEVICE_IDENTITY_ROOT_SHA256)) return nvidia;
   const [[fingerprint, end]] = [...ends] as [[string, Uint8Array]];
   const description = describeCertificate(end);
+  for (const candidate of options.trustAnchors ?? []) {
+    const der = certificateDer(candidate);
+    if (der && bytesToHex(sha256(der)) === fingerprint)
+      return { kind: 'policy-root', root: der, description };
+  }
   if (options.acceptSimulated === true) {
     const testRoots = options.testRoots ?? [];
     for (const candidate of testRoots) {
@@ -106,6 +118,8 @@ function selectAnchor(set: GpuEvidenceSet, options: NvidiaGpuVerifierOptions): A
 
 function anchorText(anchor: Anchor): string {
   if (anchor.kind === 'nvidia-device-identity-ca') return "verified to NVIDIA's Device Identity CA";
+  if (anchor.kind === 'policy-root')
+    return `verified to the root pinned by policy.trustAnchors "${anchor.description.subject}" (sha256 ${anchor.description.sha256.slice(0, 16)}…)`;
   const which = anchor.kind === 'test-root' ? 'the TEST root' : "the evidence's own TEST root";
   return `verified against ${which} "${anchor.description.subject}" (sha256 ${anchor.description.sha256.slice(0, 16)}…), not NVIDIA's`;
 }
@@ -130,8 +144,9 @@ function summarize(result: GpuEvidenceVerification, anchor: Anchor): Record<stri
  * `@confidential-ai/nvidia-attestation`: every SPDM report bound to the nonce the step gives (the client's nonce, or
  * for Chutes SHA-256(nonce ‖ e2e_pubkey)), its certificate chain to NVIDIA's pinned Device Identity CA, its
  * signature, and, with RIMs, the measurements. Strict by default: evidence chaining to any other root fails with
- * `ERR_VERIFY_UNTRUSTED_ROOT`, naming the root; with `acceptSimulated` a TEST root is accepted and reported as
- * "verified against the TEST root" (`simulated`, never `passed`). Measurements "not compared" (no RIMs) is a
+ * `ERR_VERIFY_UNTRUSTED_ROOT`, naming the root; a root in `trustAnchors` counts like NVIDIA's (`passed`, named);
+ * with `acceptSimulated` a TEST root is accepted and reported as "verified against the TEST root" (`simulated`,
+ * never `passed`). Measurements "not compared" (no RIMs) is a
  * reported state, a failure only with `requireMeasurements`.
  *
  * @example
@@ -164,9 +179,10 @@ export function createNvidiaGpuVerifier(options: NvidiaGpuVerifierOptions = {}):
         );
       }
       const rimRoot =
-        options.acceptSimulated === true && options.rimTestRoot !== undefined
+        options.rimTrustAnchor ??
+        (options.acceptSimulated === true && options.rimTestRoot !== undefined
           ? options.rimTestRoot
-          : undefined;
+          : undefined);
       let result: GpuEvidenceVerification;
       try {
         result = await verifyGpuEvidence(evidence as NvidiaEvidenceInput, {
@@ -210,7 +226,12 @@ export function createNvidiaGpuVerifier(options: NvidiaGpuVerifierOptions = {}):
           evidenceSummary,
         );
       }
-      const real = result.trust.deviceRoot.nvidia && (result.trust.rimRoot?.nvidia ?? true);
+      // Real: NVIDIA's roots, or roots the policy trusts like them; a TEST root (or TEST RIM root) is simulated.
+      const rimReal =
+        result.trust.rimRoot === null ||
+        result.trust.rimRoot.nvidia ||
+        (options.rimTrustAnchor !== undefined && rimRoot === options.rimTrustAnchor);
+      const real = (result.trust.deviceRoot.nvidia || selected.kind === 'policy-root') && rimReal;
       const message = `${count} bound to the nonce, signatures and chain ${anchorText(selected)}; ${measured}.`;
       return { status: real ? 'passed' : 'simulated', message, evidence: evidenceSummary };
     },

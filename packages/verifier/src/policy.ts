@@ -60,6 +60,20 @@ export interface VerificationPolicy {
     nvidia?: readonly (Uint8Array | string)[];
     nvidiaRim?: readonly (Uint8Array | string)[];
   };
+  /**
+   * Roots (DER bytes or PEM) trusted like the pinned vendor roots, besides them: evidence that chains to one is
+   * `passed` (not `simulated`) and can make a verdict `verified`; every step names the root (`trustAnchor:
+   * 'policy-root'`, its subject and SHA-256). For a root the vendor has not published yet in this package, or for
+   * tests of the verified path against a test PKI. Independent of `acceptSimulated`. Never pin a TEST root where
+   * real hardware is expected: it makes TEST evidence count as real. `nvidia` anchors GPU device chains,
+   * `nvidiaRim` the RIMs of `nvidiaRims` (the first one is used).
+   */
+  trustAnchors?: {
+    tdx?: readonly (Uint8Array | string)[];
+    nitro?: readonly (Uint8Array | string)[];
+    nvidia?: readonly (Uint8Array | string)[];
+    nvidiaRim?: readonly (Uint8Array | string)[];
+  };
   /** Accept debug-mode TEEs. Default false. */
   allowDebug?: boolean;
   /** TCB statuses accepted. Default `['UpToDate']`. */
@@ -107,6 +121,12 @@ export interface VerificationPolicy {
 export interface ResolvedPolicy {
   readonly acceptSimulated: boolean;
   readonly testRoots: {
+    readonly tdx: readonly (Uint8Array | string)[];
+    readonly nitro: readonly (Uint8Array | string)[];
+    readonly nvidia: readonly (Uint8Array | string)[];
+    readonly nvidiaRim: readonly (Uint8Array | string)[];
+  };
+  readonly trustAnchors: {
     readonly tdx: readonly (Uint8Array | string)[];
     readonly nitro: readonly (Uint8Array | string)[];
     readonly nvidia: readonly (Uint8Array | string)[];
@@ -163,9 +183,16 @@ export function resolvePolicy(policy: VerificationPolicy = {}): ResolvedPolicy {
     nvidia: policy.testRoots?.nvidia ?? [],
     nvidiaRim: policy.testRoots?.nvidiaRim ?? [],
   };
+  const trustAnchors = {
+    tdx: policy.trustAnchors?.tdx ?? [],
+    nitro: policy.trustAnchors?.nitro ?? [],
+    nvidia: policy.trustAnchors?.nvidia ?? [],
+    nvidiaRim: policy.trustAnchors?.nvidiaRim ?? [],
+  };
   return Object.freeze({
     acceptSimulated: policy.acceptSimulated === true,
     testRoots,
+    trustAnchors,
     allowDebug: policy.allowDebug === true,
     allowedTcbStatuses: [...statuses],
     requireTcbStatus: policy.requireTcbStatus !== false,
@@ -180,6 +207,8 @@ export function resolvePolicy(policy: VerificationPolicy = {}): ResolvedPolicy {
             acceptSimulated: policy.acceptSimulated === true,
             testRoots: testRoots.nvidia,
             rimTestRoot: testRoots.nvidiaRim[0],
+            trustAnchors: trustAnchors.nvidia,
+            rimTrustAnchor: trustAnchors.nvidiaRim[0],
             rims,
             requireMeasurements: policy.requireGpuMeasurements === true,
             now,

@@ -9,15 +9,15 @@ import {
   createTestNvidiaPlatform,
   type TestNvidiaPlatform,
 } from '@confidential-ai/nvidia-attestation/testing';
+import type { TdxCollateralJson } from '@confidential-ai/tdx-attestation';
+import { createTestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
+import { createFakeVeniceServer, type FakeVeniceServer } from '@confidential-ai/venice-e2ee/testing';
 import {
   loadConfig,
   type RunningServer,
   simulatedGpuPlatform,
   startServer,
-} from '@confidential-ai/proxy-server';
-import type { TdxCollateralJson } from '@confidential-ai/tdx-attestation';
-import { createTestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
-import { createFakeVeniceServer, type FakeVeniceServer } from '@confidential-ai/venice-e2ee/testing';
+} from '../../proxy-server/dist/index.js';
 import type { VerificationPolicy } from '../src/policy.js';
 import { createTestNitroEnclave, type FakeNitriding, startFakeNitriding } from './nitro-enclave.js';
 
@@ -37,6 +37,12 @@ export interface ComposedFixture {
   readonly proxyGpus: TestNvidiaPlatform;
   /** The demo policy with the TEST roots pinned: every face verifies as `simulated`. */
   readonly policy: VerificationPolicy;
+  /**
+   * The TEST roots pinned as trust anchors (no acceptSimulated): what a real policy looks like, with the test PKI in
+   * place of the vendors'. Venice and the TEE gateway verify; the vllm-proxy and Chutes faces fail, since the proxy's
+   * own report is simulated (it runs outside a TEE).
+   */
+  readonly trustedPolicy: VerificationPolicy;
   /** The TDX TEST root (PEM). */
   readonly tdxRootPem: string;
   /** Collateral of the TDX TEST platform. */
@@ -111,6 +117,12 @@ register_with_nitriding = true
         nitro: [enclave.rootPem],
         nvidia: [gpus.deviceRootPem, proxyGpus.deviceRootPem],
       },
+      tdxCollateral,
+      tdxMeasurements: 'any',
+      nitroPcrs: enclave.pcrs,
+    },
+    trustedPolicy: {
+      trustAnchors: { tdx: [platform.rootPem], nitro: [enclave.rootPem], nvidia: [gpus.deviceRootPem] },
       tdxCollateral,
       tdxMeasurements: 'any',
       nitroPcrs: enclave.pcrs,
