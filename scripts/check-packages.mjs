@@ -16,7 +16,7 @@ const allowed = {
   'tdx-attestation': ['bytes'],
   'nvidia-attestation': ['bytes'],
   'tee-signing': ['bytes'],
-  'chutes-transport': ['bytes', 'chutes-crypto', 'tdx-attestation'],
+  'chutes-transport': ['bytes', 'chutes-crypto', 'tdx-attestation', 'nvidia-attestation'],
   'venice-e2ee': ['bytes', 'tdx-attestation', 'nitro-attestation', 'nvidia-attestation'],
   'proxy-server': [
     'bytes',
@@ -30,8 +30,14 @@ const allowed = {
     'nvidia-attestation',
   ],
   'chutes-cli': ['bytes', 'chutes-crypto', 'chutes-transport'],
-  // nvidia-attestation joins this list when that package lands (the GPU step is pluggable until then).
-  verifier: ['bytes', 'tdx-attestation', 'nitro-attestation', 'tee-signing', 'venice-e2ee'],
+  verifier: [
+    'bytes',
+    'tdx-attestation',
+    'nitro-attestation',
+    'nvidia-attestation',
+    'tee-signing',
+    'venice-e2ee',
+  ],
   // The chat page: its Node entry exports only the assets directory; its browser code (src/page/) bundles these.
   'chat-ui': ['bytes', 'venice-e2ee', 'verifier'],
 };
