@@ -76,7 +76,11 @@ beforeAll(() => {
 // Spawning is slow on a loaded machine: generous timeouts, no timing assertions.
 describe.concurrent('nitro-attestation verify', { timeout: 240_000 }, () => {
   test('package.json bin points at the built CLI', () => {
-    expect(manifest.bin['nitro-attestation']).toBe('./dist/cli.js');
+    // The committed launcher (linked by installs before the first build) loads the built CLI.
+    expect(manifest.bin['nitro-attestation']).toBe('./bin/nitro-attestation.js');
+    const launcher = readFileSync(join(packageDir, 'bin', 'nitro-attestation.js'), 'utf8');
+    expect(launcher.startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(launcher).toContain("import '../dist/cli.js';");
     expect(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 

@@ -43,7 +43,10 @@ function run(command: string, args: string[], cwd: string): Promise<{ code: numb
         cwd,
         timeout: 200_000,
         env: {
-          ...process.env,
+          // A user's shell: without the npm_config_* variables `pnpm test` sets (npm warns about them on stderr).
+          ...Object.fromEntries(
+            Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_config_')),
+          ),
           PATH: `${join(cwd, 'node_modules/.bin')}:${process.env.PATH}`,
           npm_config_offline: 'true',
           npm_config_update_notifier: 'false',

@@ -129,10 +129,10 @@ describe('tdx-attestation CLI (built bin)', () => {
     expect(run('--version').stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  it('exits quietly with 0 when stdout closes early (EPIPE)', () => {
+  it('exits quietly with 0 when stdout closes early (EPIPE)', { timeout: 200_000 }, () => {
     const script = `"${process.execPath}" "${bin}" verify "${quotePath}" --collateral "${collateralPath}" --at ${AT} | true; echo "status=\${PIPESTATUS[0]}"`;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const result = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 20_000 });
+      const result = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 60_000 });
       expect(result.stderr).toBe('');
       expect(result.stdout).toBe('status=0\n');
     }

@@ -59,12 +59,12 @@ describe('README examples run as written', () => {
         });
         const file = join(project, `example-${index + 1}.mjs`);
         writeFileSync(file, outputText);
-        result = spawnSync(process.execPath, [file], { cwd: project, encoding: 'utf8', timeout: 60_000 });
+        result = spawnSync(process.execPath, [file], { cwd: project, encoding: 'utf8', timeout: 110_000 });
       } else {
         result = spawnSync('bash', ['-e', '-c', block.code], {
           cwd: project,
           encoding: 'utf8',
-          timeout: 60_000,
+          timeout: 110_000,
           env: userEnvironment(),
         });
       }
