@@ -61,7 +61,7 @@ export function runProcess(script: string, args: string[], options: RunOptions =
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
-    }, options.timeoutMs ?? 30_000);
+    }, options.timeoutMs ?? 80_000);
     options.onSpawn?.(child);
     child.on('error', reject);
     child.on('close', (code) => {

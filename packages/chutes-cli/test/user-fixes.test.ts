@@ -53,14 +53,14 @@ const run = (args: string[], extra: Parameters<typeof chutes>[1] = {}) =>
 
 describe('deploy and build confirmations never read a non-terminal stdin', () => {
   it('fail at once with a usage error naming --yes, on an open pipe and on a closed stdin', async () => {
-    const build = await run(['build', 'custom.ts:chute'], { input: 'open', timeoutMs: 20_000 });
+    const build = await run(['build', 'custom.ts:chute'], { input: 'open', timeoutMs: 60_000 });
     expect(build.code).toBe(2);
     expect(build.stderr).toMatch(
       /chutes: ERR_USAGE: stdin is not a terminal, so "Confirm submitting build context\?"/,
     );
     env.api.addImage({ username: 'alice', name: 'my-image', tag: '0.1' });
     for (const input of ['open', undefined] as const) {
-      const result = await run(['deploy', 'custom.ts:chute'], { input, timeoutMs: 20_000 });
+      const result = await run(['deploy', 'custom.ts:chute'], { input, timeoutMs: 60_000 });
       expect(result.timedOut, String(input)).toBe(false);
       expect(result.code, String(input)).toBe(2);
       expect(result.stderr).toMatch(
