@@ -11,7 +11,7 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // Tests drive the CLI as child processes on a shared, often loaded machine.
-    testTimeout: 90_000,
+    testTimeout: 200_000,
     hookTimeout: 60_000,
   },
 });
