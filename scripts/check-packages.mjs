@@ -8,28 +8,81 @@ const root = new URL('..', import.meta.url).pathname;
 const scope = '@confidential-ai/';
 const problems = [];
 
+/**
+ * The layers of AGENTS.md, bottom first. A package imports only packages of its own layer or lower ones (never a
+ * layer above), only those its entry in `allowed` lists, and the `allowed` graph has no cycle.
+ */
+const layers = [
+  ['bytes'],
+  ['chutes-crypto', 'nitro-attestation', 'nvidia-attestation', 'tdx-attestation', 'tee-signing'],
+  ['chutes-transport', 'venice-e2ee', 'verifier', 'chat-ui'],
+  ['server-kit'],
+  ['tee-gateway', 'venice-proxy'],
+  ['proxy-server', 'chutes-cli'],
+];
+const layerOf = new Map(layers.flatMap((names, index) => names.map((name) => [name, index])));
+
 /** Which workspace packages each package may import (the layering of AGENTS.md). */
 const allowed = {
   bytes: [],
   'chutes-crypto': ['bytes'],
   'nitro-attestation': ['bytes'],
+  'nvidia-attestation': ['bytes'],
   'tdx-attestation': ['bytes'],
   'tee-signing': ['bytes'],
   'chutes-transport': ['bytes', 'chutes-crypto', 'tdx-attestation'],
-  'venice-e2ee': ['bytes', 'tdx-attestation', 'nitro-attestation'],
+  'venice-e2ee': ['bytes', 'tdx-attestation', 'nitro-attestation', 'nvidia-attestation'],
+  // nvidia-attestation joins this list when that package lands (the GPU step is pluggable until then).
+  verifier: ['bytes', 'tdx-attestation', 'nitro-attestation', 'tee-signing', 'venice-e2ee'],
+  // What every server face shares; nothing service-specific, so only the byte helpers below it.
+  'server-kit': ['bytes'],
+  'tee-gateway': ['bytes', 'server-kit', 'tee-signing'],
+  'venice-proxy': ['bytes', 'server-kit', 'venice-e2ee', 'tdx-attestation', 'nvidia-attestation'],
   'proxy-server': [
     'bytes',
+    'chat-ui',
     'chutes-crypto',
     'chutes-transport',
     'venice-e2ee',
     'tee-signing',
     'nitro-attestation',
     'tdx-attestation',
+    'server-kit',
+    'tee-gateway',
+    'venice-proxy',
   ],
   'chutes-cli': ['bytes', 'chutes-crypto', 'chutes-transport'],
-  // nvidia-attestation joins this list when that package lands (the GPU step is pluggable until then).
-  verifier: ['bytes', 'tdx-attestation', 'nitro-attestation', 'tee-signing', 'venice-e2ee'],
 };
+for (const [name, targets] of Object.entries(allowed)) {
+  if (!layerOf.has(name)) problems.push(`scripts/check-packages.mjs: ${name} is in no layer`);
+  for (const target of targets) {
+    if (!(layerOf.get(target) <= layerOf.get(name))) {
+      problems.push(`scripts/check-packages.mjs: ${name} may not import ${target} (a layer above it)`);
+    }
+  }
+}
+/** The first cycle of the `allowed` graph, as a path, or undefined. */
+function findCycle() {
+  const state = new Map();
+  const visit = (name, path) => {
+    if (state.get(name) === 'done') return undefined;
+    if (state.get(name) === 'open') return [...path.slice(path.indexOf(name)), name];
+    state.set(name, 'open');
+    for (const target of allowed[name] ?? []) {
+      const cycle = visit(target, [...path, name]);
+      if (cycle) return cycle;
+    }
+    state.set(name, 'done');
+    return undefined;
+  };
+  for (const name of Object.keys(allowed)) {
+    const cycle = visit(name, []);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+const cycle = findCycle();
+if (cycle) problems.push(`scripts/check-packages.mjs: the layering has a cycle: ${cycle.join(' -> ')}`);
 
 // The packages a changeset names live in its front matter: `---`, lines `'<name>': patch|minor|major`, `---`.
 const changesets = readdirSync(join(root, '.changeset'))
@@ -44,6 +97,13 @@ const changesets = readdirSync(join(root, '.changeset'))
   .join('\n');
 
 const licence = readFileSync(join(root, 'LICENSE'), 'utf8');
+
+/** The subpaths (`.`, `./testing`, ...) a workspace package exports. */
+function exportsOf(name) {
+  const file = join(root, 'packages', name, 'package.json');
+  if (!existsSync(file)) return [];
+  return Object.keys(JSON.parse(readFileSync(file, 'utf8')).exports ?? {});
+}
 
 function sourceFiles(dir) {
   if (!existsSync(dir)) return [];
@@ -118,13 +178,18 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
     const text = readFileSync(file, 'utf8')
       .replace(/\/\*[\s\S]*?\*\//g, '')
       .replace(/^\s*\/\/.*$/gm, '');
-    for (const match of text.matchAll(/(?:from|import\()\s*['"](@confidential-ai\/[a-z0-9-]+)/g)) {
+    for (const match of text.matchAll(/(?:from|import\()\s*['"](@confidential-ai\/[a-z0-9-]+)(\/[^'"]*)?['"]/g)) {
       const target = match[1].slice(scope.length);
       if (target === name) continue;
       if (!mayImport.includes(target)) {
         problems.push(`${file.slice(root.length)}: imports ${match[1]}, which ${name} must not depend on`);
       } else if (!declared.includes(match[1])) {
         problems.push(`${file.slice(root.length)}: imports ${match[1]} without declaring it in dependencies`);
+      }
+      // Only what the target's exports map offers: never another package's internals.
+      const subpath = `.${match[2] ?? ''}`;
+      if (!exportsOf(target).includes(subpath)) {
+        problems.push(`${file.slice(root.length)}: imports ${match[1]}${match[2] ?? ''}, not in its exports map`);
       }
     }
   }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { base64ToBytes, base64UrlToBytes, bytesToHex, bytesToUtf8 } from '@confidential-ai/bytes';
+import { isPlainObject } from '@confidential-ai/server-kit';
 import {
   chutesReportDataPrefix,
   parseTdxQuote,
@@ -10,7 +11,6 @@ import {
 } from '@confidential-ai/tdx-attestation';
 import { pythonJsonDumps } from '@confidential-ai/tee-signing';
 import { ConfigError } from './errors.js';
-import { isPlainObject } from './json.js';
 
 /** The `verification_policy` of proxy-mode receipts (version C of the reference). */
 export const CHUTES_VERIFICATION_POLICY = 'chutes-v1';

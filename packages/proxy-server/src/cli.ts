@@ -1,11 +1,11 @@
+import { announceAndStopOnSignals, parsePort } from '@confidential-ai/server-kit';
+import { addTeeGatewayCommand } from '@confidential-ai/tee-gateway'; // TEE gateway (issue 6)
+// BEGIN Venice E2EE proxy (issue 7)
+import { registerVeniceCommand } from '@confidential-ai/venice-proxy';
 import { Command } from 'commander';
-import { announceAndStopOnSignals, parsePort } from './cli-serve.js';
 import { CONFIG_ENV_VARS, describeConfig, loadConfig } from './config.js';
 import { ConfigError, ProxyServerError } from './errors.js';
 import { type RunningServer, startServer } from './server.js';
-import { addTeeGatewayCommand } from './tee-gateway/cli.js'; // TEE gateway (issue 6)
-// BEGIN Venice E2EE proxy (issue 7)
-import { registerVeniceCommand } from './venice-proxy/cli.js';
 // END Venice E2EE proxy (issue 7)
 import { VERSION } from './version.js';
 

@@ -1,12 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
+import {
+  strictBoolean as boolean,
+  configIssuesOf,
+  httpUrl,
+  isPlainObject,
+} from '@confidential-ai/server-kit';
+import {
+  TEE_GATEWAY_ENV,
+  type TeeGatewayConfig,
+  teeGatewayConfigSchema,
+} from '@confidential-ai/tee-gateway/config';
+import { loadVeniceProxyConfig, type VeniceProxyConfig } from '@confidential-ai/venice-proxy/config';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
-import { strictBoolean as boolean, httpUrl } from './config-fields.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { isPlainObject } from './json.js';
-import { TEE_GATEWAY_ENV, type TeeGatewayConfig, teeGatewayConfigSchema } from './tee-gateway/config.js';
-import { loadVeniceProxyConfig, type VeniceProxyConfig } from './venice-proxy/config.js';
 
 /** Log levels accepted by `log.level` / `LOG_LEVEL`. */
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -434,8 +442,9 @@ export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
       const path = result.data.venice.config;
       venice = loadVeniceProxyConfig({ ...(path !== undefined ? { path } : {}), env });
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      for (const issue of error.issues) {
+      const veniceIssues = configIssuesOf(error);
+      if (!veniceIssues) throw error;
+      for (const issue of veniceIssues) {
         issues.push({ ...issue, tomlKey: `venice.config: ${issue.tomlKey}` });
       }
     }

@@ -2,6 +2,16 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createChutesFetch } from '@confidential-ai/chutes-transport';
 import type { FakeChutesServer } from '@confidential-ai/chutes-transport/testing';
+import {
+  createLogger,
+  createMetrics,
+  createUpstreamFetch,
+  type Logger,
+  type ProxyMetrics,
+  type UpstreamFetch,
+} from '@confidential-ai/server-kit';
+import { createTeeGateway } from '@confidential-ai/tee-gateway';
+import { prepareVeniceMount } from '@confidential-ai/venice-proxy';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Redis } from 'ioredis';
@@ -15,10 +25,9 @@ import {
 } from './app.js';
 import { configSecrets, describeConfig, type ProxyConfig } from './config.js';
 import { ProxyServerError } from './errors.js';
+import { teeGatewayRouteModule, veniceRouteModule } from './faces.js';
 import { type RunningFakeVllm, startFakeVllm } from './fake-vllm.js';
 import { createModelKeys } from './keys.js';
-import { createLogger, type Logger } from './logger.js';
-import { createMetrics, type ProxyMetrics } from './metrics.js';
 import { chutesSidecarRoutes } from './routes/chutes.js';
 import { vllmProxyRoutes } from './routes/vllm-proxy.js';
 import { createResponseSigner } from './signing.js';
@@ -29,10 +38,6 @@ import {
   createRedisReplayStore,
   createRedisSignatureStore,
 } from './stores.js';
-import { createTeeGateway } from './tee-gateway/app.js';
-import { teeGatewayRouteModule } from './tee-gateway/server.js';
-import { createUpstreamFetch, type UpstreamFetch } from './upstream.js';
-import { prepareVeniceMount, veniceRouteModule } from './venice-proxy/server.js';
 
 /** Default Chutes inference API when `chutes.base_url` is unset (and `chutes.simulate` is off). */
 export const DEFAULT_CHUTES_BASE_URL = 'https://llm.chutes.ai';

@@ -1,6 +1,6 @@
+import type { Logger } from '@confidential-ai/server-kit';
 import { Redis } from 'ioredis';
 import { ProxyServerError } from './errors.js';
-import type { Logger } from './logger.js';
 
 /** One E2EE v2 claim. */
 export interface ReplayClaim {

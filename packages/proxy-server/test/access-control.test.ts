@@ -1,13 +1,13 @@
 // What protects each route of the composed server (README "What protects each route"). The route list comes from
 // the Hono apps themselves, so a route added without an entry here fails the first assertion.
 
+import { createLogger } from '@confidential-ai/server-kit';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeFacilitator, startFakeFacilitator } from '../../tee-gateway/test/fake-facilitator.js';
 import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { captureLogs, TOKEN } from './helpers.js';
-import { type FakeFacilitator, startFakeFacilitator } from './tee-gateway/fake-facilitator.js';
 
 type Protection =
   | { kind: 'token' }

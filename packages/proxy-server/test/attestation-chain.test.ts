@@ -7,6 +7,7 @@ import {
   type FakeChutesServer,
   type FakeFault,
 } from '@confidential-ai/chutes-transport/testing';
+import { createLogger } from '@confidential-ai/server-kit';
 import { createTestTdxPlatform, type TestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
 import { ed25519VerifyText, recoverPersonalSignAddress } from '@confidential-ai/tee-signing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +19,6 @@ import {
   verifyChutesInstance,
 } from '../src/chutes-attestation.js';
 import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { AUTH, captureLogs, createTestApp, TOKEN } from './helpers.js';
 

@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger, REDACTED } from '@confidential-ai/server-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
-import { createLogger, REDACTED } from '../src/logger.js';
 import { captureLogs, TOKEN } from './helpers.js';
 import { killAllSpawned, spawnServer } from './processes.js';
 

@@ -1,9 +1,9 @@
+import { createLogger } from '@confidential-ai/server-kit';
 import { verifyResponse } from '@confidential-ai/tee-signing';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSecrets, loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
-import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer, TEE_GATEWAY_MOUNT_PATH, VENICE_MOUNT_PATH } from '../src/server.js';
 import { captureLogs, TOKEN } from './helpers.js';
 

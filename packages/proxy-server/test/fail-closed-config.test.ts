@@ -4,18 +4,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger } from '@confidential-ai/server-kit';
+import { createTeeGateway, loadTeeGatewayConfig } from '@confidential-ai/tee-gateway';
+import { loadVeniceProxyConfig, startVeniceProxy } from '@confidential-ai/venice-proxy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRecorder } from '../../tee-gateway/test/helpers.js';
 import { runCli } from '../src/cli.js';
 import { loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
-import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
-import { loadTeeGatewayConfig } from '../src/tee-gateway/cli.js';
-import { createTeeGateway } from '../src/tee-gateway/index.js';
-import { loadVeniceProxyConfig } from '../src/venice-proxy/config.js';
-import { startVeniceProxy } from '../src/venice-proxy/server.js';
 import { captureLogs, TOKEN } from './helpers.js';
-import { startRecorder } from './tee-gateway/helpers.js';
 
 function issuesOf(run: () => unknown): { tomlKey: string; envVar: string | undefined; message: string }[] {
   try {
@@ -45,7 +43,7 @@ async function runQuiet(args: string[], env: Record<string, string>) {
 
 describe('one strict boolean for every face', () => {
   it('parseBooleanWord knows eight words and nothing else', async () => {
-    const { parseBooleanWord } = await import('../src/config-fields.js');
+    const { parseBooleanWord } = await import('@confidential-ai/server-kit');
     for (const word of ['1', 'true', 'YES', ' on ']) expect(parseBooleanWord(word)).toBe(true);
     for (const word of ['0', 'False', 'no', 'off']) expect(parseBooleanWord(word)).toBe(false);
     for (const word of ['ture', 'maybe', '', 'enabled', '2']) expect(parseBooleanWord(word)).toBeUndefined();
@@ -129,7 +127,7 @@ describe('numbers and URLs that failed open', () => {
     const gateway = await createTeeGateway({
       config: { enabled: true, x402_enabled: false, opg_price_usd: '1' },
     });
-    const { serveApp } = await import('./tee-gateway/helpers.js');
+    const { serveApp } = await import('../../tee-gateway/test/helpers.js');
     const served = await serveApp(gateway.app);
     try {
       const keys = (body: unknown) =>
@@ -222,7 +220,7 @@ describe('simulators never stand in for configured real upstreams', () => {
     const gateway = await createTeeGateway({
       config: { enabled: true, simulate: true, x402_enabled: false, opg_price_usd: '1' },
     });
-    const { serveApp } = await import('./tee-gateway/helpers.js');
+    const { serveApp } = await import('../../tee-gateway/test/helpers.js');
     const served = await serveApp(gateway.app);
     const chat = (model: string) =>
       fetch(`${served.url}/v1/chat/completions`, {
@@ -302,7 +300,7 @@ describe('standalone faces refuse an unprotected public listener', () => {
 
   it('tee-gateway with TOKEN: serves a non-loopback host, the token guards every non-public route', async () => {
     const { Command } = await import('commander');
-    const { addTeeGatewayCommand } = await import('../src/tee-gateway/index.js');
+    const { addTeeGatewayCommand } = await import('@confidential-ai/tee-gateway');
     let running: { url: string; close(): Promise<void> } | undefined;
     const program = new Command('confidential-proxy').exitOverride();
     addTeeGatewayCommand(program, {

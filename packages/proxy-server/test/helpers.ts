@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
+import { createLogger, createMetrics, type FetchFunction } from '@confidential-ai/server-kit';
 import {
   buildRequestAad,
   buildResponseAad,
@@ -13,13 +14,10 @@ import { type AppDependencies, type AppEnv, createApp, type RouteModule } from '
 import { type LoadConfigOptions, loadConfig } from '../src/config.js';
 import { createFakeVllmApp } from '../src/fake-vllm.js';
 import { createModelKeys } from '../src/keys.js';
-import { createLogger } from '../src/logger.js';
-import { createMetrics } from '../src/metrics.js';
 import { chutesSidecarRoutes } from '../src/routes/chutes.js';
 import { vllmProxyRoutes } from '../src/routes/vllm-proxy.js';
 import { createResponseSigner } from '../src/signing.js';
 import { createMemoryReplayStore, createMemorySignatureStore } from '../src/stores.js';
-import type { FetchFunction } from '../src/upstream.js';
 
 export const TOKEN = 'test-token-6f1d2a9c';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };

@@ -1,6 +1,6 @@
+import { createLogger } from '@confidential-ai/server-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
 import {
   createMemorySignatureStore,

@@ -1,9 +1,10 @@
 // Issue 14, replay state: a claim store that loses its state (a proxy restart with a fixed SIGNING_KEY_SEED and
 // the memory store; a Redis restarted empty or flushed) must refuse what it can no longer vouch for, at most for
 // one acceptance window, and never accept a replay.
+
+import { createLogger } from '@confidential-ai/server-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSecrets, loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { createRedisClient, REPLAY_KNOWN_SINCE_KEY } from '../src/stores.js';
 import {

@@ -1,5 +1,6 @@
+import { errorForLog, isPlainObject } from '@confidential-ai/server-kit';
 import { type Context, Hono } from 'hono';
-import { type AppDependencies, type AppEnv, errorForLog, requireBearer, sendError } from '../app.js';
+import { type AppDependencies, type AppEnv, requireBearer, sendError } from '../app.js';
 import { ownAttestationReport, signingAlgoParam } from '../attestation.js';
 import {
   CHUTES_VERIFICATION_POLICY,
@@ -13,9 +14,8 @@ import {
   verifyChutesInstance,
 } from '../chutes-attestation.js';
 import { ApiError } from '../errors.js';
-import { isPlainObject } from '../json.js';
 import { sha256Hex } from '../signing.js';
-import { upstreamFailure } from '../upstream.js';
+import { upstreamFailure } from '../upstream-failure.js';
 
 /** Default Chutes platform API of the chain route (`CHUTES_ATTESTATION_BASE_URL`). */
 const DEFAULT_ATTESTATION_BASE_URL = 'https://api.chutes.ai';

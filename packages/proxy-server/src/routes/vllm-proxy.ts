@@ -1,5 +1,6 @@
+import { errorForLog } from '@confidential-ai/server-kit';
 import { Hono } from 'hono';
-import { type AppDependencies, type AppEnv, errorForLog, requireBearer } from '../app.js';
+import { type AppDependencies, type AppEnv, requireBearer } from '../app.js';
 import { ownAttestationReport, signingAlgoParam } from '../attestation.js';
 import {
   awaitPendingSignature,
@@ -10,7 +11,7 @@ import {
   upstreamHttpError,
 } from '../completions.js';
 import { ApiError } from '../errors.js';
-import { upstreamFailure } from '../upstream.js';
+import { upstreamFailure } from '../upstream-failure.js';
 import { attestationChainRoutes } from './attestation-chain.js';
 
 function vllmBackend(deps: AppDependencies): CompletionBackend {

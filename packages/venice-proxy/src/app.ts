@@ -1,0 +1,511 @@
+import {
+  BEARER_FAILURE_MESSAGES,
+  CLIENT_CLOSED_REQUEST,
+  checkBearer,
+  closeIfBodyUnread,
+  errorForLog,
+  escapeControlCharacters,
+  exceedsJsonDepth,
+  isClientAbort,
+  JSON_TOO_DEEP,
+  type Logger,
+  MAX_JSON_DEPTH,
+} from '@confidential-ai/server-kit';
+import {
+  type AttestationPolicy,
+  buildUpstreamBody,
+  type ChatCompletionChunk,
+  type ChatRequest,
+  createVeniceClient,
+  generateFieldKeyPair,
+  getFieldPublicKey,
+  type Logger as LibraryLogger,
+  proxyResponseHeaders,
+  renderMessages,
+  type VeniceClient,
+  VeniceE2eeError,
+  validateChatRequest,
+} from '@confidential-ai/venice-e2ee';
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { VeniceProxyConfig } from './config.js';
+
+/**
+ * A request-level failure of the Venice proxy, answered with the reference proxy's envelope
+ * `{"error":{"message","type","code"}}` and the `X-Venice-Proxy-Error-Code` header (spec section 5.9).
+ */
+export class VeniceProxyHttpError extends Error {
+  /** HTTP status. */
+  readonly status: number;
+  /** Envelope `type`, e.g. `invalid_request_error`. */
+  readonly type: string;
+  /** Envelope `code`, e.g. `invalid_session_header`. */
+  readonly code: string;
+  /**
+   * @param status - HTTP status.
+   * @param type - Envelope `type`.
+   * @param code - Envelope `code`.
+   * @param message - Client-safe message (no secrets, no plaintext).
+   */
+  constructor(status: number, type: string, code: string, message: string) {
+    super(message);
+    this.name = 'VeniceProxyHttpError';
+    this.status = status;
+    this.type = type;
+    this.code = code;
+  }
+}
+
+/** Test and embedding hooks of the attestation verifier that are not part of the TOML schema (spec D2). */
+export type VeniceAttestationOverrides = Pick<
+  AttestationPolicy,
+  'trustedRootCa' | 'tdxCollateral' | 'tdxBackend' | 'now'
+>;
+
+/** What {@link createVeniceProxyApp} needs. */
+export interface VeniceProxyDependencies {
+  /** The validated configuration ({@link loadVeniceProxyConfig}). */
+  readonly config: VeniceProxyConfig;
+  /** pino logger; default silent. Never receives the Venice key, prompts or ciphertext. */
+  readonly logger?: Logger;
+  /** The fetch used to reach Venice; default `globalThis.fetch`. */
+  readonly fetch?: typeof globalThis.fetch;
+  /** Session clock in ms (tests); default `Date.now`. */
+  readonly now?: () => number;
+  /** Verifier hooks (a test root CA, DCAP collateral, another TDX back end). */
+  readonly attestation?: VeniceAttestationOverrides;
+  /** A prebuilt client (else one is built with {@link createVeniceProxyClient}). */
+  readonly client?: VeniceClient;
+  /**
+   * Client token every route requires (`Authorization: Bearer`), checked before any body is read: the
+   * standalone proxy's `server.auth_token`, or the composed server's `auth.token`.
+   */
+  readonly clientToken?: string;
+  /**
+   * Enforce the client token even when `clientToken` is undefined (every request answers 401): what the composed
+   * server does, so an unset `auth.token` fails closed. Default: enforced when `clientToken` is set.
+   */
+  readonly requireClientToken?: boolean;
+}
+
+function libraryLogger(logger: Logger | undefined): LibraryLogger | undefined {
+  if (!logger) return undefined;
+  const forward =
+    (level: 'error' | 'warn' | 'info' | 'debug') =>
+    (message: string, ...rest: unknown[]) => {
+      const fields = rest[0];
+      if (typeof fields === 'object' && fields !== null) logger[level]({ venice: fields }, message);
+      else logger[level](message);
+    };
+  return { error: forward('error'), warn: forward('warn'), info: forward('info'), debug: forward('debug') };
+}
+
+/**
+ * Wraps a fetch so that every response body fails with `ERR_UPSTREAM_TIMEOUT` when Venice sends nothing for
+ * `timeoutMs` (the crate's per-read timeout; chat streams may run longer as long as data flows).
+ */
+export function withReadTimeout(inner: typeof globalThis.fetch, timeoutMs: number): typeof globalThis.fetch {
+  return async (input, init) => {
+    const response = await inner(input, init);
+    if (!response.body) return response;
+    const reader = response.body.getReader();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new VeniceE2eeError('ERR_UPSTREAM_TIMEOUT', `Venice sent no data for ${timeoutMs / 1000}s`),
+              ),
+            timeoutMs,
+          );
+        });
+        try {
+          const { done, value } = await Promise.race([reader.read(), timeout]);
+          if (done) controller.close();
+          else controller.enqueue(value);
+        } catch (error) {
+          reader.cancel().catch(() => undefined);
+          controller.error(error);
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    });
+    return new Response(body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+}
+
+/**
+ * Builds the Venice E2EE client the proxy uses, from the crate-compatible configuration: one proxy instance
+ * key, attested model keys cached per session (swept when expired), every message encrypted, tools emulated.
+ * @throws TypeError for a base URL that is not http(s) (already rejected by the config loader).
+ * @example
+ * ```ts
+ * const client = createVeniceProxyClient({ config: loadVeniceProxyConfig({ path: 'venice.toml' }) });
+ * ```
+ */
+export function createVeniceProxyClient(deps: Omit<VeniceProxyDependencies, 'client'>): VeniceClient {
+  const { config } = deps;
+  const logger = libraryLogger(deps.logger);
+  return createVeniceClient({
+    baseUrl: config.venice.baseUrl,
+    ...(config.venice.apiKey ? { apiKey: config.venice.apiKey } : {}),
+    fetch: withReadTimeout(
+      deps.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      config.venice.requestTimeoutMs,
+    ),
+    hkdfInfo: config.e2ee.hkdfInfo,
+    requireEncryptedResponseContent: config.e2ee.requireEncryptedResponseContent,
+    requestTimeoutMs: config.venice.requestTimeoutMs,
+    attestation: {
+      allowDebug: config.attestation.allowDebug,
+      requireTdx: config.attestation.requireTdx,
+      requireNvidia: config.attestation.requireNvidia,
+      ...(deps.attestation ?? {}),
+    },
+    session: {
+      idleTtlMs: config.session.idleTtlMs,
+      maxTtlMs: config.session.maxTtlMs,
+      maxRequests: config.session.maxRequests,
+      fallbackScope: config.session.fallbackScope,
+      ...(deps.now ? { now: deps.now } : {}),
+    },
+    tools: {
+      enabled: config.tools.enabled,
+      mode: config.tools.mode,
+      maxRetries: config.tools.maxRetries,
+      toolCallMaxBytes: config.tools.toolCallMaxBytes,
+      validateJsonSchema: config.tools.validateJsonSchema,
+      markerTimeoutMs: config.tools.toolCallMarkerTimeoutMs,
+    },
+    ...(logger ? { logger } : {}),
+  });
+}
+
+/**
+ * The error envelope and status for any failure (spec section 5.9). Messages can quote client input, so control
+ * and bidi-control characters in them are escaped ({@link escapeControlCharacters}).
+ */
+export function veniceErrorResponse(error: unknown): { status: number; code: string; body: unknown } {
+  if (error instanceof VeniceProxyHttpError) {
+    return {
+      status: error.status,
+      code: error.code,
+      body: {
+        error: { message: escapeControlCharacters(error.message), type: error.type, code: error.code },
+      },
+    };
+  }
+  if (VeniceE2eeError.isInstance(error)) {
+    if (error.code === 'ERR_INVALID_TOOL_CALL') {
+      return {
+        status: error.status,
+        code: error.proxyCode,
+        body: {
+          error: {
+            code: error.proxyCode,
+            details: error.details ?? {},
+            message: escapeControlCharacters(error.message),
+            type: error.type,
+          },
+        },
+      };
+    }
+    return {
+      status: error.status,
+      code: error.proxyCode,
+      body: {
+        error: { message: escapeControlCharacters(error.message), type: error.type, code: error.proxyCode },
+      },
+    };
+  }
+  // Anything else while talking to Venice (a reset connection, a body that breaks mid-read).
+  return {
+    status: 502,
+    code: 'upstream_stream_error',
+    body: {
+      error: {
+        message: 'Venice upstream stream failed',
+        type: 'proxy_upstream_error',
+        code: 'upstream_stream_error',
+      },
+    },
+  };
+}
+
+const VISIBLE_ASCII = /^[\t\x20-\x7e]*$/;
+
+/**
+ * The `X-Venice-Proxy-*` headers, with values that are not visible ASCII (e.g. a `metadata.session_id` with
+ * non-ASCII characters or line breaks) percent-encoded so they can never break or inject headers.
+ */
+function responseHeaders(info: Parameters<typeof proxyResponseHeaders>[0]): Record<string, string> {
+  const headers = proxyResponseHeaders(info);
+  for (const [name, value] of Object.entries(headers)) {
+    if (!VISIBLE_ASCII.test(value)) headers[name] = encodeURIComponent(value);
+  }
+  return headers;
+}
+/** Largest accepted chat body (axum's default limit). */
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+const encoder = new TextEncoder();
+
+/**
+ * Creates the Venice E2EE proxy as a Hono app (the job of the `venice-e2ee-proxy` crate 0.1.1, with the
+ * project decisions of the spec): `GET /v1/models` lists Venice text models with E2EE and TEE attestation,
+ * `POST /v1/chat/completions` validates the request like the reference, resolves the session, attests the
+ * model (cached per session), encrypts every message, decrypts the stream and emulates tools. Other methods
+ * on those paths answer 405 `method_not_allowed`, other paths 404 `not_found`.
+ *
+ * Mount it alone (`serve({ fetch: app.fetch })`) or under a prefix of a composed server
+ * (`root.route('/venice', app)`).
+ * @example
+ * ```ts
+ * const app = createVeniceProxyApp({ config: loadVeniceProxyConfig({ path: 'venice.toml' }) });
+ * const response = await app.request('/v1/models');
+ * ```
+ */
+export function createVeniceProxyApp(deps: VeniceProxyDependencies): Hono {
+  const { config } = deps;
+  const logger = deps.logger;
+  const client = deps.client ?? createVeniceProxyClient(deps);
+  const toolMode = config.tools.enabled ? config.tools.mode : 'none';
+  const sessionHeader = config.session.headers.incomingSessionId;
+  // A throwaway key used only to run the venice_parameters checks before attestation (spec 5.4.1 order).
+  const probeKey = getFieldPublicKey(generateFieldKeyPair('secp256k1').privateKey);
+  const app = new Hono();
+
+  const fail = (c: Context, error: unknown): Response => {
+    if (!(error instanceof VeniceProxyHttpError) && isClientAbort(c.req.raw)) {
+      // The client went away (mid-upload, or while Venice was answering): not an upstream or server failure.
+      logger?.info({ method: c.req.method, path: c.req.path }, 'client closed the request');
+      error = new VeniceProxyHttpError(
+        CLIENT_CLOSED_REQUEST.status,
+        'invalid_request_error',
+        CLIENT_CLOSED_REQUEST.type,
+        'client closed the request',
+      );
+    }
+    const { status, code, body } = veniceErrorResponse(error);
+    if (status >= 500) {
+      logger?.warn(
+        { method: c.req.method, path: c.req.path, status, code, err: errorForLog(error) },
+        'venice proxy request failed',
+      );
+    }
+    return new Response(JSON.stringify(body), {
+      status,
+      headers: {
+        'content-type': 'application/json',
+        'x-venice-proxy-error-code': code,
+        'x-venice-proxy-attestation-mode': config.attestation.mode,
+      },
+    });
+  };
+
+  const methodNotAllowed = (c: Context) =>
+    fail(
+      c,
+      new VeniceProxyHttpError(
+        405,
+        'invalid_request_error',
+        'method_not_allowed',
+        `method ${c.req.method} is not supported for ${c.req.path}`,
+      ),
+    );
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    logger?.info(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        code: c.res.headers.get('x-venice-proxy-error-code') ?? undefined,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'venice request',
+    );
+  });
+
+  if (deps.requireClientToken ?? deps.clientToken !== undefined) {
+    // Access first, body later: an unauthenticated upload is answered before a byte of it is read.
+    app.use('*', async (c, next) => {
+      const result = checkBearer(c.req.header('authorization'), deps.clientToken);
+      if (result === 'ok') return next();
+      const error = new VeniceProxyHttpError(
+        401,
+        'authentication_error',
+        'unauthorized',
+        BEARER_FAILURE_MESSAGES[result],
+      );
+      return closeIfBodyUnread(c, fail(c, error));
+    });
+  }
+
+  app.all('/v1/models', async (c) => {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return methodNotAllowed(c);
+    try {
+      const data = await client.listModels({ signal: c.req.raw.signal });
+      return new Response(c.req.method === 'HEAD' ? null : JSON.stringify({ object: 'list', data }), {
+        status: 200,
+        headers: {
+          'content-type': 'application/json',
+          'x-venice-proxy-attestation-mode': config.attestation.mode,
+          'x-venice-proxy-tool-mode': toolMode,
+        },
+      });
+    } catch (error) {
+      return fail(c, error);
+    }
+  });
+
+  // axum's default request body limit (2 MiB), answered like axum with a plain-text 413.
+  app.use(
+    '/v1/chat/completions',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => c.text('Failed to buffer the request body: length limit exceeded', 413),
+    }),
+  );
+
+  app.all('/v1/chat/completions', async (c) => {
+    if (c.req.method !== 'POST') return methodNotAllowed(c);
+    const contentType = c.req.header('content-type') ?? '';
+    if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType.trim())) {
+      return c.text('Expected request with `Content-Type: application/json`', 415);
+    }
+    let text: string;
+    try {
+      text = await c.req.text();
+    } catch (error) {
+      if (isClientAbort(c.req.raw)) return fail(c, error);
+      throw error;
+    }
+    if (exceedsJsonDepth(text)) {
+      return fail(
+        c,
+        new VeniceProxyHttpError(
+          400,
+          'invalid_request_error',
+          JSON_TOO_DEEP,
+          `request body nests deeper than ${MAX_JSON_DEPTH} levels`,
+        ),
+      );
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return c.text('Failed to parse the request body as JSON', 400);
+    }
+    try {
+      // 1. Validate everything that does not need the model key.
+      const request: ChatRequest = validateChatRequest(body);
+      renderMessages(request.messages);
+      buildUpstreamBody(request, [], { modelPublicKey: probeKey, hkdfInfo: config.e2ee.hkdfInfo });
+      // 2. The proxy instance key.
+      if (!config.keys.generateProxyInstanceKeyOnStartup) {
+        throw new VeniceProxyHttpError(
+          500,
+          'proxy_configuration_error',
+          'proxy_instance_key_unavailable',
+          'proxy instance key is not available (keys.generate_proxy_instance_key_on_startup = false)',
+        );
+      }
+      // 3. The session id from the configured header (metadata and fallback are resolved by the client).
+      const raw = c.req.header(sessionHeader);
+      let sessionId: string | undefined;
+      if (raw !== undefined) {
+        if (!VISIBLE_ASCII.test(raw)) {
+          throw new VeniceProxyHttpError(
+            400,
+            'invalid_request_error',
+            'invalid_session_header',
+            `header ${sessionHeader} is not valid visible ASCII`,
+          );
+        }
+        sessionId = raw.trim() || undefined;
+      }
+      const call = { signal: c.req.raw.signal, ...(sessionId ? { sessionId } : {}) };
+      if (request.stream !== true) {
+        const { completion, info } = await client.createChatCompletion(request, call);
+        return new Response(JSON.stringify(completion), {
+          status: 200,
+          headers: { 'content-type': 'application/json', ...responseHeaders(info) },
+        });
+      }
+      const { stream, info } = await client.streamChatCompletion(request, call);
+      const iterator = stream[Symbol.asyncIterator]();
+      // Pull the first chunk before answering 200, so that early failures still get the JSON envelope.
+      let first: IteratorResult<ChatCompletionChunk> | undefined = await iterator.next();
+      const sse = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          try {
+            const next = first ?? (await iterator.next());
+            first = undefined;
+            if (next.done) {
+              controller.enqueue(encoder.encode('data: [DONE]\n\n'));
+              controller.close();
+              return;
+            }
+            controller.enqueue(encoder.encode(`data: ${JSON.stringify(next.value)}\n\n`));
+          } catch (error) {
+            // Mid-stream failure: terminate the body without an error event and without [DONE] (spec 5.7).
+            const { code } = veniceErrorResponse(error);
+            logger?.warn({ path: c.req.path, code, err: errorForLog(error) }, 'venice stream aborted');
+            // Under @hono/node-server, cut the connection directly: erroring the body would make the adapter
+            // append "Error: <message>" to the SSE body and print the error on stderr.
+            const outgoing = (c.env as { outgoing?: { destroy?: () => void } } | undefined)?.outgoing;
+            if (typeof outgoing?.destroy === 'function') {
+              outgoing.destroy();
+              controller.close();
+            } else {
+              controller.error(error);
+            }
+          }
+        },
+        async cancel() {
+          await iterator.return?.(undefined);
+        },
+      });
+      return new Response(sse, {
+        status: 200,
+        headers: {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+          ...responseHeaders(info),
+        },
+      });
+    } catch (error) {
+      return fail(c, error);
+    }
+  });
+
+  app.notFound((c) =>
+    fail(
+      c,
+      new VeniceProxyHttpError(
+        404,
+        'invalid_request_error',
+        'not_found',
+        `route ${c.req.path} was not found`,
+      ),
+    ),
+  );
+  app.onError((error, c) => {
+    logger?.error({ err: errorForLog(error) }, 'venice proxy internal error');
+    return fail(c, error);
+  });
+  return app;
+}

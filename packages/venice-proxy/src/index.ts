@@ -1,0 +1,31 @@
+export {
+  createVeniceProxyApp,
+  createVeniceProxyClient,
+  type VeniceAttestationOverrides,
+  type VeniceProxyDependencies,
+  VeniceProxyHttpError,
+  veniceErrorResponse,
+  withReadTimeout,
+} from './app.js';
+export { registerVeniceCommand, type VeniceCliIo, type VeniceCommandHooks } from './cli.js';
+export {
+  type LoadVeniceProxyConfigOptions,
+  loadVeniceProxyConfig,
+  parseHumantimeDuration,
+  pinoLevelFromFilter,
+  VENICE_ENV_PREFIX,
+  type VeniceProxyConfig,
+} from './config.js';
+export {
+  VeniceProxyConfigError,
+  VeniceProxyError,
+  type VeniceProxyErrorCode,
+} from './errors.js';
+export {
+  type PrepareVeniceMountOptions,
+  prepareVeniceMount,
+  type RunningVeniceProxy,
+  type StartVeniceProxyOptions,
+  startVeniceProxy,
+  type VeniceMount,
+} from './server.js';
