@@ -178,7 +178,9 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
     const text = readFileSync(file, 'utf8')
       .replace(/\/\*[\s\S]*?\*\//g, '')
       .replace(/^\s*\/\/.*$/gm, '');
-    for (const match of text.matchAll(/(?:from|import\()\s*['"](@confidential-ai\/[a-z0-9-]+)(\/[^'"]*)?['"]/g)) {
+    for (const match of text.matchAll(
+      /(?:from|import\()\s*['"](@confidential-ai\/[a-z0-9-]+)(\/[^'"]*)?['"]/g,
+    )) {
       const target = match[1].slice(scope.length);
       if (target === name) continue;
       if (!mayImport.includes(target)) {
@@ -189,7 +191,9 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
       // Only what the target's exports map offers: never another package's internals.
       const subpath = `.${match[2] ?? ''}`;
       if (!exportsOf(target).includes(subpath)) {
-        problems.push(`${file.slice(root.length)}: imports ${match[1]}${match[2] ?? ''}, not in its exports map`);
+        problems.push(
+          `${file.slice(root.length)}: imports ${match[1]}${match[2] ?? ''}, not in its exports map`,
+        );
       }
     }
   }

@@ -8,18 +8,18 @@ import {
   type FetchFunction,
   isClientAbort,
   type Logger,
-  type ProxyMetrics,
+  observeRequests,
   type RequestFunction,
+  requestIdMiddleware,
 } from '@confidential-ai/server-kit';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
-import { routePath } from 'hono/route';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ProxyConfig } from './config.js';
 import { ApiError, errorEnvelope, ProxyServerError } from './errors.js';
 import type { ModelKeys } from './keys.js';
+import type { ProxyMetrics } from './metrics.js';
 
 import type { ResponseSigner } from './signing.js';
 import type { ReplayStore, SignatureStore } from './stores.js';
@@ -95,6 +95,12 @@ export interface CreateAppOptions {
    * toolkit (TEE gateway, Venice proxy) are further modules that can be mounted alone or together.
    */
   modules: readonly RouteModule[];
+  /**
+   * Other faces, each under its own prefix (e.g. `mountAt('/tee-gateway', teeGatewayRouteModule(gateway))`). They
+   * are mounted before this app's middleware, so their own middleware, body limit, metrics and error shape serve
+   * every path below their prefix (unknown ones included); only the request id is shared.
+   */
+  faces?: readonly RouteModule[];
 }
 
 function statusOf(status: number): ContentfulStatusCode {
@@ -129,8 +135,8 @@ export function requireBearer(): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * Builds the Hono app from route modules. Middleware order: request id, access log + metrics, body-size limit,
- * then the modules (each applies its own auth). One `onError` turns every failure into the OpenAI error
+ * Builds the Hono app from route modules. Middleware order: request id, then the other faces (`faces`, with their
+ * own middleware), then access log + metrics, body-size limit and the modules (each applies its own auth). One `onError` turns every failure into the OpenAI error
  * envelope; unknown errors become 500 `internal_error` without their message (it could carry secrets).
  *
  * @example
@@ -143,30 +149,16 @@ export function createApp(deps: AppDependencies, options: CreateAppOptions): Hon
   const app = new Hono<AppEnv>();
   const { logger, metrics } = deps;
 
+  // Every response of every face carries X-Request-Id.
+  app.use('*', requestIdMiddleware());
+  // The other faces first: their own middleware, body limits, metrics and error shapes answer their routes, and the
+  // middleware below (this face's) never runs for them.
+  for (const face of options.faces ?? []) app.route('/', face(deps));
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     await next();
   });
-  app.use('*', requestId({ limitLength: 128 }));
-  app.use('*', async (c, next) => {
-    const started = performance.now();
-    await next();
-    const seconds = (performance.now() - started) / 1000;
-    let route = 'unmatched';
-    try {
-      const path = routePath(c, -1);
-      if (path && path !== '*' && path !== '/*') route = path;
-    } catch {
-      route = 'unmatched';
-    }
-    const status = c.res.status;
-    metrics.requests.inc({ route, method: c.req.method, status: String(status) });
-    metrics.requestDuration.observe({ route }, seconds);
-    logger.info(
-      { reqId: c.var.requestId, method: c.req.method, route, status, ms: Math.round(seconds * 10_000) / 10 },
-      'request',
-    );
-  });
+  app.use('*', observeRequests({ logger, metrics }));
   const maxRequestBytes = deps.config.server.maxRequestBytes;
   const tooLarge = (): never => {
     throw new ApiError(413, 'request_too_large', `Request body exceeds ${maxRequestBytes} bytes`);

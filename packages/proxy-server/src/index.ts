@@ -70,6 +70,12 @@ export {
 } from './errors.js';
 export { teeGatewayRouteModule, veniceRouteModule } from './faces.js';
 export { createModelKeys, type ModelKeys, type ModelKeysOptions } from './keys.js';
+export {
+  type CreateProxyMetricsOptions,
+  createProxyMetrics,
+  type ProxyMetrics,
+  VLLM_PROXY_METRICS_PREFIX,
+} from './metrics.js';
 export { attestationChainRoutes } from './routes/attestation-chain.js';
 export { chutesSidecarRoutes, mapChutesTransportError } from './routes/chutes.js';
 export { vllmProxyRoutes } from './routes/vllm-proxy.js';

@@ -4,10 +4,8 @@ import { createChutesFetch } from '@confidential-ai/chutes-transport';
 import type { FakeChutesServer } from '@confidential-ai/chutes-transport/testing';
 import {
   createLogger,
-  createMetrics,
   createUpstreamFetch,
   type Logger,
-  type ProxyMetrics,
   type UpstreamFetch,
 } from '@confidential-ai/server-kit';
 import { createTeeGateway } from '@confidential-ai/tee-gateway';
@@ -28,6 +26,7 @@ import { ProxyServerError } from './errors.js';
 import { teeGatewayRouteModule, veniceRouteModule } from './faces.js';
 import { type RunningFakeVllm, startFakeVllm } from './fake-vllm.js';
 import { createModelKeys } from './keys.js';
+import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
 import { chutesSidecarRoutes } from './routes/chutes.js';
 import { vllmProxyRoutes } from './routes/vllm-proxy.js';
 import { createResponseSigner } from './signing.js';
@@ -128,7 +127,7 @@ async function waitForRedis(client: Redis, timeoutMs: number): Promise<boolean> 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? createLogger({ level: config.log.level, secrets: configSecrets(config) });
-  const metrics: ProxyMetrics = createMetrics({ processMetrics: options.processMetrics ?? true });
+  const metrics: ProxyMetrics = createProxyMetrics({ processMetrics: options.processMetrics ?? true });
   const cleanups: Array<() => Promise<unknown>> = [];
   const runCleanups = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
@@ -266,7 +265,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         logger,
         requireClientToken: true,
         ...(config.auth.token !== undefined ? { clientToken: config.auth.token } : {}),
-        paymentSessionsGauge: metrics.x402Sessions,
       });
       cleanups.push(() => gateway.close());
       faces.push(mountAt(TEE_GATEWAY_MOUNT_PATH, teeGatewayRouteModule(gateway)));
@@ -291,7 +289,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       vllm,
       chutes,
     };
-    const app = createApp(deps, { modules: [...(options.modules ?? DEFAULT_MODULES), ...faces] });
+    const app = createApp(deps, { modules: options.modules ?? DEFAULT_MODULES, faces });
 
     const server = await new Promise<Server>((resolve, reject) => {
       const instance = serve(

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
-import { createLogger, createMetrics, type FetchFunction } from '@confidential-ai/server-kit';
+import { createLogger, type FetchFunction } from '@confidential-ai/server-kit';
 import {
   buildRequestAad,
   buildResponseAad,
@@ -14,6 +14,7 @@ import { type AppDependencies, type AppEnv, createApp, type RouteModule } from '
 import { type LoadConfigOptions, loadConfig } from '../src/config.js';
 import { createFakeVllmApp } from '../src/fake-vllm.js';
 import { createModelKeys } from '../src/keys.js';
+import { createProxyMetrics } from '../src/metrics.js';
 import { chutesSidecarRoutes } from '../src/routes/chutes.js';
 import { vllmProxyRoutes } from '../src/routes/vllm-proxy.js';
 import { createResponseSigner } from '../src/signing.js';
@@ -75,7 +76,7 @@ export function createTestApp(
   const deps: AppDependencies = {
     config,
     logger,
-    metrics: createMetrics(),
+    metrics: createProxyMetrics(),
     keys,
     signer: createResponseSigner(keys),
     // as startServer: per-process keys, so nothing from before this store can be replayed

@@ -1,10 +1,15 @@
 import { InvalidArgumentError } from 'commander';
+import { portNumber } from './config-fields.js';
 
-/** commander argument parser of `--port`: an integer 0-65535 (0: a free port). */
+/**
+ * commander argument parser of `--port`: an integer 0-65535 (0: a free port), by the same rule as
+ * {@link portNumber} in configuration files.
+ * @throws {InvalidArgumentError} (commander's) for anything else, which commander reports as a usage error.
+ */
 export function parsePort(value: string): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('expected a port number 0-65535');
-  return port;
+  const result = portNumber.safeParse(/^\d+$/.test(value) ? value : Number.NaN);
+  if (!result.success) throw new InvalidArgumentError('expected a port number 0-65535');
+  return result.data;
 }
 
 /** What a serve command needs of its I/O. */

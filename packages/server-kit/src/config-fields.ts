@@ -58,3 +58,15 @@ export const strictBoolean = z.preprocess(
   (value) => (typeof value === 'string' ? (parseBooleanWord(value) ?? value) : value),
   z.boolean({ error: `expected a boolean (${BOOLEAN_WORDS})` }),
 );
+
+/**
+ * zod schema of a TCP port: an integer 0-65535 (0: a free one), from a number or a decimal string (environment).
+ */
+export const portNumber = z.preprocess(
+  (value) => (typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value),
+  z
+    .number({ error: 'expected a port number 0-65535' })
+    .int({ error: 'expected a port number 0-65535' })
+    .min(0, { error: 'expected a port number 0-65535' })
+    .max(65535, { error: 'expected a port number 0-65535' }),
+);

@@ -4,8 +4,22 @@ export {
   checkBearer,
   closeIfBodyUnread,
 } from './access.js';
+export { type CliStreams, cliStreams, describeFailure, runProgram } from './cli-run.js';
 export { announceAndStopOnSignals, parsePort, type ServeIo } from './cli-serve.js';
-export { BOOLEAN_WORDS, httpUrl, isHttpUrl, parseBooleanWord, strictBoolean } from './config-fields.js';
+export {
+  BOOLEAN_WORDS,
+  httpUrl,
+  isHttpUrl,
+  parseBooleanWord,
+  portNumber,
+  strictBoolean,
+} from './config-fields.js';
+export {
+  type ErrorRenderer,
+  type HandleErrorsOptions,
+  type HttpFailure,
+  handleErrors,
+} from './error-envelope.js';
 export {
   type ConfigIssue,
   configIssuesOf,
@@ -22,6 +36,7 @@ export {
   MAX_JSON_DEPTH,
   parseJsonObject,
 } from './json.js';
+export { type ListenOptions, listen, type RunningListener } from './listen.js';
 export {
   type CreateLoggerOptions,
   createLogger,
@@ -34,7 +49,9 @@ export {
   REDACTED,
 } from './logger.js';
 export { isLoopbackAddress, isLoopbackHost } from './loopback.js';
-export { type CreateMetricsOptions, createMetrics, type ProxyMetrics } from './metrics.js';
+export { type CreateMetricsOptions, createMetrics, metricsResponse, type ServerMetrics } from './metrics.js';
+export { REQUEST_ID_HEADER, type RequestIdOptions, requestIdMiddleware } from './request-id.js';
+export { type ObserveRequestsOptions, observeRequests, routeLabel } from './request-log.js';
 export {
   createUpstreamFetch,
   type FetchFunction,

@@ -1,88 +1,117 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-/** The proxy's Prometheus instruments, on a registry of their own (never the global one). */
-export interface ProxyMetrics {
-  /** The registry to expose (`/local-metrics`, `/v1/metrics`). */
+/**
+ * The Prometheus instruments every face has, named with the face's prefix (`vllm_proxy_`, `tee_gateway_`,
+ * `venice_proxy_`), on a registry of their own or one shared by a composed server (never prom-client's global
+ * registry). A face adds its own instruments with {@link ServerMetrics.counter} / {@link ServerMetrics.gauge}.
+ */
+export interface ServerMetrics {
+  /** The registry to expose (a face's `GET /metrics`, the composed server's `/local-metrics`). */
   readonly registry: Registry;
-  /** Requests by route pattern, method and status. */
+  /** The name prefix of every instrument, e.g. `tee_gateway_`. */
+  readonly prefix: string;
+  /** `<prefix>requests_total`: requests by route pattern, method and status. */
   readonly requests: Counter<'route' | 'method' | 'status'>;
-  /** Request duration in seconds by route pattern (time to response headers for streams). */
+  /** `<prefix>request_duration_seconds`: time to response headers by route pattern. */
   readonly requestDuration: Histogram<'route'>;
-  /** Error responses by OpenAI `type`. */
+  /** `<prefix>errors_total`: error responses by the face's error type or code. */
   readonly errors: Counter<'type'>;
-  /** Successful E2EE requests by version and algorithm. */
-  readonly e2eeRequests: Counter<'version' | 'algo'>;
-  /** Upstream calls by upstream name and outcome (`ok`, `http_error`, `network_error`, `timeout`). */
-  readonly upstreamRequests: Counter<'upstream' | 'outcome'>;
-  /** Replay LRU entries evicted while still live (raise `e2ee.replay_cache_size` if this grows). */
-  readonly replayEvictions: Counter;
-  /** Live x402 upto sessions of the TEE gateway face (settled, failed and expired ones are evicted). */
-  readonly x402Sessions: Gauge;
+  /**
+   * Adds a counter `<prefix><name>` on the same registry.
+   * @throws {RangeError} for a name that is not a valid Prometheus metric name, or one already registered.
+   */
+  counter<Label extends string = never>(
+    name: string,
+    help: string,
+    labelNames?: readonly Label[],
+  ): Counter<Label>;
+  /**
+   * Adds a gauge `<prefix><name>` on the same registry.
+   * @throws {RangeError} for a name that is not a valid Prometheus metric name, or one already registered.
+   */
+  gauge<Label extends string = never>(
+    name: string,
+    help: string,
+    labelNames?: readonly Label[],
+  ): Gauge<Label>;
 }
 
 /** Options of {@link createMetrics}. */
 export interface CreateMetricsOptions {
-  /** Also collect prom-client's process metrics (CPU, memory, event loop). Default false. */
+  /** Name prefix of every instrument, e.g. `vllm_proxy_` (letters, digits, `_`, `:`; not starting with a digit). */
+  prefix: string;
+  /** Register on this registry (a composed server shares one between its faces). Default: a fresh registry. */
+  registry?: Registry;
+  /** Also collect prom-client's process metrics (CPU, memory, event loop) under the prefix. Default false. */
   processMetrics?: boolean;
-  /** Metric name prefix. Default `vllm_proxy_`. */
-  prefix?: string;
 }
 
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
 /**
- * Creates the metrics set on a fresh registry.
+ * Creates a face's metrics: `<prefix>requests_total`, `<prefix>request_duration_seconds` and `<prefix>errors_total`,
+ * plus whatever the face adds with `counter()` / `gauge()`.
  *
  * @example
  * ```ts
- * const metrics = createMetrics({ processMetrics: true });
+ * const metrics = createMetrics({ prefix: 'tee_gateway_' });
+ * const sessions = metrics.gauge('x402_sessions', 'Live x402 upto sessions');
  * const text = await metrics.registry.metrics();
  * ```
+ * @throws {RangeError} for a prefix that would not make valid Prometheus metric names.
  */
-export function createMetrics(options: CreateMetricsOptions = {}): ProxyMetrics {
-  const prefix = options.prefix ?? 'vllm_proxy_';
-  const registry = new Registry();
+export function createMetrics(options: CreateMetricsOptions): ServerMetrics {
+  const { prefix } = options;
+  if (typeof prefix !== 'string' || !METRIC_NAME.test(`${prefix}x`)) {
+    throw new RangeError('prefix must be letters, digits, "_" or ":" and not start with a digit');
+  }
+  const registry = options.registry ?? new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix });
+  const nameOf = (name: string) => {
+    const full = `${prefix}${name}`;
+    if (!METRIC_NAME.test(full)) throw new RangeError(`not a valid metric name: ${full}`);
+    if (registry.getSingleMetric(full)) throw new RangeError(`metric ${full} is already registered`);
+    return full;
+  };
   return {
     registry,
+    prefix,
     requests: new Counter({
-      name: `${prefix}requests_total`,
+      name: nameOf('requests_total'),
       help: 'HTTP requests by route, method and status',
       labelNames: ['route', 'method', 'status'],
       registers: [registry],
     }),
     requestDuration: new Histogram({
-      name: `${prefix}request_duration_seconds`,
+      name: nameOf('request_duration_seconds'),
       help: 'Time to response headers by route',
       labelNames: ['route'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120],
       registers: [registry],
     }),
     errors: new Counter({
-      name: `${prefix}errors_total`,
-      help: 'Error responses by OpenAI error type',
+      name: nameOf('errors_total'),
+      help: 'Error responses by error type',
       labelNames: ['type'],
       registers: [registry],
     }),
-    e2eeRequests: new Counter({
-      name: `${prefix}e2ee_requests_total`,
-      help: 'E2EE requests accepted, by protocol version and algorithm',
-      labelNames: ['version', 'algo'],
-      registers: [registry],
-    }),
-    upstreamRequests: new Counter({
-      name: `${prefix}upstream_requests_total`,
-      help: 'Upstream calls by upstream and outcome',
-      labelNames: ['upstream', 'outcome'],
-      registers: [registry],
-    }),
-    replayEvictions: new Counter({
-      name: `${prefix}replay_evictions_total`,
-      help: 'Live replay claims evicted from the in-memory LRU because it was full',
-      registers: [registry],
-    }),
-    x402Sessions: new Gauge({
-      name: `${prefix}x402_sessions`,
-      help: 'Live x402 upto payment sessions of the TEE gateway face',
-      registers: [registry],
-    }),
+    counter: (name, help, labelNames = []) =>
+      new Counter({ name: nameOf(name), help, labelNames: [...labelNames], registers: [registry] }),
+    gauge: (name, help, labelNames = []) =>
+      new Gauge({ name: nameOf(name), help, labelNames: [...labelNames], registers: [registry] }),
   };
+}
+
+/**
+ * The Prometheus text exposition of `registry` as a response (what a face's `GET /metrics` answers).
+ * @example
+ * ```ts
+ * app.get('/metrics', () => metricsResponse(metrics.registry));
+ * ```
+ */
+export async function metricsResponse(registry: Registry): Promise<Response> {
+  return new Response(await registry.metrics(), {
+    status: 200,
+    headers: { 'content-type': registry.contentType },
+  });
 }

@@ -13,7 +13,7 @@ import {
   JSON_TOO_DEEP,
   type Logger,
   MAX_JSON_DEPTH,
-  type ProxyMetrics,
+  type ServerMetrics,
 } from '@confidential-ai/server-kit';
 import {
   buildChatCanonicalRequest,
@@ -119,7 +119,7 @@ export interface TeeGatewayOptions {
     autoSweep?: boolean;
   };
   /** Prometheus instruments of the proxy ({@link createMetrics}); requests are counted when given. */
-  metrics?: ProxyMetrics;
+  metrics?: ServerMetrics;
   /** Peer address of a request (default: the node socket's remote address). */
   peerAddress?: (c: Context) => string | undefined;
   /**

@@ -7,7 +7,7 @@ const CONFIG = { enabled: true, simulate: true, x402_enabled: false, opg_price_u
 
 describe('TEE gateway server and composition', () => {
   it('startTeeGatewayServer serves on a free loopback port and closes cleanly', async () => {
-    const metrics = createMetrics();
+    const metrics = createMetrics({ prefix: 'tee_gateway_' });
     const gateway = await createTeeGateway({ privateKey: TEST_PRIVATE_KEY_PEM, config: CONFIG, metrics });
     const server = await startTeeGatewayServer({ gateway, port: 0 });
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -78,18 +78,19 @@ describe('x402 session store is bounded', () => {
   it(`drives ${SESSIONS} sessions: settled ones are evicted, the gauge follows, the heap returns to its baseline`, async () => {
     const clock = { ms: 1_900_000_000_000 };
     const facilitator = acceptingFacilitator();
-    const metrics = createMetrics();
+    const metrics = createMetrics({ prefix: 'tee_gateway_' });
+    const x402Sessions = metrics.gauge('x402_sessions', 'Live x402 upto sessions');
     const gate = createX402Gate({
       facilitator,
       payTo: PAY_TO,
       priceFeed: createStaticPriceFeed('1'),
       now: () => clock.ms,
       autoSweep: false,
-      onSessionCountChange: (count) => metrics.x402Sessions.set(count),
+      onSessionCountChange: (count) => x402Sessions.set(count),
     });
     const offer = await gate.requirements();
     const model = getModelConfig('gpt-4.1');
-    const gauge = async () => (await metrics.x402Sessions.get()).values[0]?.value;
+    const gauge = async () => (await x402Sessions.get()).values[0]?.value;
 
     /** Opens `count` sessions (nonces from `first`), each charged once; WeakRefs to every 100th session. */
     const open = async (first: number, count: number, watched: WeakRef<UptoSession>[]) => {
