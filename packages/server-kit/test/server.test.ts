@@ -169,7 +169,7 @@ describe('handleErrors: JSON in the face shape for unknown routes, wrong methods
       throw new Error('read failed');
     });
     handleErrors(app, {
-      render: (c, failure) => c.json({ error: failure.code }, failure.status as 499),
+      render: (c, failure) => c.json({ error: failure.code }, failure.status as 400),
       logger,
     });
     const response = await app.request('/gone', { signal: controller.signal });
