@@ -49,7 +49,13 @@ export {
   REDACTED,
 } from './logger.js';
 export { isLoopbackAddress, isLoopbackHost } from './loopback.js';
-export { type CreateMetricsOptions, createMetrics, metricsResponse, type ServerMetrics } from './metrics.js';
+export {
+  type CreateMetricsOptions,
+  createMetrics,
+  type MetricsRegistry,
+  metricsResponse,
+  type ServerMetrics,
+} from './metrics.js';
 export { REQUEST_ID_HEADER, type RequestIdOptions, requestIdMiddleware } from './request-id.js';
 export { type ObserveRequestsOptions, observeRequests, routeLabel } from './request-log.js';
 export {

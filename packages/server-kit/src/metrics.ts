@@ -1,5 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
+/** prom-client's registry, for faces that take a shared one (they need no prom-client import of their own). */
+export type MetricsRegistry = Registry;
+
 /**
  * The Prometheus instruments every face has, named with the face's prefix (`vllm_proxy_`, `tee_gateway_`,
  * `venice_proxy_`), on a registry of their own or one shared by a composed server (never prom-client's global

@@ -95,7 +95,11 @@ describe('command lines', () => {
 
   it('runProgram: exit codes of commander usage errors, 1 with one stderr line for failures', async () => {
     let stderr = '';
-    const io = { stderr: (text: string) => void (stderr += text) };
+    const io = {
+      stderr: (text: string) => {
+        stderr += text;
+      },
+    };
     const program = () => {
       const command = new Command('tool')
         .exitOverride()

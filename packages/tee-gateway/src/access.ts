@@ -3,13 +3,17 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 
 /**
- * Routes every client may call without a token, by design: liveness (`GET /health`) and the verification
- * material a client needs before it trusts the gateway (`GET /signing-key`, `GET /enclave/attestation`).
+ * Routes every client may call without a token, by design: liveness (`GET /health`), the verification material a
+ * client needs before it trusts the gateway (`GET /signing-key`, `GET /enclave/attestation`), the model list
+ * (`GET /v1/models`: OpenAI clients probe it, and an x402 client has no token) and the Prometheus scrape
+ * (`GET /metrics`, standalone only; unauthenticated as in the vllm-proxy reference).
  */
 export const TEE_GATEWAY_PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   'GET /health',
   'GET /signing-key',
   'GET /enclave/attestation',
+  'GET /v1/models',
+  'GET /metrics',
 ]);
 
 /** The inference routes x402 charges for: with `x402_enabled` the payment is their access control. */

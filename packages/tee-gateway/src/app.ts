@@ -1,11 +1,14 @@
 import {
-  CLIENT_CLOSED_REQUEST,
+  createMetrics,
   createSilentLogger,
   createUpstreamFetch,
-  errorForLog,
   type FetchFunction,
-  isClientAbort,
+  handleErrors,
   type Logger,
+  type MetricsRegistry,
+  metricsResponse,
+  observeRequests,
+  requestIdMiddleware,
   type ServerMetrics,
 } from '@confidential-ai/server-kit';
 import {
@@ -15,15 +18,9 @@ import {
 } from '@confidential-ai/tee-signing';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import {
-  gatewayAccessGuard,
-  gatewayPath,
-  TEE_GATEWAY_PAID_ROUTES,
-  TEE_GATEWAY_PUBLIC_ROUTES,
-} from './access.js';
+import { gatewayAccessGuard, TEE_GATEWAY_PAID_ROUTES, TEE_GATEWAY_PUBLIC_ROUTES } from './access.js';
 import { parseTeeGatewayConfig, type TeeGatewayConfig, type TeeGatewayConfigInput } from './config.js';
-import { GatewayHttpError } from './errors.js';
+import { GatewayHttpError, type TeeGatewayError } from './errors.js';
 import { createInferenceGate } from './inference-gate.js';
 import { type NitridingRegistration, registerWithNitriding } from './nitriding.js';
 import type { PaymentGate } from './payment-types.js';
@@ -36,20 +33,20 @@ import { registerCompletionsRoute } from './routes/completions.js';
 import { registerInfoRoutes } from './routes/info.js';
 import { registerKeysRoute } from './routes/keys.js';
 import { type GatewayRuntime, type GatewayState, gatewayErrorResponse, json } from './runtime.js';
+import { generateWalletAddress } from './wallet.js';
+import { OPG_ASSET } from './x402/constants.js';
 import { createFacilitatorClient } from './x402/facilitator.js';
-import { createX402Gate } from './x402/gate.js';
+import { loadX402Gate } from './x402/load.js';
 
 export { PROVIDER_KEY_FIELDS } from './routes/keys.js';
 
-const ROUTES = new Set([
-  '/health',
-  '/signing-key',
-  '/enclave/attestation',
-  '/heartbeat/status',
-  '/v1/keys',
-  '/v1/chat/completions',
-  '/v1/completions',
-]);
+/** The name prefix of the gateway's Prometheus instruments. */
+export const TEE_GATEWAY_METRICS_PREFIX = 'tee_gateway_';
+
+/** Metric `type` label of a gateway error: its stable `code` field when it has one, else its status. */
+function errorType(status: number, extra: Record<string, unknown> | undefined): string {
+  return typeof extra?.['code'] === 'string' ? extra['code'] : `status_${status}`;
+}
 
 /** Options of {@link createTeeGateway}. */
 export interface TeeGatewayOptions {
@@ -69,7 +66,8 @@ export interface TeeGatewayOptions {
   priceFeed?: PriceFeed;
   /**
    * Builds the x402 gate once the facilitator URL is known (at startup in simulation, or at `/v1/keys`).
-   * Default: {@link createX402Gate} over the facilitator at that URL. Ignored when `x402_enabled` is false.
+   * Default: the x402 gate of `@confidential-ai/tee-gateway/x402` over the facilitator at that URL, loaded (with
+   * its optional payment packages) at startup. Ignored when `x402_enabled` is false.
    */
   paymentGateFactory?: (facilitatorUrl: string) => PaymentGate;
   /** Settings of the default x402 gate (used when `x402_enabled` and no factory is given). */
@@ -79,8 +77,12 @@ export interface TeeGatewayOptions {
     /** Run the session reaper on a timer (default true). */
     autoSweep?: boolean;
   };
-  /** Prometheus instruments of the proxy ({@link createMetrics}); requests are counted when given. */
-  metrics?: ServerMetrics;
+  /**
+   * Register the gateway's Prometheus instruments (`tee_gateway_*`) on this registry: a composed server's shared
+   * one, which that server exposes; the gateway then serves no `GET /metrics` of its own. Default: a registry of its
+   * own, served at `GET /metrics`.
+   */
+  metricsRegistry?: MetricsRegistry;
   /** Peer address of a request (default: the node socket's remote address). */
   peerAddress?: (c: Context) => string | undefined;
   /**
@@ -94,8 +96,6 @@ export interface TeeGatewayOptions {
    * composed server does, so an unset `auth.token` fails closed. Default: enforced when `clientToken` is set.
    */
   requireClientToken?: boolean;
-  /** Gauge set to the number of live x402 sessions whenever it changes (the composed server's `x402_sessions`). */
-  paymentSessionsGauge?: { set(value: number): void };
 }
 
 /** A built gateway. */
@@ -108,6 +108,8 @@ export interface TeeGateway {
   readonly config: TeeGatewayConfig;
   /** Checksum address of the gateway's generated Ethereum account. */
   readonly walletAddress: string;
+  /** Its Prometheus instruments (`tee_gateway_*`, including the `x402_sessions` gauge). */
+  readonly metrics: ServerMetrics;
   /** Whether inference routes are live (keys injected, or simulation). */
   isInitialized(): boolean;
   /** Current x402 gate, if any. */
@@ -120,21 +122,31 @@ export interface TeeGateway {
 
 /**
  * Builds the OpenGradient-compatible TEE gateway (tee-gateway.md): `/health`, `/signing-key`,
- * `/enclave/attestation`, `/heartbeat/status`, `POST /v1/keys`, `POST /v1/chat/completions` and
- * `POST /v1/completions`, every inference answer signed with the enclave RSA key (`tee_*` fields), and the x402
- * gate (`x402_enabled`, the default) once keys are injected.
+ * `/enclave/attestation`, `/heartbeat/status`, `GET /v1/models`, `POST /v1/keys`, `POST /v1/chat/completions` and
+ * `POST /v1/completions` (plus `GET /metrics` unless a shared registry is given), every inference answer signed
+ * with the enclave RSA key (`tee_*` fields), and the x402 gate (`x402_enabled`, the default) once keys are
+ * injected. Unknown routes answer 404 and known routes with another method 405, both as the reference's flat
+ * `{"error": ...}` JSON; every response carries `X-Request-Id`.
  *
  * @example
  * ```ts
  * const gateway = await createTeeGateway({ config: { enabled: true, simulate: true, x402_enabled: false, opg_price_usd: '1' } });
- * serve({ fetch: gateway.app.fetch, hostname: '127.0.0.1', port: 8000 });
+ * const server = await startTeeGatewayServer({ gateway, port: 8000 });
  * ```
- * @throws z.ZodError for an invalid configuration; TeeSigningError `ERR_KEY_INVALID` for an unusable key.
+ * @throws z.ZodError for an invalid configuration; TeeSigningError `ERR_KEY_INVALID` for an unusable key;
+ * {@link TeeGatewayError} `ERR_X402_UNAVAILABLE` when x402 is on and its payment packages are not installed.
  */
 export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise<TeeGateway> {
   const config = parseTeeGatewayConfig(options.config as TeeGatewayConfigInput);
   const logger = (options.logger ?? createSilentLogger()).child({ component: 'tee-gateway' });
   const now = options.now ?? Date.now;
+  // The payment stack is loaded only when x402 is on, and at startup: a missing package stops the gateway here.
+  const x402 = config.x402_enabled && !options.paymentGateFactory ? await loadX402Gate() : undefined;
+  const metrics = createMetrics({
+    prefix: TEE_GATEWAY_METRICS_PREFIX,
+    ...(options.metricsRegistry ? { registry: options.metricsRegistry } : {}),
+  });
+  const paymentSessions = metrics.gauge('x402_sessions', 'Live x402 upto payment sessions');
   const pool = options.fetch
     ? undefined
     : createUpstreamFetch({
@@ -151,14 +163,14 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
       now,
       ...(options.privateKey !== undefined ? { privateKey: options.privateKey } : {}),
     }));
-  const walletAddress = privateKeyToAccount(generatePrivateKey()).address;
+  const walletAddress = generateWalletAddress();
   const priceFeed =
     options.priceFeed ??
     (config.opg_price_usd !== undefined
       ? createStaticPriceFeed(config.opg_price_usd)
       : createHttpPriceFeed({
           url: config.price_feed_url,
-          tokenAddress: '0xFbC2051AE2265686a469421b2C5A2D5462FbF5eB',
+          tokenAddress: OPG_ASSET,
           refreshSeconds: config.price_feed_refresh_seconds,
           fetch,
           now,
@@ -167,29 +179,29 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
   const startedAt = now();
   const paymentGateFactory =
     options.paymentGateFactory ??
-    ((facilitatorUrl: string): PaymentGate =>
-      createX402Gate({
-        facilitator: createFacilitatorClient({
-          url: facilitatorUrl,
-          fetch,
-          ...(options.x402?.pollIntervalMs !== undefined
-            ? { pollIntervalMs: options.x402.pollIntervalMs }
-            : {}),
-        }),
-        payTo: config.pay_to,
-        maxTimeoutSeconds: config.max_timeout_seconds,
-        idleTimeoutSeconds: config.session_idle_timeout_seconds,
-        stopMarginSeconds: config.session_stop_margin_seconds,
-        settleMarginSeconds: config.session_settle_margin_seconds,
-        giveUpMarginSeconds: config.session_give_up_margin_seconds,
-        priceFeed,
-        now,
-        logger,
-        ...(options.x402?.autoSweep !== undefined ? { autoSweep: options.x402.autoSweep } : {}),
-        ...(options.paymentSessionsGauge
-          ? { onSessionCountChange: (count: number) => options.paymentSessionsGauge?.set(count) }
-          : {}),
-      }));
+    (x402
+      ? (facilitatorUrl: string): PaymentGate =>
+          x402.createX402Gate({
+            facilitator: createFacilitatorClient({
+              url: facilitatorUrl,
+              fetch,
+              ...(options.x402?.pollIntervalMs !== undefined
+                ? { pollIntervalMs: options.x402.pollIntervalMs }
+                : {}),
+            }),
+            payTo: config.pay_to,
+            maxTimeoutSeconds: config.max_timeout_seconds,
+            idleTimeoutSeconds: config.session_idle_timeout_seconds,
+            stopMarginSeconds: config.session_stop_margin_seconds,
+            settleMarginSeconds: config.session_settle_margin_seconds,
+            giveUpMarginSeconds: config.session_give_up_margin_seconds,
+            priceFeed,
+            now,
+            logger,
+            ...(options.x402?.autoSweep !== undefined ? { autoSweep: options.x402.autoSweep } : {}),
+            onSessionCountChange: (count: number) => paymentSessions.set(count),
+          })
+      : undefined);
 
   const state: GatewayState = {
     initialized: config.simulate,
@@ -200,7 +212,9 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
     gate: undefined,
     nitridingRegistered: false,
   };
-  if (config.x402_enabled && config.simulate) state.gate = paymentGateFactory(state.facilitatorUrl);
+  const activePaymentGateFactory = config.x402_enabled ? paymentGateFactory : undefined;
+  if (activePaymentGateFactory && config.simulate)
+    state.gate = activePaymentGateFactory(state.facilitatorUrl);
   const runtime: GatewayRuntime = {
     config,
     logger,
@@ -212,24 +226,13 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
     priceFeed,
     state,
     peerAddress,
-    paymentGateFactory: config.x402_enabled ? paymentGateFactory : undefined,
+    paymentGateFactory: activePaymentGateFactory,
     adapterFor: createAdapterSelector({ config, providerKeys: state.providerKeys, fetch }),
   };
 
   const app = new Hono();
-  app.use('*', async (c, next) => {
-    const started = performance.now();
-    const path = gatewayPath(c);
-    await next();
-    const seconds = (performance.now() - started) / 1000;
-    const route = ROUTES.has(path) ? path : 'unmatched';
-    options.metrics?.requests.inc({ route, method: c.req.method, status: String(c.res.status) });
-    options.metrics?.requestDuration.observe({ route }, seconds);
-    logger.info(
-      { method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 10_000) / 10 },
-      'request',
-    );
-  });
+  app.use('*', requestIdMiddleware());
+  app.use('*', observeRequests({ logger, metrics }));
   // Access first, body later: an unauthenticated upload is answered before a byte of it is read.
   if (options.requireClientToken ?? options.clientToken !== undefined) {
     app.use('*', gatewayAccessGuard({ clientToken: options.clientToken, x402Enabled: config.x402_enabled }));
@@ -241,32 +244,40 @@ export async function createTeeGateway(options: TeeGatewayOptions = {}): Promise
       onError: (c) => json(c, { error: `Request body exceeds ${config.max_request_bytes} bytes` }, 413),
     }),
   );
-  app.onError((error, c) => {
-    if (error instanceof GatewayHttpError) return gatewayErrorResponse(c, error);
-    if (isClientAbort(c.req.raw)) {
-      // The client went away (e.g. mid-upload): nobody reads this answer, and it is not a server failure.
-      logger.info({ method: c.req.method, path: c.req.path }, 'client closed the request');
-      return json(
-        c,
-        { error: 'Client closed the request', code: CLIENT_CLOSED_REQUEST.type },
-        CLIENT_CLOSED_REQUEST.status,
-      );
-    }
-    logger.error({ err: errorForLog(error) }, 'request processing failed');
-    return json(c, { error: 'Request processing failed' }, 500);
-  });
 
   registerInfoRoutes(app, runtime);
+  if (!options.metricsRegistry) app.get('/metrics', () => metricsResponse(metrics.registry));
   registerKeysRoute(app, runtime);
   const inference = createInferenceGate(runtime);
   registerChatRoute(app, runtime, inference);
   registerCompletionsRoute(app, runtime, inference);
+  // Unknown routes (404), known routes with another method (405), client aborts (499) and unexpected errors (500)
+  // in the reference's flat shape; an unexpected error's message is never shown (it could quote input).
+  handleErrors(app, {
+    logger,
+    known: (error, c) => {
+      if (!(error instanceof GatewayHttpError)) return undefined;
+      metrics.errors.inc({ type: errorType(error.status, error.extra) });
+      return gatewayErrorResponse(c, error);
+    },
+    render: (c, failure) => {
+      metrics.errors.inc({ type: failure.code });
+      const body =
+        failure.status === 500
+          ? { error: 'Request processing failed' }
+          : failure.code === 'client_closed_request'
+            ? { error: 'Client closed the request', code: failure.code }
+            : { error: failure.message, code: failure.code };
+      return json(c, body, failure.status);
+    },
+  });
 
   const gateway: TeeGateway = {
     app,
     signer,
     config,
     walletAddress,
+    metrics,
     isInitialized: () => state.initialized,
     paymentGate: () => state.gate,
     async registerWithNitriding() {

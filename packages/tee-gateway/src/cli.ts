@@ -2,23 +2,28 @@ import { readFileSync } from 'node:fs';
 import {
   announceAndStopOnSignals,
   type ConfigIssue,
+  cliStreams,
   createLogger,
   isLoopbackHost,
   type Logger,
   parsePort,
+  runProgram,
 } from '@confidential-ai/server-kit';
-import { type Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { parse as parseToml } from 'smol-toml';
 import { ZodError } from 'zod';
 import { createTeeGateway } from './app.js';
 import { parseTeeGatewayConfig, TEE_GATEWAY_ENV, type TeeGatewayConfigInput } from './config.js';
 import { TeeGatewayConfigError } from './errors.js';
 import { type RunningTeeGatewayServer, startTeeGatewayServer } from './server.js';
+import { VERSION } from './version.js';
 
 /** Streams and hooks of the `tee-gateway` command (injectable for tests). */
 export interface TeeGatewayCliIo {
   /** Standard output (the one ready line). */
   stdout: (text: string) => void;
+  /** Standard error (one-line failure reasons of {@link runTeeGatewayCli}, usage errors). */
+  stderr?: (text: string) => void;
   /** Environment (`NITRIDING_URL`, `FACILITATOR_URL`, `EVM_PAYMENT_ADDRESS`, `OPG_PRICE_USD`, `TOKEN`). */
   env: Readonly<Record<string, string | undefined>>;
   /** Called with the running server (tests). */
@@ -149,12 +154,48 @@ export function loadTeeGatewayConfig(options: {
  * @example
  * ```ts
  * addTeeGatewayCommand(program, { stdout: (text) => process.stdout.write(text), env: process.env });
- * // confidential-proxy tee-gateway --simulate --no-x402 --opg-price-usd 1 --port 8000
+ * // my-cli tee-gateway --simulate --no-x402 --opg-price-usd 1 --port 8000
  * ```
  */
 export function addTeeGatewayCommand(program: Command, io: TeeGatewayCliIo): Command {
-  return program
-    .command('tee-gateway')
+  return configureTeeGatewayCommand(program.command('tee-gateway'), io);
+}
+
+/**
+ * The `tee-gateway` command line itself (the package's bin): `tee-gateway [--config file.toml] [--host] [--port]
+ * [--simulate] [--no-x402] ...`, with `--version` and `--help`.
+ * @example
+ * ```ts
+ * await createTeeGatewayProgram({ stdout, stderr, env: process.env }).parseAsync(process.argv);
+ * ```
+ */
+export function createTeeGatewayProgram(io: TeeGatewayCliIo): Command {
+  const program = new Command('tee-gateway')
+    .version(VERSION)
+    .configureOutput({ writeOut: io.stdout, ...(io.stderr ? { writeErr: io.stderr } : {}) })
+    .exitOverride();
+  return configureTeeGatewayCommand(program, io);
+}
+
+/**
+ * Runs the `tee-gateway` command line with `argv` (as `process.argv`): what the bin does, and what
+ * `confidential-proxy tee-gateway ...` (an alias) calls. Resolves to the exit code for failures and for `--help`;
+ * a started gateway keeps running until SIGTERM/SIGINT.
+ * @example
+ * ```ts
+ * const code = await runTeeGatewayCli(['node', 'tee-gateway', '--simulate', '--no-x402', '--opg-price-usd', '1']);
+ * ```
+ */
+export async function runTeeGatewayCli(
+  argv: readonly string[],
+  io?: Partial<TeeGatewayCliIo>,
+): Promise<number> {
+  const full = cliStreams<Omit<TeeGatewayCliIo, 'stdout' | 'stderr' | 'env'>>(io);
+  return runProgram(createTeeGatewayProgram(full), argv, full);
+}
+
+function configureTeeGatewayCommand(command: Command, io: TeeGatewayCliIo): Command {
+  return command
     .description(
       'Serve the OpenGradient-compatible TEE gateway (signed responses, /v1/keys, x402). Configuration: flags, then env ' +
         '(NITRIDING_URL, FACILITATOR_URL, EVM_PAYMENT_ADDRESS, OPG_PRICE_USD), then the [tee_gateway] table of the TOML file.',
@@ -208,7 +249,11 @@ export function addTeeGatewayCommand(program: Command, io: TeeGatewayCliIo): Com
       }
       const logger =
         io.logger ??
-        createLogger({ level: flags.logLevel ?? 'info', secrets: clientToken ? [clientToken] : [] });
+        createLogger({
+          level: flags.logLevel ?? 'info',
+          secrets: clientToken ? [clientToken] : [],
+          name: 'tee-gateway',
+        });
       if (open) {
         logger.warn(
           { host },

@@ -4,11 +4,19 @@ export {
   TEE_GATEWAY_PAID_ROUTES,
   TEE_GATEWAY_PUBLIC_ROUTES,
 } from './access.js';
-export { createTeeGateway, PROVIDER_KEY_FIELDS, type TeeGateway, type TeeGatewayOptions } from './app.js';
+export {
+  createTeeGateway,
+  PROVIDER_KEY_FIELDS,
+  TEE_GATEWAY_METRICS_PREFIX,
+  type TeeGateway,
+  type TeeGatewayOptions,
+} from './app.js';
 export {
   addTeeGatewayCommand,
+  createTeeGatewayProgram,
   loadTeeGatewayClientToken,
   loadTeeGatewayConfig,
+  runTeeGatewayCli,
   type TeeGatewayCliIo,
 } from './cli.js';
 export {
@@ -77,6 +85,14 @@ export {
   type StartTeeGatewayServerOptions,
   startTeeGatewayServer,
 } from './server.js';
+export { VERSION } from './version.js';
+export { ethereumAddressOfPrivateKey, generateWalletAddress } from './wallet.js';
+export {
+  BASE_NETWORK,
+  ERC20_APPROVAL_GAS_SPONSORING,
+  OPG_ASSET,
+  UPTO_MAX_AMOUNT,
+} from './x402/constants.js';
 export {
   createFacilitatorClient,
   type FacilitatorClient,
@@ -89,13 +105,5 @@ export {
   toJsonSafe,
   type VerifyResponse,
 } from './x402/facilitator.js';
-export {
-  BASE_NETWORK,
-  createX402Gate,
-  ERC20_APPROVAL_GAS_SPONSORING,
-  OPG_ASSET,
-  UPTO_MAX_AMOUNT,
-  type UptoSession,
-  type X402Gate,
-  type X402GateOptions,
-} from './x402/gate.js';
+export type { UptoSession, X402Gate, X402GateOptions } from './x402/gate.js';
+export { loadX402Gate, X402_PACKAGES } from './x402/load.js';

@@ -1,6 +1,4 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { listen, ServerKitError } from '@confidential-ai/server-kit';
 import type { TeeGateway } from './app.js';
 import { TeeGatewayError } from './errors.js';
 
@@ -27,9 +25,8 @@ export interface RunningTeeGatewayServer {
 }
 
 /**
- * Serves a TEE gateway on its own listener with @hono/node-server (so `/v1/keys` sees the real TCP peer).
- * The gateway's routes overlap the vllm-proxy routes (`/v1/chat/completions`), so it runs as its own server
- * (its own port) rather than inside the vllm-proxy app.
+ * Serves a TEE gateway on its own listener (so `/v1/keys` sees the real TCP peer). The gateway's routes overlap
+ * the vllm-proxy routes (`/v1/chat/completions`), so a composed server mounts it below a prefix instead.
  *
  * @example
  * ```ts
@@ -42,41 +39,25 @@ export interface RunningTeeGatewayServer {
 export async function startTeeGatewayServer(
   options: StartTeeGatewayServerOptions,
 ): Promise<RunningTeeGatewayServer> {
-  const host = options.host ?? '127.0.0.1';
-  let server: Server;
+  let listener: Awaited<ReturnType<typeof listen>>;
   try {
-    server = await new Promise<Server>((resolve, reject) => {
-      const instance = serve({
-        fetch: options.gateway.app.fetch,
-        hostname: host,
-        port: options.port ?? 8000,
-      }) as Server;
-      instance.once('error', reject);
-      if (instance.listening) resolve(instance);
-      else instance.once('listening', () => resolve(instance));
+    listener = await listen({
+      fetch: options.gateway.app.fetch,
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 8000,
+      ...(options.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: options.shutdownTimeoutMs } : {}),
     });
   } catch (cause) {
-    throw new TeeGatewayError('ERR_SERVER_START', `cannot listen on ${host}:${options.port ?? 8000}`, {
-      cause,
-    });
+    if (!ServerKitError.isInstance(cause)) throw cause;
+    throw new TeeGatewayError('ERR_SERVER_START', cause.message, { cause });
   }
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${shownHost}:${address.port}`,
+    url: listener.url,
     gateway: options.gateway,
     close() {
       closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs ?? 10_000);
-          timer.unref();
-          server.close(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-          server.closeIdleConnections();
-        });
+        await listener.close();
         await options.gateway.close();
       })();
       return closing;

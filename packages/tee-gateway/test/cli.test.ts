@@ -56,3 +56,51 @@ describe('tee-gateway command', () => {
     ).toThrow(/margins/);
   });
 });
+
+describe('the tee-gateway bin', () => {
+  it('prints one ready line, serves, and exits 0 on SIGTERM; bad flags exit with a usage error', async () => {
+    const { spawn } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const bin = fileURLToPath(new URL('../bin/tee-gateway.js', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [bin, '--port', '0', '--simulate', '--no-x402', '--opg-price-usd', '1'],
+      {
+        env: { PATH: process.env['PATH'] ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    try {
+      let stdout = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout!.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          const line = /^listening on (http:\/\/\S+)\n/.exec(stdout);
+          if (line) resolve(line[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+      });
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: unknown[] };
+      expect(models.data.length).toBeGreaterThan(0);
+      const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+      expect(stdout.trim().split('\n')).toHaveLength(1);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    const { runTeeGatewayCli } = await import('../src/index.js');
+    let stderr = '';
+    const code = await runTeeGatewayCli(['node', 'tee-gateway', '--port', 'http'], {
+      stdout: () => {},
+      stderr: (text) => {
+        stderr += text;
+      },
+      env: {},
+      handleSignals: false,
+    });
+    expect(code).toBe(1);
+    expect(stderr).toContain('expected a port number 0-65535');
+  }, 60_000);
+});

@@ -575,7 +575,7 @@ describe('TEE gateway: nitriding', () => {
 
 describe('TEE gateway: heartbeat and registry', () => {
   it('sends a signed heartbeat through the facilitator after /v1/keys and reports it', async () => {
-    const { startFakeFacilitator } = await import('./fake-facilitator.js');
+    const { startFakeFacilitator } = await import('../src/testing/fake-facilitator.js');
     const facilitator = await startFakeFacilitator();
     const clock = { ms: 1_800_000_000_000 };
     const gateway = await createTeeGateway({

@@ -1,7 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import type { Served } from '../src/testing/recorder.js';
 
 /** A log sink that keeps every line pino writes. */
 export function captureLogs(): {
@@ -15,12 +16,6 @@ export function captureLogs(): {
     destination: { write: (line: string) => void lines.push(line) },
     text: () => lines.join(''),
   };
-}
-
-export interface Served {
-  url: string;
-  port: number;
-  close(): Promise<void>;
 }
 
 /** Serves a Hono app with @hono/node-server (real sockets, so the peer address is real). */
@@ -39,42 +34,4 @@ export async function serveApp(app: Hono, hostname = '127.0.0.1'): Promise<Serve
   };
 }
 
-export interface RecordedCall {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-/** A tiny recording HTTP server driven by a handler. */
-export async function startRecorder(
-  handler: (call: RecordedCall, res: ServerResponse) => void | Promise<void>,
-): Promise<Served & { calls: RecordedCall[] }> {
-  const calls: RecordedCall[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const call = {
-        method: req.method ?? '',
-        path: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      calls.push(call);
-      void handler(call, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    calls,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+export { type RecordedCall, type Served, startRecorder } from '../src/testing/recorder.js';

@@ -10,8 +10,12 @@ import { UptoEvmScheme } from '@x402/evm/upto/client';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTeeGateway, getModelConfig, type TeeGateway } from '../src/index.js';
+import {
+  FACILITATOR_ADDRESS,
+  type FakeFacilitator,
+  startFakeFacilitator,
+} from '../src/testing/fake-facilitator.js';
 import type { X402Gate } from '../src/x402/gate.js';
-import { FACILITATOR_ADDRESS, type FakeFacilitator, startFakeFacilitator } from './fake-facilitator.js';
 import { TEST_PRIVATE_KEY_PEM } from './test-key.js';
 
 const PAY_TO = '0x9deEBB5D1b22e4a6e027977CeAd13893A7E4cC1a';

@@ -1,9 +1,11 @@
 import type { Hono } from 'hono';
+import { listModelNames, MODEL_REGISTRY } from '../registry.js';
 import { GATEWAY_VERSION, type GatewayRuntime, json } from '../runtime.js';
 
 /**
  * The gateway's informational routes (tee-gateway.md §4): `GET /health`, `GET /signing-key`,
- * `GET /enclave/attestation` (forwarded to nitriding when configured) and `GET /heartbeat/status`.
+ * `GET /enclave/attestation` (forwarded to nitriding when configured), `GET /heartbeat/status`, and
+ * `GET /v1/models` (the registry in OpenAI's list shape: OpenAI clients probe it before chatting).
  */
 export function registerInfoRoutes(app: Hono, runtime: GatewayRuntime): void {
   app.get('/health', (c) =>
@@ -74,4 +76,15 @@ export function registerInfoRoutes(app: Hono, runtime: GatewayRuntime): void {
   app.get('/heartbeat/status', (c) =>
     json(c, runtime.state.heartbeat ? runtime.state.heartbeat.status() : { enabled: false }, 200),
   );
+
+  app.get('/v1/models', (c) => {
+    const created = Math.floor(runtime.startedAt / 1000);
+    const data = listModelNames().map((name) => ({
+      id: name,
+      object: 'model',
+      created,
+      owned_by: MODEL_REGISTRY.get(name.toLowerCase())?.provider ?? 'unknown',
+    }));
+    return json(c, { object: 'list', data }, 200);
+  });
 }

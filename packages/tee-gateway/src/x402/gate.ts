@@ -12,6 +12,7 @@ import type {
   SettlementType,
 } from '../payment-types.js';
 import { ASSET_DECIMALS_BY_ADDRESS, calculateCost, type PriceFeed } from '../pricing.js';
+import { BASE_NETWORK, ERC20_APPROVAL_GAS_SPONSORING, OPG_ASSET, UPTO_MAX_AMOUNT } from './constants.js';
 import type {
   FacilitatorClient,
   PaymentPayload,
@@ -20,33 +21,11 @@ import type {
   VerifyResponse,
 } from './facilitator.js';
 
-/** OPG on Base (the only offered asset). */
-export const OPG_ASSET = '0xFbC2051AE2265686a469421b2C5A2D5462FbF5eB';
-/** Base mainnet. */
-export const BASE_NETWORK = 'eip155:8453';
-/** The upto cap the reference offers: 0.1 OPG. */
-export const UPTO_MAX_AMOUNT = '100000000000000000';
-
 /** Route descriptions of the offer. */
 const DESCRIPTIONS: Record<string, string> = {
   '/v1/chat/completions': 'Chat completion',
   '/v1/completions': 'Completion',
 };
-
-/** The `erc20ApprovalGasSponsoring` extension declaration. */
-export const ERC20_APPROVAL_GAS_SPONSORING = Object.freeze({
-  info: {
-    description:
-      'The facilitator can sponsor the gas of an ERC-20 approve(Permit2) transaction signed by the payer.',
-    version: '1',
-  },
-  schema: {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    type: 'object',
-    properties: { signedTransaction: { type: 'string', pattern: '^0x[0-9a-fA-F]+$' } },
-    required: ['signedTransaction'],
-  },
-});
 
 /** Options of {@link createX402Gate}. */
 export interface X402GateOptions {

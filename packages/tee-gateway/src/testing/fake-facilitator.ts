@@ -6,7 +6,7 @@
  */
 import { PERMIT2_ADDRESS, uptoPermit2WitnessTypes } from '@x402/evm';
 import { recoverTypedDataAddress } from 'viem';
-import { type RecordedCall, type Served, startRecorder } from './helpers.js';
+import { type RecordedCall, type Served, startRecorder } from './recorder.js';
 
 interface Permit {
   from: string;
@@ -25,15 +25,30 @@ interface FacilitatorBody {
   contractAddress?: string;
 }
 
+/** The `facilitatorAddress` the fake facilitator advertises in `GET /supported`. */
 export const FACILITATOR_ADDRESS = '0x1111111111111111111111111111111111111111';
 
+/** A running fake facilitator. */
 export interface FakeFacilitator extends Served {
+  /** Every call received. */
   calls: RecordedCall[];
+  /** `POST /settle` answers 200 with the result, or 202 with a job polled at `GET /settle/:jobId`. */
   settleMode: '200' | '202';
+  /** When set, `POST /verify` answers `isValid: false` with this reason. */
   verifyFailure: string | undefined;
+  /** `METHOD path` of every call, in order. */
   calledPaths(): string[];
 }
 
+/**
+ * Starts the fake x402 facilitator on loopback (tests and demos of the x402 gate). It needs the optional payment
+ * packages `viem` and `@x402/evm` (it really recovers EIP-712 signers).
+ * @example
+ * ```ts
+ * const facilitator = await startFakeFacilitator();
+ * const gateway = await createTeeGateway({ config: { facilitator_url: facilitator.url, opg_price_usd: '1' } });
+ * ```
+ */
 export async function startFakeFacilitator(): Promise<FakeFacilitator> {
   const jobs = new Map<string, { polls: number; amount: string; network: string }>();
   let jobCounter = 0;
