@@ -44,3 +44,29 @@ export class VeniceProxyConfigError extends VeniceProxyError {
     this.issues = issues;
   }
 }
+
+/**
+ * A request-level failure of the Venice proxy, answered with the reference proxy's envelope
+ * `{"error":{"message","type","code"}}` and the `X-Venice-Proxy-Error-Code` header (spec section 5.9).
+ */
+export class VeniceProxyHttpError extends VeniceProxyError {
+  /** HTTP status. */
+  readonly status: number;
+  /** Envelope `type`, e.g. `invalid_request_error`. */
+  readonly type: string;
+  /** Envelope `code` (and `X-Venice-Proxy-Error-Code`), e.g. `invalid_session_header`. */
+  readonly proxyCode: string;
+  /**
+   * @param status - HTTP status.
+   * @param type - Envelope `type`.
+   * @param proxyCode - Envelope `code`.
+   * @param message - Client-safe message (no secrets, no plaintext).
+   */
+  constructor(status: number, type: string, proxyCode: string, message: string) {
+    super('ERR_API', message);
+    this.name = 'VeniceProxyHttpError';
+    this.status = status;
+    this.type = type;
+    this.proxyCode = proxyCode;
+  }
+}

@@ -3,7 +3,6 @@ export {
   createVeniceProxyClient,
   type VeniceAttestationOverrides,
   type VeniceProxyDependencies,
-  VeniceProxyHttpError,
   veniceErrorResponse,
   withReadTimeout,
 } from './app.js';
@@ -20,6 +19,7 @@ export {
   VeniceProxyConfigError,
   VeniceProxyError,
   type VeniceProxyErrorCode,
+  VeniceProxyHttpError,
 } from './errors.js';
 export {
   type PrepareVeniceMountOptions,
