@@ -3,6 +3,7 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig(
   libraryConfig(import.meta.url, {
-    entry: ['src/index.ts', 'src/config.ts'],
+    entry: ['src/index.ts', 'src/config.ts', 'src/bin/venice-e2ee-proxy.ts'],
+    declarations: ['src/index.ts', 'src/config.ts'],
   }),
 );

@@ -3,11 +3,17 @@ import {
   CLIENT_CLOSED_REQUEST,
   checkBearer,
   closeIfBodyUnread,
+  createMetrics,
+  createSilentLogger,
   errorForLog,
   exceedsJsonDepth,
+  handleErrors,
   isClientAbort,
   JSON_TOO_DEEP,
   MAX_JSON_DEPTH,
+  metricsResponse,
+  observeRequests,
+  requestIdMiddleware,
 } from '@confidential-ai/server-kit';
 import {
   buildUpstreamBody,
@@ -21,6 +27,7 @@ import {
 } from '@confidential-ai/venice-e2ee';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { baseRoutePath } from 'hono/route';
 import { createVeniceProxyClient, type VeniceProxyDependencies } from './client.js';
 import { veniceErrorResponse } from './error-response.js';
 import { VeniceProxyHttpError } from './errors.js';
@@ -48,14 +55,28 @@ function responseHeaders(info: Parameters<typeof proxyResponseHeaders>[0]): Reco
 }
 /** Largest accepted chat body (axum's default limit). */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+/** The name prefix of the Venice proxy's Prometheus instruments. */
+export const VENICE_PROXY_METRICS_PREFIX = 'venice_proxy_';
 const encoder = new TextEncoder();
+
+/** Paths (below the mount prefix) every client may GET without the token. */
+const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/health', '/metrics']);
+
+/** The request path below the prefix the app is mounted at (`/venice` in the composed server). */
+function localPath(c: Context): string {
+  const base = baseRoutePath(c).replace(/\/+$/, '');
+  return base !== '' && c.req.path.startsWith(base) ? c.req.path.slice(base.length) || '/' : c.req.path;
+}
 
 /**
  * Creates the Venice E2EE proxy as a Hono app (the job of the `venice-e2ee-proxy` crate 0.1.1, with the
  * project decisions of the spec): `GET /v1/models` lists Venice text models with E2EE and TEE attestation,
  * `POST /v1/chat/completions` validates the request like the reference, resolves the session, attests the
  * model (cached per session), encrypts every message, decrypts the stream and emulates tools. Other methods
- * on those paths answer 405 `method_not_allowed`, other paths 404 `not_found`.
+ * on those paths answer 405 `method_not_allowed`, other paths 404 `not_found` (the crate's envelope, also when
+ * mounted below a prefix). Added by this project: `GET /health` and `GET /metrics` (`venice_proxy_*`, unless a
+ * shared registry is given), both without the client token, and `X-Request-Id` on every response.
  *
  * Mount it alone (`serve({ fetch: app.fetch })`) or under a prefix of a composed server
  * (`root.route('/venice', app)`).
@@ -67,7 +88,12 @@ const encoder = new TextEncoder();
  */
 export function createVeniceProxyApp(deps: VeniceProxyDependencies): Hono {
   const { config } = deps;
-  const logger = deps.logger;
+  const logger = deps.logger ?? createSilentLogger();
+  const metrics = createMetrics({
+    prefix: VENICE_PROXY_METRICS_PREFIX,
+    ...(deps.metricsRegistry ? { registry: deps.metricsRegistry } : {}),
+  });
+  const ownMetricsRoute = deps.metricsRegistry === undefined;
   const client = deps.client ?? createVeniceProxyClient(deps);
   const toolMode = config.tools.enabled ? config.tools.mode : 'none';
   const sessionHeader = config.session.headers.incomingSessionId;
@@ -78,7 +104,7 @@ export function createVeniceProxyApp(deps: VeniceProxyDependencies): Hono {
   const fail = (c: Context, error: unknown): Response => {
     if (!(error instanceof VeniceProxyHttpError) && isClientAbort(c.req.raw)) {
       // The client went away (mid-upload, or while Venice was answering): not an upstream or server failure.
-      logger?.info({ method: c.req.method, path: c.req.path }, 'client closed the request');
+      logger.info({ method: c.req.method, path: c.req.path }, 'client closed the request');
       error = new VeniceProxyHttpError(
         CLIENT_CLOSED_REQUEST.status,
         'invalid_request_error',
@@ -87,8 +113,9 @@ export function createVeniceProxyApp(deps: VeniceProxyDependencies): Hono {
       );
     }
     const { status, code, body } = veniceErrorResponse(error);
+    metrics.errors.inc({ type: code });
     if (status >= 500) {
-      logger?.warn(
+      logger.warn(
         { method: c.req.method, path: c.req.path, status, code, err: errorForLog(error) },
         'venice proxy request failed',
       );
@@ -114,24 +141,23 @@ export function createVeniceProxyApp(deps: VeniceProxyDependencies): Hono {
       ),
     );
 
-  app.use('*', async (c, next) => {
-    const started = performance.now();
-    await next();
-    logger?.info(
-      {
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        code: c.res.headers.get('x-venice-proxy-error-code') ?? undefined,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-      },
-      'venice request',
-    );
-  });
+  app.use('*', requestIdMiddleware());
+  app.use(
+    '*',
+    observeRequests({
+      logger,
+      metrics,
+      message: 'venice request',
+      fields: (c) => ({ code: c.res.headers.get('x-venice-proxy-error-code') ?? undefined }),
+    }),
+  );
 
   if (deps.requireClientToken ?? deps.clientToken !== undefined) {
     // Access first, body later: an unauthenticated upload is answered before a byte of it is read.
     app.use('*', async (c, next) => {
+      // Liveness and the scrape are public, as in the vllm-proxy reference (and hold nothing of a client).
+      if ((c.req.method === 'GET' || c.req.method === 'HEAD') && PUBLIC_PATHS.has(localPath(c)))
+        return next();
       const result = checkBearer(c.req.header('authorization'), deps.clientToken);
       if (result === 'ok') return next();
       const error = new VeniceProxyHttpError(
@@ -143,6 +169,9 @@ export function createVeniceProxyApp(deps: VeniceProxyDependencies): Hono {
       return closeIfBodyUnread(c, fail(c, error));
     });
   }
+
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  if (ownMetricsRoute) app.get('/metrics', () => metricsResponse(metrics.registry));
 
   app.all('/v1/models', async (c) => {
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD') return methodNotAllowed(c);
@@ -254,7 +283,7 @@ export function createVeniceProxyApp(deps: VeniceProxyDependencies): Hono {
           } catch (error) {
             // Mid-stream failure: terminate the body without an error event and without [DONE] (spec 5.7).
             const { code } = veniceErrorResponse(error);
-            logger?.warn({ path: c.req.path, code, err: errorForLog(error) }, 'venice stream aborted');
+            logger.warn({ path: c.req.path, code, err: errorForLog(error) }, 'venice stream aborted');
             // Under @hono/node-server, cut the connection directly: erroring the body would make the adapter
             // append "Error: <message>" to the SSE body and print the error on stderr.
             const outgoing = (c.env as { outgoing?: { destroy?: () => void } } | undefined)?.outgoing;
@@ -283,20 +312,27 @@ export function createVeniceProxyApp(deps: VeniceProxyDependencies): Hono {
     }
   });
 
-  app.notFound((c) =>
-    fail(
-      c,
-      new VeniceProxyHttpError(
-        404,
-        'invalid_request_error',
-        'not_found',
-        `route ${c.req.path} was not found`,
+  handleErrors(app, {
+    logger,
+    // Every failure gets the crate's envelope; an unexpected one is 502 upstream_stream_error as in the crate.
+    known: (error, c) => {
+      if (!(error instanceof VeniceProxyHttpError)) {
+        logger.error({ err: errorForLog(error) }, 'venice proxy internal error');
+      }
+      return fail(c, error);
+    },
+    render: (c, failure) =>
+      fail(
+        c,
+        new VeniceProxyHttpError(
+          failure.status,
+          'invalid_request_error',
+          failure.code,
+          failure.code === 'method_not_allowed'
+            ? `method ${c.req.method} is not supported for ${c.req.path}`
+            : `route ${c.req.path} was not found`,
+        ),
       ),
-    ),
-  );
-  app.onError((error, c) => {
-    logger?.error({ err: errorForLog(error) }, 'venice proxy internal error');
-    return fail(c, error);
   });
   return app;
 }

@@ -1,7 +1,14 @@
-import { announceAndStopOnSignals, parsePort, type ServeIo } from '@confidential-ai/server-kit';
-import type { Command } from 'commander';
+import {
+  announceAndStopOnSignals,
+  cliStreams,
+  parsePort,
+  runProgram,
+  type ServeIo,
+} from '@confidential-ai/server-kit';
+import { Command } from 'commander';
 import { loadVeniceProxyConfig } from './config.js';
 import { type RunningVeniceProxy, startVeniceProxy } from './server.js';
+import { VERSION } from './version.js';
 
 /** Streams the `venice` command uses (injectable for tests). */
 export interface VeniceCliIo extends ServeIo {
@@ -35,8 +42,45 @@ export function registerVeniceCommand(
   io: VeniceCliIo,
   hooks: VeniceCommandHooks = {},
 ): Command {
-  return program
-    .command('venice')
+  return configureVeniceCommand(program.command('venice'), io, hooks);
+}
+
+/**
+ * The `venice-e2ee-proxy` command line (the package's bin, named as the crate's): `venice-e2ee-proxy [config.toml]
+ * [--host] [--port] [--json] [--insecure-no-auth]`, with `--version` and `--help`, so the crate's documented
+ * invocation `venice-e2ee-proxy config.toml` works unchanged.
+ * @example
+ * ```ts
+ * await createVeniceProxyProgram({ stdout, stderr, env: process.env }).parseAsync(process.argv);
+ * ```
+ */
+export function createVeniceProxyProgram(io: VeniceCliIo, hooks: VeniceCommandHooks = {}): Command {
+  const program = new Command('venice-e2ee-proxy')
+    .version(VERSION)
+    .configureOutput({ writeOut: io.stdout, ...(io.stderr ? { writeErr: io.stderr } : {}) })
+    .exitOverride();
+  return configureVeniceCommand(program, io, hooks);
+}
+
+/**
+ * Runs the `venice-e2ee-proxy` command line with `argv` (as `process.argv`): what the bin does, and what
+ * `confidential-proxy venice ...` (an alias) calls. Resolves to the exit code for failures and for `--help`; a
+ * started proxy keeps running until SIGTERM/SIGINT.
+ * @example
+ * ```ts
+ * const code = await runVeniceProxyCli(['node', 'venice-e2ee-proxy', 'config.toml']);
+ * ```
+ */
+export async function runVeniceProxyCli(
+  argv: readonly string[],
+  io?: Partial<VeniceCliIo> & VeniceCommandHooks,
+): Promise<number> {
+  const full = cliStreams<Omit<VeniceCliIo, 'stdout' | 'stderr' | 'env'> & VeniceCommandHooks>(io);
+  return runProgram(createVeniceProxyProgram(full), argv, { stderr: full.stderr });
+}
+
+function configureVeniceCommand(command: Command, io: VeniceCliIo, hooks: VeniceCommandHooks): Command {
+  return command
     .description(
       'Serve the Venice E2EE proxy (venice-e2ee-proxy 0.1.1 compatible). Configuration: the TOML file, then ' +
         'VENICE_E2EE_PROXY__SECTION__KEY variables. With no venice.api_key, a built-in simulated Venice server is used.',

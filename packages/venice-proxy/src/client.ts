@@ -1,4 +1,4 @@
-import type { Logger } from '@confidential-ai/server-kit';
+import type { Logger, MetricsRegistry } from '@confidential-ai/server-kit';
 import {
   type AttestationPolicy,
   createVeniceClient,
@@ -38,6 +38,12 @@ export interface VeniceProxyDependencies {
    * server does, so an unset `auth.token` fails closed. Default: enforced when `clientToken` is set.
    */
   readonly requireClientToken?: boolean;
+  /**
+   * Register the proxy's Prometheus instruments (`venice_proxy_*`) on this registry: a composed server's shared one,
+   * which that server exposes; the proxy then serves no `GET /metrics` of its own. Default: a registry of its own,
+   * served at `GET /metrics`.
+   */
+  readonly metricsRegistry?: MetricsRegistry;
 }
 
 function libraryLogger(logger: Logger | undefined): LibraryLogger | undefined {

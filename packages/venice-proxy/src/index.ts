@@ -1,12 +1,19 @@
 export {
   createVeniceProxyApp,
   createVeniceProxyClient,
+  VENICE_PROXY_METRICS_PREFIX,
   type VeniceAttestationOverrides,
   type VeniceProxyDependencies,
   veniceErrorResponse,
   withReadTimeout,
 } from './app.js';
-export { registerVeniceCommand, type VeniceCliIo, type VeniceCommandHooks } from './cli.js';
+export {
+  createVeniceProxyProgram,
+  registerVeniceCommand,
+  runVeniceProxyCli,
+  type VeniceCliIo,
+  type VeniceCommandHooks,
+} from './cli.js';
 export {
   type LoadVeniceProxyConfigOptions,
   loadVeniceProxyConfig,
@@ -29,3 +36,4 @@ export {
   startVeniceProxy,
   type VeniceMount,
 } from './server.js';
+export { VERSION } from './version.js';

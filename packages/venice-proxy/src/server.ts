@@ -1,9 +1,12 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createLogger, isLoopbackHost, type Logger } from '@confidential-ai/server-kit';
+import {
+  createLogger,
+  isLoopbackHost,
+  type Logger,
+  listen,
+  ServerKitError,
+} from '@confidential-ai/server-kit';
 import { VENICE_BASE_URL } from '@confidential-ai/venice-e2ee';
 import type { FakeVeniceServer } from '@confidential-ai/venice-e2ee/testing';
-import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createVeniceProxyApp, createVeniceProxyClient, type VeniceProxyDependencies } from './app.js';
 import { pinoLevelFromFilter, type VeniceProxyConfig } from './config.js';
@@ -84,6 +87,7 @@ export async function prepareVeniceMount(options: PrepareVeniceMountOptions): Pr
     createLogger({
       level: pinoLevelFromFilter(config.logging.level),
       secrets: [config.venice.apiKey, config.server.authToken].filter((secret) => secret !== ''),
+      name: 'venice-e2ee-proxy',
     });
   let fake: FakeVeniceServer | undefined;
   let attestation = options.attestation;
@@ -171,19 +175,15 @@ export async function startVeniceProxy(options: StartVeniceProxyOptions): Promis
       'INSECURE: the Venice proxy listens on a non-loopback address WITHOUT A CLIENT TOKEN (allow_unauthenticated_public_listen): anyone who reaches it can spend the Venice key',
     );
   }
-  let server: Server;
+  let listener: Awaited<ReturnType<typeof listen>>;
   try {
-    server = await new Promise<Server>((resolve, reject) => {
-      const instance = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(instance as Server));
-      instance.once('error', reject);
-    });
+    listener = await listen({ fetch: app.fetch, host, port, shutdownTimeoutMs: 2000 });
   } catch (cause) {
     await mount.close();
-    throw new VeniceProxyError('ERR_SERVER_START', `cannot listen on ${host}:${port}`, { cause });
+    if (!ServerKitError.isInstance(cause)) throw cause;
+    throw new VeniceProxyError('ERR_SERVER_START', cause.message, { cause });
   }
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${shownHost}:${address.port}`;
+  const url = listener.url;
   logger.info(
     { url, attestation: config.attestation.mode, tools: config.tools.mode },
     'venice proxy listening',
@@ -196,11 +196,7 @@ export async function startVeniceProxy(options: StartVeniceProxyOptions): Promis
     embeddedVenice: mount.embeddedVenice,
     close() {
       closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-          setTimeout(() => server.closeAllConnections(), 2000).unref();
-        });
+        await listener.close();
         await mount.close();
       })();
       return closing;

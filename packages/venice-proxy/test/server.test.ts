@@ -175,12 +175,12 @@ describe('the `venice` command', () => {
   });
 });
 
-describe('the built CLI (`confidential-proxy venice`)', () => {
+describe('the built CLI (`venice-e2ee-proxy`, named as the crate)', () => {
   it('prints one ready line, serves, and exits 0 on SIGTERM; a missing file exits 1 naming it', async () => {
     const { spawn } = await import('node:child_process');
     const { fileURLToPath } = await import('node:url');
-    const bin = fileURLToPath(new URL('../../dist/bin/confidential-proxy.js', import.meta.url));
-    const child = spawn(process.execPath, [bin, 'venice', '--port', '0', '--json'], {
+    const bin = fileURLToPath(new URL('../bin/venice-e2ee-proxy.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, '--port', '0', '--json'], {
       env: { PATH: process.env['PATH'] ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -204,7 +204,7 @@ describe('the built CLI (`confidential-proxy venice`)', () => {
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
-    const failed = spawn(process.execPath, [bin, 'venice', '/nonexistent-dir/venice.toml'], {
+    const failed = spawn(process.execPath, [bin, '/nonexistent-dir/venice.toml'], {
       env: { PATH: process.env['PATH'] ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
