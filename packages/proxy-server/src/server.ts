@@ -1,16 +1,14 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createChutesFetch } from '@confidential-ai/chutes-transport';
 import type { FakeChutesServer } from '@confidential-ai/chutes-transport/testing';
 import {
+  configIssuesOf,
   createLogger,
   createUpstreamFetch,
+  isToolkitError,
   type Logger,
+  listen,
   type UpstreamFetch,
 } from '@confidential-ai/server-kit';
-import { createTeeGateway } from '@confidential-ai/tee-gateway';
-import { prepareVeniceMount } from '@confidential-ai/venice-proxy';
-import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Redis } from 'ioredis';
 import {
@@ -245,26 +243,31 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }
 
     // The other faces of the composed server, each under its own prefix (they also serve /v1/chat/completions).
+    // A face's package is imported only when that face is enabled: a disabled face costs nothing at start-up.
     const faces: RouteModule[] = [];
     if (config.venice.proxy) {
+      const { prepareVeniceMount } = await import('@confidential-ai/venice-proxy');
       // The composed server's client token protects this face too (its own server.auth_token is ignored).
       const venice = await prepareVeniceMount({
         config: config.venice.proxy,
         logger,
         requireClientToken: true,
         ...(config.auth.token !== undefined ? { clientToken: config.auth.token } : {}),
+        metricsRegistry: metrics.registry,
       });
       cleanups.push(() => venice.close());
       faces.push(veniceRouteModule(venice, VENICE_MOUNT_PATH));
       logger.info({ mount: VENICE_MOUNT_PATH }, 'Venice E2EE proxy mounted');
     }
     if (config.teeGateway.enabled) {
+      const { createTeeGateway } = await import('@confidential-ai/tee-gateway');
       // Token on every non-public route; with x402 on, payment instead on the paid inference routes.
       const gateway = await createTeeGateway({
         config: config.teeGateway,
         logger,
         requireClientToken: true,
         ...(config.auth.token !== undefined ? { clientToken: config.auth.token } : {}),
+        metricsRegistry: metrics.registry,
       });
       cleanups.push(() => gateway.close());
       faces.push(mountAt(TEE_GATEWAY_MOUNT_PATH, teeGatewayRouteModule(gateway)));
@@ -291,33 +294,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     };
     const app = createApp(deps, { modules: options.modules ?? DEFAULT_MODULES, faces });
 
-    const server = await new Promise<Server>((resolve, reject) => {
-      const instance = serve(
-        { fetch: app.fetch, hostname: config.server.host, port: config.server.port },
-        () => resolve(instance as Server),
-      ) as Server;
-      instance.once('error', reject);
+    const listener = await listen({
+      fetch: app.fetch,
+      host: config.server.host,
+      port: config.server.port,
+      shutdownTimeoutMs: config.server.shutdownTimeoutMs,
     });
-    const address = server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const url = `http://${host}:${address.port}`;
+    const url = listener.url;
     logger.info({ url }, 'listening');
 
     let closing: Promise<void> | undefined;
     const close = () => {
       closing ??= (async () => {
         logger.info('shutting down');
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            server.closeAllConnections();
-          }, config.server.shutdownTimeoutMs);
-          timer.unref();
-          server.close(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-          server.closeIdleConnections();
-        });
+        await listener.close();
         await runCleanups();
         logger.info('stopped');
         logger.flush?.();
@@ -334,8 +324,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     };
   } catch (error) {
     await runCleanups();
-    if (ProxyServerError.isInstance(error)) throw error;
-    const reason = (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.name ?? 'unknown error';
+    // Our own errors and configuration errors of a face say what is wrong: passed on as they are, or with their
+    // message. Anything else is named by its code only (its message could quote configuration).
+    if (ProxyServerError.isInstance(error) || configIssuesOf(error)) throw error;
+    const reason = isToolkitError(error)
+      ? error.message.split('\n')[0]
+      : ((error as NodeJS.ErrnoException)?.code ?? (error as Error)?.name ?? 'unknown error');
     throw new ProxyServerError('ERR_SERVER_START', `server could not start: ${reason}`, { cause: error });
   }
 }

@@ -76,4 +76,25 @@ describe('confidential-proxy CLI', () => {
     expect(help.stdout).toContain('--config <file>');
     expect(help.stdout).toContain('VLLM_BASE_URL');
   });
+
+  it("venice and tee-gateway are aliases of the packages' own command lines (same options, help, exit codes)", async () => {
+    const top = await run(['--help']);
+    expect(top.stdout).toMatch(/venice .*Alias of `venice-e2ee-proxy`/);
+    expect(top.stdout).toMatch(/tee-gateway .*Alias of `tee-gateway`/);
+    const venice = await run(['venice', '--help']);
+    expect(venice.status).toBe(0);
+    expect(venice.stdout).toContain('Usage: venice-e2ee-proxy [options] [config]');
+    expect(venice.stdout).toContain('--insecure-no-auth');
+    const gateway = await run(['tee-gateway', '--help']);
+    expect(gateway.status).toBe(0);
+    expect(gateway.stdout).toContain('Usage: tee-gateway [options]');
+    expect(gateway.stdout).toContain('--no-x402');
+    const missing = await run(['venice', '/nonexistent-dir/venice.toml']);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr.trim().split('\n')).toHaveLength(1);
+    expect(missing.stderr).toContain('/nonexistent-dir/venice.toml');
+    const badPort = await run(['tee-gateway', '--port', 'http']);
+    expect(badPort.status).toBe(1);
+    expect(badPort.stderr).toContain('expected a port number 0-65535');
+  });
 });

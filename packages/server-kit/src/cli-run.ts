@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { configIssuesOf, formatConfigIssues } from './errors.js';
+import { configIssuesOf, formatConfigIssues, isToolkitError } from './errors.js';
 
 /** The streams and environment a command line uses (injectable for tests). */
 export interface CliStreams {
@@ -30,12 +30,6 @@ export function cliStreams<Extra extends object = object>(
     env: process.env,
     ...io,
   } as CliStreams & Partial<Extra>;
-}
-
-function isToolkitError(error: object): boolean {
-  return Object.getOwnPropertySymbols(error).some((symbol) =>
-    symbol.description?.startsWith('confidential-ai.error.'),
-  );
 }
 
 /**

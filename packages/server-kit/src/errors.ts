@@ -68,3 +68,21 @@ export function formatConfigIssues(issues: readonly ConfigIssue[]): string {
     .map((issue) => `${issue.tomlKey}${issue.envVar ? ` (env ${issue.envVar})` : ''}: ${issue.message}`)
     .join('; ');
 }
+
+/**
+ * True for an error thrown on purpose by any `@confidential-ai/*` package (each marks its errors with
+ * `Symbol.for('confidential-ai.error.<package>')`): its message is written to be shown and holds no secret.
+ * @example
+ * ```ts
+ * isToolkitError(new ServerKitError('ERR_SERVER_START', 'cannot listen')); // true
+ * isToolkitError(new TypeError('x')); // false
+ * ```
+ */
+export function isToolkitError(error: unknown): error is Error & { code: string } {
+  return (
+    error instanceof Error &&
+    Object.getOwnPropertySymbols(error).some((symbol) =>
+      symbol.description?.startsWith('confidential-ai.error.'),
+    )
+  );
+}

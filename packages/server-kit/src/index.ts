@@ -24,6 +24,7 @@ export {
   type ConfigIssue,
   configIssuesOf,
   formatConfigIssues,
+  isToolkitError,
   ServerKitError,
   type ServerKitErrorCode,
 } from './errors.js';
