@@ -4,7 +4,8 @@
 // Exits 0 when no step failed, 1 naming each failed step.
 //
 // The demo's upstreams are simulated: the vllm-proxy report says it runs outside a TEE, the Chutes and Venice
-// quotes are signed by TEST roots, and the TEE gateway has no enclave. So the policy accepts simulated evidence,
+// quotes are signed by TEST roots, and the TEE gateway has no enclave. Venice answers are not signed: what is checked
+// is the model attestation (relayed by the face, for this client's nonce) and that the face encrypted to that key. So the policy accepts simulated evidence,
 // which the verdicts report as "SIM", never as passed. Against real services drop `acceptSimulated` and give
 // the expected measurements instead of 'any'.
 import { createVerifiedFetch, formatVerdict, VerifierError } from '@confidential-ai/verifier';
@@ -32,16 +33,6 @@ async function ask(client, model, stream, label) {
   return text;
 }
 
-/** The Venice face proxies E2EE to Venice but (so far) does not relay its upstream's attestation to clients. */
-async function veniceAttestationExposed(baseURL, model) {
-  const nonce = 'ab'.repeat(32);
-  const response = await fetch(
-    `${baseURL}/tee/attestation?model=${encodeURIComponent(model)}&nonce=${nonce}`,
-  );
-  await response.body?.cancel();
-  return response.status !== 404;
-}
-
 async function main() {
   const failures = [];
   for (const face of FACES) {
@@ -50,20 +41,6 @@ async function main() {
     const client = new OpenAI({ baseURL, apiKey: face.apiKey, maxRetries: 0, fetch });
     const model = face.model ?? (await client.models.list()).data[0]?.id;
     console.log(`\n== ${face.service} (${face.path}, model ${model}${face.stream ? ', streamed' : ''})`);
-    if (face.service === 'venice' && !(await veniceAttestationExposed(baseURL, model))) {
-      const plain = new OpenAI({ baseURL, apiKey: face.apiKey, maxRetries: 0 });
-      const { response } = await plain.chat.completions
-        .create({ model, messages: [{ role: 'user', content: 'Hello venice.' }] })
-        .withResponse();
-      console.log('venice: not verifiable by the client yet (no step failed, none could run)');
-      console.log(
-        `  skip attestation  the face does not relay its upstream's attestation (GET ${face.path}/tee/attestation answers 404)`,
-      );
-      console.log(
-        `  skip answer       unsigned; the proxy claims key binding=${response.headers.get('x-venice-proxy-key-binding')}, TDX verified=${response.headers.get('x-venice-proxy-tdx-verified')} (not checked)`,
-      );
-      continue;
-    }
     try {
       const text = await ask(client, model, face.stream, face.service);
       console.log(`answer: ${text.slice(0, 80)}`);

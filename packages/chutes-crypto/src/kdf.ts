@@ -3,7 +3,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ML_KEM_768_CIPHERTEXT_LENGTH, SALT_LENGTH, SHARED_SECRET_LENGTH } from './constants.js';
 import { ChutesCryptoError } from './errors.js';
-import { nodeCrypto, useNative } from './native.js';
+import { nativeCipherSetupIsSlow, nodeCrypto, useNative } from './native.js';
 import type { CryptoOptions } from './options.js';
 
 /** HKDF `info` label for the request key (client to instance). */
@@ -38,7 +38,10 @@ export function hkdfSha256(
   if (!Number.isSafeInteger(length) || length < 1 || length > 255 * 32) {
     throw new RangeError('length must be an integer from 1 to 8160');
   }
-  const crypto = useNative('hkdf', options?.backend) ? nodeCrypto() : undefined;
+  // Under `auto`, OpenSSL >= 3.5 (Node 24) costs more per hkdfSync call (a key object per call) than the pure
+  // HKDF for the 32-byte keys of the protocol (bench/run.mjs); both give the same bytes.
+  const preferPure = options?.backend !== 'native' && length <= 64 && nativeCipherSetupIsSlow();
+  const crypto = !preferPure && useNative('hkdf', options?.backend) ? nodeCrypto() : undefined;
   if (crypto) return new Uint8Array(crypto.hkdfSync('sha256', inputKeyMaterial, salt, infoBytes, length));
   return hkdf(sha256, inputKeyMaterial, salt, infoBytes, length) as Bytes;
 }

@@ -5,7 +5,7 @@ import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
-import { inflateSync } from 'fflate';
+import { inflateRaw } from 'pako';
 import { expandedSecretKeyFromPkcs8, expandedSecretKeyToPkcs8 } from './der.js';
 
 // Lazy, feature-detected access to Node's built-in crypto and zlib. Nothing is imported statically, so
@@ -49,6 +49,20 @@ export function nodeCrypto(): NodeCryptoModule | undefined {
 export function nodeZlib(): typeof NodeZlib | undefined {
   if (zlibModule === undefined) zlibModule = builtin<typeof NodeZlib>('node:zlib') ?? null;
   return zlibModule ?? undefined;
+}
+
+let bufferMaxLength: number | undefined;
+
+/**
+ * The largest `Buffer` this runtime can allocate (`buffer.constants.MAX_LENGTH`: 2^32 on Node 20, 2^53 - 1
+ * on Node 22+), the upper bound `node:zlib` accepts for `maxOutputLength`. @internal
+ */
+export function nodeBufferMaxLength(): number {
+  if (bufferMaxLength === undefined) {
+    const value = builtin<{ constants?: { MAX_LENGTH?: unknown } }>('node:buffer')?.constants?.MAX_LENGTH;
+    bufferMaxLength = typeof value === 'number' && value >= 1 ? value : 2 ** 31 - 1;
+  }
+  return bufferMaxLength;
 }
 
 /**
@@ -96,7 +110,7 @@ export interface NativeSupport {
   chacha20Poly1305: boolean;
   /** `crypto.hkdfSync` with SHA-256. */
   hkdf: boolean;
-  /** `zlib.deflateRawSync` / `zlib.inflateRawSync` (the gzip container is handled by this package). */
+  /** `zlib.deflateRawSync` (gzip) and `zlib.gunzipSync` (gunzip). */
   gzip: boolean;
 }
 
@@ -175,10 +189,15 @@ function probeHkdf(): boolean {
 
 function probeGzip(): boolean {
   const zlib = nodeZlib();
-  if (typeof zlib?.deflateRawSync !== 'function' || typeof zlib.inflateRawSync !== 'function') return false;
+  if (
+    typeof zlib?.deflateRawSync !== 'function' ||
+    typeof zlib.inflateRawSync !== 'function' ||
+    typeof zlib.gunzipSync !== 'function'
+  )
+    return false;
   const data = pattern(300, 9);
   const deflated = zlib.deflateRawSync(data);
-  return same(inflateSync(deflated), data) && same(zlib.inflateRawSync(deflated), data);
+  return same(inflateRaw(deflated), data) && same(zlib.inflateRawSync(deflated), data);
 }
 
 const probes: Record<keyof NativeSupport, () => boolean> = {

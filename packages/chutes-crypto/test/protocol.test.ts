@@ -263,7 +263,7 @@ describe('gzip helpers', () => {
       ['reserved flag', Uint8Array.from(good, (b, i) => (i === 3 ? 0x20 : b))],
       ['bad crc', Uint8Array.from(good, (b, i) => (i === good.length - 8 ? b ^ 1 : b))],
       ['bad isize', Uint8Array.from(good, (b, i) => (i === good.length - 1 ? b ^ 1 : b))],
-      ['two members', new Uint8Array([...good, ...good])],
+      ['garbage after the member', new Uint8Array([...good, 0x41, 0x42, 0x43, 0x44])],
       ['empty', new Uint8Array(0)],
     ];
     for (const [name, data] of cases) {

@@ -8,6 +8,10 @@ const MARKER = Symbol.for('confidential-ai.error.chutes-transport');
  * - `ERR_MODEL_NOT_FOUND`: the model name is not in the `/v1/models` list, even after a refresh.
  * - `ERR_DISCOVERY_INVALID`: `/e2e/instances` answered 200 with a body that is not the documented shape.
  * - `ERR_NO_INSTANCES`: discovery returned no usable instance (no valid public key, no nonces).
+ * - `ERR_NONCE_TIMEOUT`: the request waited `nonceWaitTimeoutMs` for a nonce without getting one (too many
+ *   concurrent requests for the nonces the relay hands out); a 503 condition.
+ * - `ERR_NONCE_QUEUE_FULL`: `maxWaitingRequests` requests were already waiting for a nonce of the chute; the
+ *   request was refused at once (back-pressure); a 503 condition.
  * - `ERR_INSTANCE_FILTER_EMPTY`: the instance filter rejected every instance (no fallback).
  * - `ERR_RESPONSE_DECRYPT`: a non-stream response blob failed to open (size, tag, gzip or JSON).
  * - `ERR_STREAM_DECRYPT`: an `e2e_init` or `e2e` event failed to open (size, base64, tag, UTF-8).
@@ -23,6 +27,8 @@ export type ChutesTransportErrorCode =
   | 'ERR_MODEL_NOT_FOUND'
   | 'ERR_DISCOVERY_INVALID'
   | 'ERR_NO_INSTANCES'
+  | 'ERR_NONCE_TIMEOUT'
+  | 'ERR_NONCE_QUEUE_FULL'
   | 'ERR_INSTANCE_FILTER_EMPTY'
   | 'ERR_RESPONSE_DECRYPT'
   | 'ERR_STREAM_DECRYPT'

@@ -15,8 +15,9 @@ import {
 } from './discovery.js';
 import { ChutesTransportError } from './errors.js';
 import type { InstanceFilter, InstanceFilterContext } from './instance-filter.js';
-import { InstancePool, type PoolEntry } from './instance-pool.js';
+import { InstancePool, type Lease, type PoolEntry } from './instance-pool.js';
 import { createLevelLogger, type LevelLogger, type Logger, type LogLevel } from './logger.js';
+import { ResponseSnapshot, relayErrorResponse } from './relay-error.js';
 import { EncryptedStreamDecoder } from './sse.js';
 
 /** The type of `globalThis.fetch`; what {@link createChutesFetch} takes and returns. */
@@ -59,6 +60,27 @@ export interface ChutesFetchOptions {
   discoveryTimeoutMs?: number;
   /** Timeout of the model list call in milliseconds. Default 15 000. */
   modelsTimeoutMs?: number;
+  /**
+   * How long a request may wait for a nonce, in milliseconds (the relay hands out 10 per instance and at most 5
+   * instances per discovery call; requests beyond that wait for the next call, made one at a time). When it
+   * passes, the request fails with `ERR_NONCE_TIMEOUT` (a 503 condition). Default 30 000.
+   */
+  nonceWaitTimeoutMs?: number;
+  /**
+   * How many requests may wait for a nonce per (API key, chute); one more fails at once with
+   * `ERR_NONCE_QUEUE_FULL` (a 503 condition). Default 10 000.
+   */
+  maxWaitingRequests?: number;
+  /** Called once per nonce handed to a request, with how long the request waited for it (metrics, benches). */
+  onNonceLease?: (event: NonceLeaseEvent) => void;
+}
+
+/** What {@link ChutesFetchOptions.onNonceLease} receives. */
+export interface NonceLeaseEvent {
+  /** Chute the nonce is for. */
+  readonly chuteId: string;
+  /** Milliseconds the request waited for its nonce (0 when one was cached). */
+  readonly waitMs: number;
 }
 
 /** The fetch returned by {@link createChutesFetch}, with cache control. */
@@ -75,40 +97,7 @@ const NONCE_REJECTION_TEXTS = [
   'expired nonce',
   'invalid nonce',
 ];
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 const DROPPED_RESPONSE_HEADERS = ['content-length', 'content-encoding', 'transfer-encoding', 'content-type'];
-
-/** A relay answer read into memory so it can be inspected and still be returned unchanged. */
-class ResponseSnapshot {
-  constructor(
-    readonly status: number,
-    readonly statusText: string,
-    readonly headers: Headers,
-    readonly body: Uint8Array,
-  ) {}
-
-  static async read(response: Response): Promise<ResponseSnapshot> {
-    const body = new Uint8Array(await response.arrayBuffer());
-    const headers = new Headers(response.headers);
-    headers.delete('content-length');
-    headers.delete('content-encoding');
-    headers.delete('transfer-encoding');
-    return new ResponseSnapshot(response.status, response.statusText, headers, body);
-  }
-
-  text(): string {
-    try {
-      return bytesToUtf8(this.body);
-    } catch {
-      return '';
-    }
-  }
-
-  toResponse(): Response {
-    const body = NULL_BODY_STATUSES.has(this.status) ? null : this.body.slice();
-    return new Response(body, { status: this.status, statusText: this.statusText, headers: this.headers });
-  }
-}
 
 /** Thrown inside discovery to hand a relay error answer to every waiting request. */
 class RelayAnswer extends Error {
@@ -286,7 +275,12 @@ function copyHeaders(from: Headers, contentType: string): Headers {
  *   (for example `GET /v1/models`) goes to the inner fetch unchanged.
  * - A non-stream answer comes back as status 200 with `content-type: application/json` and the decrypted JSON;
  *   a stream as `text/event-stream` with standard `data: <payload>\n\n` events ending in `data: [DONE]`.
- * - Relay errors come back unchanged, after one nonce retry (403) and one instance failover (410/429/502).
+ * - Relay errors keep their status and headers, after one nonce retry (403) and one instance failover
+ *   (410/429/502); their body becomes an OpenAI error `{"error": {"message": <the relay's detail>, "type":
+ *   "chutes_relay_error", ...}}`, so the SDK's error message names the cause.
+ * - Requests beyond the nonces at hand wait in a bounded queue (one discovery call at a time); waiting longer
+ *   than `nonceWaitTimeoutMs`, or beyond `maxWaitingRequests`, fails with `ERR_NONCE_TIMEOUT` /
+ *   `ERR_NONCE_QUEUE_FULL`.
  * - A stream that fails to decrypt or ends without a decrypted `[DONE]` errors its body with a
  *   {@link ChutesTransportError}, so the OpenAI SDK's iteration throws rather than ending quietly.
  *
@@ -326,6 +320,12 @@ export function createChutesFetch(options: ChutesFetchOptions = {}): ChutesFetch
   const modelTtl = options.modelCacheTtlMs ?? 300_000;
   const discoveryTimeout = options.discoveryTimeoutMs ?? 30_000;
   const modelsTimeout = options.modelsTimeoutMs ?? 15_000;
+  const nonceWaitTimeout = options.nonceWaitTimeoutMs ?? 30_000;
+  const maxWaiting = options.maxWaitingRequests ?? 10_000;
+  if (!Number.isFinite(nonceWaitTimeout) || nonceWaitTimeout <= 0)
+    throw new TypeError('nonceWaitTimeoutMs must be a positive number');
+  if (!Number.isSafeInteger(maxWaiting) || maxWaiting < 1)
+    throw new TypeError('maxWaitingRequests must be a positive integer');
   // Only an injected random source goes to chutes-crypto (it switches ML-KEM to the reproducible pure path).
   const cryptoOptions: CryptoOptions = {};
   if (options.random !== undefined) cryptoOptions.random = options.random;
@@ -402,11 +402,24 @@ export function createChutesFetch(options: ChutesFetchOptions = {}): ChutesFetch
     const separator = key.indexOf('\u0000');
     const chuteId = key.slice(0, separator);
     const apiKey = key.slice(separator + 1);
-    const response = await inner(`${apiBase}/e2e/instances/${encodeURIComponent(chuteId)}`, {
-      method: 'GET',
-      headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
-      signal: AbortSignal.timeout(discoveryTimeout),
-    });
+    const call = () =>
+      inner(`${apiBase}/e2e/instances/${encodeURIComponent(chuteId)}`, {
+        method: 'GET',
+        headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(discoveryTimeout),
+      });
+    let response: Response;
+    try {
+      response = await call();
+    } catch (error) {
+      // One discovery call serves every waiting request, so a connection lost before any answer (a kept-alive
+      // socket the relay had just closed) is retried once: the call is a GET, and a repeat only issues more
+      // nonces. A timeout is not retried.
+      if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+        throw error;
+      log.info('discovery call failed before an answer; retrying once', { chuteId });
+      response = await call();
+    }
     if (response.status !== 200) {
       const snapshot = await ResponseSnapshot.read(response);
       log.warn('discovery failed', { chuteId, status: snapshot.status });
@@ -455,7 +468,27 @@ export function createChutesFetch(options: ChutesFetchOptions = {}): ChutesFetch
     return { instances, expiresInSeconds: result.expiresInSeconds };
   };
 
-  const pool = new InstancePool(discover, now);
+  const pool = new InstancePool(discover, now, { maxWaiting, timeoutMs: nonceWaitTimeout });
+  const leaseNonce = async (
+    key: string,
+    chuteId: string,
+    exclude: ReadonlySet<string>,
+    signal?: AbortSignal,
+  ) => {
+    const started = performance.now();
+    const leased = await pool.lease(key, exclude, signal);
+    if (leased && options.onNonceLease) {
+      try {
+        options.onNonceLease({ chuteId, waitMs: performance.now() - started });
+      } catch (error) {
+        log.warn('onNonceLease threw', {
+          chuteId,
+          error: error instanceof Error ? error.name : typeof error,
+        });
+      }
+    }
+    return leased;
+  };
 
   // ---- responses ----
   const decryptJson = async (
@@ -578,7 +611,6 @@ export function createChutesFetch(options: ChutesFetchOptions = {}): ChutesFetch
     const path = requestPath(url);
     const stream = isTruthy(payload.stream);
     const extras = extraInit(init);
-    const wait = <T>(promise: Promise<T>) => abortable(promise, signal);
 
     const chuteId = await resolveChuteId(model, apiKey, signal);
     const key = `${chuteId}\u0000${apiKey}`;
@@ -588,11 +620,20 @@ export function createChutesFetch(options: ChutesFetchOptions = {}): ChutesFetch
     let last: ResponseSnapshot | undefined;
     for (;;) {
       if (signal?.aborted) throw abortReason(signal);
-      const lease = await pool.lease(key, exclude, wait);
-      if (!lease) {
-        if (last) return last.toResponse();
+      let leased: Lease | undefined;
+      try {
+        leased = await leaseNonce(key, chuteId, exclude, signal);
+      } catch (error) {
+        if (ChutesTransportError.isInstance(error) && error.chuteId === undefined) {
+          throw new ChutesTransportError(error.code, error.message, { cause: error.cause, chuteId });
+        }
+        throw error;
+      }
+      if (!leased) {
+        if (last) return relayErrorResponse(last);
         throw new ChutesTransportError('ERR_NO_INSTANCES', 'no E2E instance available', { chuteId });
       }
+      const lease = leased;
       let sealed: ReturnType<typeof sealRequest>;
       try {
         sealed = sealRequest(lease.instance.publicKey, payload, cryptoOptions);
@@ -625,7 +666,8 @@ export function createChutesFetch(options: ChutesFetchOptions = {}): ChutesFetch
       if (status === 403 && !nonceRetried) {
         const snapshot = await ResponseSnapshot.read(response);
         const text = snapshot.text().toLowerCase();
-        if (!NONCE_REJECTION_TEXTS.some((needle) => text.includes(needle))) return snapshot.toResponse();
+        if (!NONCE_REJECTION_TEXTS.some((needle) => text.includes(needle)))
+          return relayErrorResponse(snapshot);
         nonceRetried = true;
         last = snapshot;
         pool.invalidate(key, lease.entry);
@@ -635,7 +677,7 @@ export function createChutesFetch(options: ChutesFetchOptions = {}): ChutesFetch
       if (!failoverRetried && (status === 410 || status === 429 || status === 502)) {
         const snapshot = await ResponseSnapshot.read(response);
         if (status === 429 && !snapshot.text().toLowerCase().includes('maximum capacity')) {
-          return snapshot.toResponse();
+          return relayErrorResponse(snapshot);
         }
         failoverRetried = true;
         last = snapshot;
@@ -648,7 +690,7 @@ export function createChutesFetch(options: ChutesFetchOptions = {}): ChutesFetch
         });
         continue;
       }
-      return response;
+      return relayErrorResponse(await ResponseSnapshot.read(response));
     }
   };
 
@@ -662,7 +704,7 @@ export function createChutesFetch(options: ChutesFetchOptions = {}): ChutesFetch
     try {
       return await encryptedFetch(input, init, payload);
     } catch (error) {
-      if (error instanceof RelayAnswer) return error.snapshot.toResponse();
+      if (error instanceof RelayAnswer) return relayErrorResponse(error.snapshot);
       throw error;
     }
   };

@@ -13,7 +13,13 @@ export {
   type ChutesTransportErrorCode,
   type ChutesTransportErrorOptions,
 } from './errors.js';
-export { type ChutesFetch, type ChutesFetchOptions, createChutesFetch, type FetchFunction } from './fetch.js';
+export {
+  type ChutesFetch,
+  type ChutesFetchOptions,
+  createChutesFetch,
+  type FetchFunction,
+  type NonceLeaseEvent,
+} from './fetch.js';
 export {
   createTdxEvidenceFilter,
   type InstanceFilter,

@@ -31,6 +31,10 @@ async function raw(body: Record<string, unknown>): Promise<{ status: number; tex
   return { status: response.status, text: await response.text() };
 }
 
+/** The OpenAI error body the transport hands the SDK for a relay error answer (issue 15). */
+const relayError = (message: string) =>
+  JSON.stringify({ error: { message, type: 'chutes_relay_error', param: null, code: null } });
+
 /** The error an SDK call fails with; the transport's own error is the `cause` of the SDK's connection error. */
 async function failure(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -202,18 +206,19 @@ describe('OpenAI SDK v6 through createChutesFetch against the fake Chutes server
     expect(harness.server.discoveryLog).toHaveLength(2);
   });
 
-  it('retries a nonce rejection only once and then returns the relay 403 unchanged', async () => {
+  it('retries a nonce rejection only once and then returns the relay 403 with its message', async () => {
     harness = await startHarness();
     harness.server.inject({ type: 'nonce-reject', count: 2 });
     const error = await failure(harness.client.chat.completions.create(ask('rejected twice')));
     expect(error).toBeInstanceOf(OpenAI.PermissionDeniedError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(403);
+    // The message the user sees names the relay's cause (it was "403 status code (no body)").
+    expect((error as Error).message).toBe('403 Invalid, expired, or already-used nonce');
     expect(harness.server.nonceLog.filter((entry) => entry.outcome === 'rejected')).toHaveLength(2);
-    // The relay's body reaches the caller byte for byte (the SDK itself ignores FastAPI's `detail`).
     harness.server.inject({ type: 'nonce-reject', count: 2 });
     expect(await raw(ask('again'))).toEqual({
       status: 403,
-      text: '{"detail":"Invalid, expired, or already-used nonce"}',
+      text: relayError('Invalid, expired, or already-used nonce'),
     });
   });
 
@@ -241,13 +246,14 @@ describe('OpenAI SDK v6 through createChutesFetch against the fake Chutes server
     harness.server.inject({ type: 'capacity' });
     const error = await failure(harness.client.chat.completions.create(ask('only one')));
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((error as Error).message).toBe('429 Instance is at maximum capacity, try again later');
     // One attempt, then one rediscovery that found only the dropped instance.
     expect(harness.server.nonceLog).toHaveLength(1);
     expect(harness.server.discoveryLog).toHaveLength(2);
     harness.server.inject({ type: 'capacity' });
     expect(await raw(ask('again'))).toEqual({
       status: 429,
-      text: '{"detail":"Instance is at maximum capacity, try again later"}',
+      text: relayError('Instance is at maximum capacity, try again later'),
     });
   });
 
@@ -379,16 +385,47 @@ describe('OpenAI SDK v6 through createChutesFetch against the fake Chutes server
     expect(harness.server.stats.modelListCalls).toBe(0);
   });
 
-  it('passes relay errors of discovery through (404 chute not found)', async () => {
+  it('hands relay errors of discovery to the SDK with the relay message (404 chute not found)', async () => {
     harness = await startHarness();
     const error = await failure(
       harness.client.chat.completions.create({ ...ask('x'), model: '00000000-0000-4000-8000-000000000000' }),
     );
     expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    // Issue 15: the SDK said "404 status code (no body)" because FastAPI's `detail` is not an OpenAI body.
+    expect((error as Error).message).toBe('404 Chute not found');
+    expect((error as InstanceType<typeof OpenAI.APIError>).type).toBe('chutes_relay_error');
     expect(await raw({ ...ask('x'), model: '00000000-0000-4000-8000-000000000000' })).toEqual({
       status: 404,
-      text: '{"detail":"Chute not found"}',
+      text: relayError('Chute not found'),
     });
+  });
+
+  it('names the cause of an instance 400 relayed as a JSON string, and of a 401', async () => {
+    harness = await startHarness({}, { apiKey: 'cpk_wrong' });
+    const unauthorized = await failure(harness.client.chat.completions.create(ask('x')));
+    expect(unauthorized).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((unauthorized as Error).message).toBe("401 Can't find a user with that api key in our db :(");
+    await harness.server.close();
+    // A relay whose inner body is the instance's own JSON text (decision D8's 400), through a stub inner fetch.
+    const { createChutesFetch } = await import('../src/index.js');
+    harness = await startHarness();
+    const server = harness.server;
+    const fetch = createChutesFetch({
+      apiKey: API_KEY,
+      apiBase: server.url,
+      modelsBase: server.url,
+      fetch: async (input, init) =>
+        String(input).endsWith('/e2e/invoke')
+          ? new Response(JSON.stringify({ detail: '{"detail":"E2E decryption failed"}' }), {
+              status: 400,
+              headers: { 'content-type': 'application/json' },
+            })
+          : globalThis.fetch(input, init),
+    });
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: API_KEY, fetch, maxRetries: 0 });
+    const error = await failure(client.chat.completions.create(ask('x')));
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as Error).message).toBe('400 E2E decryption failed');
   });
 
   it('passes a 401 from the relay through', async () => {

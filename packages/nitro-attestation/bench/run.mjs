@@ -15,7 +15,7 @@ import {
 const { values } = parseArgs({ options: { json: { type: 'boolean' }, duration: { type: 'string' } } });
 const duration = Number(values.duration ?? 2000);
 
-const fixture = new URL('../test/fixtures/evervault_beta_prod_2022-10-13.cbor', import.meta.url);
+const fixture = new URL('../fixtures/evervault_beta_prod_2022-10-13.cbor', import.meta.url);
 const documentBytes = new Uint8Array(readFileSync(fixture));
 const at = new Date(1665651482136);
 

@@ -20,6 +20,9 @@ const MARKER = Symbol.for('confidential-ai.error.nitro-attestation');
  * | `ERR_NITRO_NONCE_MISMATCH` | `nonce` | the document nonce differs from the expected one or is missing |
  * | `ERR_NITRO_USER_DATA_INVALID` | `user-data` | `user_data` is not nitriding's 68-byte multihash layout |
  * | `ERR_NITRO_USER_DATA_MISMATCH` | `user-data` | `user_data` does not bind the given TLS certificate, signing key or bytes |
+ * | `ERR_NITRO_MEASUREMENTS_INVALID` | `malformed` | a measurements file is neither nitro-cli's `{"Measurements": …}` nor `{"pcrs": …}` |
+ * | `ERR_NITRO_FETCH_FAILED` | `fetch` | a gateway request failed: network, TLS, timeout, status other than 200, oversized body |
+ * | `ERR_NITRO_GATEWAY_RESPONSE_INVALID` | `malformed` | the gateway's `/signing-key` answer is not the expected JSON, PEM key and matching `tee_id` |
  */
 export type NitroAttestationErrorCode =
   | 'ERR_NITRO_INPUT_ENCODING'
@@ -36,7 +39,10 @@ export type NitroAttestationErrorCode =
   | 'ERR_NITRO_PCR_MISMATCH'
   | 'ERR_NITRO_NONCE_MISMATCH'
   | 'ERR_NITRO_USER_DATA_INVALID'
-  | 'ERR_NITRO_USER_DATA_MISMATCH';
+  | 'ERR_NITRO_USER_DATA_MISMATCH'
+  | 'ERR_NITRO_MEASUREMENTS_INVALID'
+  | 'ERR_NITRO_FETCH_FAILED'
+  | 'ERR_NITRO_GATEWAY_RESPONSE_INVALID';
 
 /** Coarse category of a failure, shared with the other attestation packages' `reason` vocabulary. */
 export type NitroAttestationFailureReason =
@@ -48,7 +54,8 @@ export type NitroAttestationFailureReason =
   | 'debug'
   | 'pcr'
   | 'nonce'
-  | 'user-data';
+  | 'user-data'
+  | 'fetch';
 
 /** The `reason` every code maps to. */
 export const NITRO_ERROR_REASONS: Readonly<Record<NitroAttestationErrorCode, NitroAttestationFailureReason>> =
@@ -68,6 +75,9 @@ export const NITRO_ERROR_REASONS: Readonly<Record<NitroAttestationErrorCode, Nit
     ERR_NITRO_NONCE_MISMATCH: 'nonce',
     ERR_NITRO_USER_DATA_INVALID: 'user-data',
     ERR_NITRO_USER_DATA_MISMATCH: 'user-data',
+    ERR_NITRO_MEASUREMENTS_INVALID: 'malformed',
+    ERR_NITRO_FETCH_FAILED: 'fetch',
+    ERR_NITRO_GATEWAY_RESPONSE_INVALID: 'malformed',
   });
 
 /** Options of {@link NitroAttestationError}. */

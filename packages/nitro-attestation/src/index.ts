@@ -30,6 +30,14 @@ export {
   MAX_DOCUMENT_BYTES,
   pemToDer,
 } from './input.js';
+export { MAX_MEASUREMENTS_BYTES, type Measurements, parseMeasurements } from './measurements.js';
+export {
+  DEFAULT_GATEWAY_TIMEOUT,
+  NITRIDING_NONCE_BYTES,
+  type RemoteAttestationOptions,
+  type RemoteAttestationResult,
+  verifyRemoteAttestation,
+} from './remote.js';
 export { AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_G1_SHA256 } from './root.js';
 export {
   type CertificateInput,

@@ -1,17 +1,27 @@
 // Spawns the built `nitro-attestation` bin (dist/cli.js, built by `tsup`; turbo builds before testing).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bytesToHex } from '@confidential-ai/bytes';
+import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { AWS_NITRO_ROOT_G1_PEM, pemToDer } from '../src/index.js';
+import {
+  createSyntheticPlatform,
+  measurementsText,
+  startFixtureGateway,
+  startSyntheticGateway,
+} from './fake-gateway.js';
 import { debugDoc, fixturesDir, prodDoc } from './helpers.js';
 import { pemOf, rekeyedSelfSigned } from './synthetic.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(packageDir, 'dist', 'cli.js');
+const measurementsFile = join(fixturesDir, 'evervault_beta_prod_2022-10-13.measurements.txt');
+const teeGatewayMeasurements = fileURLToPath(
+  new URL('./vectors/tee-gateway-measurements.txt', import.meta.url),
+);
 const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
   bin: Record<string, string>;
 };
@@ -36,11 +46,25 @@ function run(args: string[]): Promise<Run> {
 }
 
 function expectFailure(result: Run, code: string): void {
-  expect(result.code).toBe(1);
+  expect(result.code, result.stderr).toBe(1);
   const lines = result.stderr.trimEnd().split('\n');
   expect(lines).toHaveLength(1);
-  expect(lines[0]).toContain(code);
-  expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, error: { code } });
+  const report = JSON.parse(result.stdout);
+  expect(report).toMatchObject({ ok: false, error: { code, reason: expect.any(String) } });
+  expect(lines[0]).toBe(`nitro-attestation: ${code}: ${report.error.message}`);
+}
+
+/** A usage error: exit 2, the JSON failure shape with ERR_USAGE, one stderr line naming the help to read. */
+function expectUsageError(result: Run, help: string, what = ''): void {
+  expect(result.code, what).toBe(2);
+  const lines = result.stderr.trimEnd().split('\n');
+  expect(lines, what).toHaveLength(1);
+  const report = JSON.parse(result.stdout);
+  expect(report, what).toMatchObject({
+    ok: false,
+    error: { code: 'ERR_USAGE', message: expect.any(String) },
+  });
+  expect(lines[0], what).toBe(`nitro-attestation: ERR_USAGE: ${report.error.message} (see ${help})`);
 }
 
 let work: string;
@@ -165,23 +189,139 @@ describe.concurrent('nitro-attestation verify', { timeout: 240_000 }, () => {
     expectFailure(await run(['verify', garbage]), 'ERR_NITRO_INPUT_ENCODING');
   });
 
-  test('usage errors exit 2 with one line', async () => {
+  test('usage errors exit 2 with the JSON failure shape', async () => {
     const cases = [
       ['verify'],
       ['verify', 'a', 'b'],
       ['verify', prodDoc.file, '--bogus'],
-      ['frobnicate'],
       ['verify', 'missing.bin'],
       ['verify', prodDoc.file, '--at', 'yesterday'],
       ['verify', prodDoc.file, '--pcr', '40=00'],
+      ['verify', prodDoc.file, '--timeout', '3'],
+      ['verify', '--url', 'http://127.0.0.1:9/enclave/attestation'],
+      ['verify', '--url', 'http://127.0.0.1:9', '--pcr', '0=00', prodDoc.file],
+      ['verify', '--url', 'ftp://127.0.0.1:9', '--pcr', '0=00'],
+      ['verify', prodDoc.file, '--measurements', measurementsFile, '--pcr', `0=${'00'.repeat(48)}`],
+      ['verify', prodDoc.file, '--measurements', 'missing.txt'],
     ];
     const results = await Promise.all(cases.map((args) => run(args)));
     results.forEach((result, index) => {
-      expect(result.code, cases[index]!.join(' ')).toBe(2);
-      expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expectUsageError(result, 'nitro-attestation verify --help', cases[index]!.join(' '));
     });
-    const help = await run(['--help']);
-    expect(help.code).toBe(0);
-    expect(help.stdout).toContain('nitro-attestation verify');
+    expectUsageError(await run(['frobnicate']), 'nitro-attestation --help');
+    expectUsageError(await run([]), 'nitro-attestation --help');
+    const compact = await run(['verify', '--json']);
+    expect(compact.stdout.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  test('--help on every command exits 0 with its usage; --version', async () => {
+    const [top, verify, short, helpVerify, version, verifyVersion] = await Promise.all([
+      run(['--help']),
+      run(['verify', '--help']),
+      run(['verify', prodDoc.file, '-h']),
+      run(['help', 'verify']),
+      run(['--version']),
+      run(['verify', '--version']),
+    ]);
+    expect([top.code, top.stderr]).toEqual([0, '']);
+    expect(top.stdout).toContain('nitro-attestation verify --help');
+    for (const result of [verify, short, helpVerify]) {
+      expect([result.code, result.stderr]).toEqual([0, '']);
+      expect(result.stdout).toContain('--measurements <file>');
+      expect(result.stdout).toContain('--url <gateway>');
+    }
+    const packageVersion = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version;
+    expect(version.stdout).toBe(`${packageVersion}\n`);
+    expect(verifyVersion.stdout).toBe(`${packageVersion}\n`);
+  });
+
+  test('a reader that closes stdout early: quiet exit 0', async () => {
+    const child = spawn(process.execPath, [bin, 'verify', prodDoc.file, '--at', prodDoc.verify_at], {
+      cwd: fixturesDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect([code, stderr]).toEqual([0, '']);
+  });
+
+  test('--measurements: nitro-cli measurements (tee-gateway measurements.txt layout)', async () => {
+    const at = ['--at', prodDoc.verify_at, '--json'];
+    const ok = await run(['verify', prodDoc.file, ...at, '--measurements', measurementsFile]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).checks.pcrs).toEqual([0, 1, 2, 8]);
+    const agreeing = await run([
+      'verify',
+      prodDoc.file,
+      ...at,
+      '--measurements',
+      measurementsFile,
+      '--pcr',
+      `3=${prodDoc.pcrs_all['3']}`,
+    ]);
+    expect(JSON.parse(agreeing.stdout).checks.pcrs).toEqual([0, 1, 2, 3, 8]);
+    expectFailure(
+      await run(['verify', prodDoc.file, ...at, '--measurements', teeGatewayMeasurements]),
+      'ERR_NITRO_PCR_MISMATCH',
+    );
+    const broken = join(work, 'broken-measurements.txt');
+    writeFileSync(broken, '{"Measurements": {"PCR0": "00"}}\n');
+    expectFailure(
+      await run(['verify', prodDoc.file, ...at, '--measurements', broken]),
+      'ERR_NITRO_MEASUREMENTS_INVALID',
+    );
+  });
+
+  test('--url: a live gateway (synthetic nitriding gateway over HTTPS, test root)', async () => {
+    const platform = await createSyntheticPlatform();
+    const gateway = await startSyntheticGateway(platform);
+    const replaying = await startFixtureGateway({
+      document: readFileSync(join(fixturesDir, prodDoc.file)),
+      nonce: hexToBytes(prodDoc.nonce_hex!),
+      replay: true,
+    });
+    try {
+      const measurements = join(work, 'measurements.txt');
+      writeFileSync(measurements, measurementsText(platform.pcrs));
+      const root = join(work, 'test-root.pem');
+      writeFileSync(root, platform.rootPem);
+      const common = ['--measurements', measurements, '--root', root, '--at', platform.at.toISOString()];
+      const result = await run(['verify', '--url', `${gateway.url}/enclave/attestation`, ...common]);
+      expect(result.code, result.stderr).toBe(0);
+      const report = JSON.parse(result.stdout);
+      expect(report).toMatchObject({
+        ok: true,
+        nonce: expect.stringMatching(/^[0-9a-f]{40}$/),
+        gateway: {
+          signingKey: { source: 'gateway', teeId: expect.stringMatching(/^0x[0-9a-f]{64}$/) },
+          tlsCertificate: { source: 'peer', pinned: true },
+        },
+        checks: { nonce: true, pcrs: [0, 1, 2], signingKey: true, tlsCertificate: true, chain: true },
+      });
+      expect(report.document.nonce).toBe(report.nonce);
+      expectFailure(
+        await run([
+          'verify',
+          '--url',
+          replaying.url,
+          '--measurements',
+          measurementsFile,
+          '--at',
+          prodDoc.verify_at,
+          '--no-signing-key',
+        ]),
+        'ERR_NITRO_NONCE_MISMATCH',
+      );
+      expectFailure(
+        await run(['verify', '--url', gateway.url, ...common.slice(0, 4)]),
+        'ERR_NITRO_CERTIFICATE_EXPIRED',
+      );
+    } finally {
+      await Promise.all([gateway.close(), replaying.close()]);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const fixturesDir = fileURLToPath(new URL('./fixtures/', import.meta.url));
+export const fixturesDir = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 export function fixtureBytes(name: string): Uint8Array {
   return new Uint8Array(readFileSync(fixturesDir + name));

@@ -3,8 +3,10 @@
 // in the same run, with the same client: direct calls to the fake vLLM (baseline) and the same calls through the
 // proxy. Reports added p50/p99 latency and requests/s for non-stream chat at 1, 50 and 200 concurrent clients,
 // the first read of a response signature (signatures are computed on first read), and E2EE stream chunks per
-// second through the proxy. `--json` prints the results as JSON.
-// Usage: node bench/run.mjs [--json] [--requests N] [--chunks N] [--rounds N]
+// second through the proxy. A second part measures E2EE v2 (ECDSA and Ed25519) against plain requests in
+// alternating rounds at 16 clients: the proxy's CPU per request, and per stream chunk (each E2EE request has a
+// fresh client key, nonce and timestamp, as separate clients would send). `--json` prints the results as JSON.
+// Usage: node bench/run.mjs [--json] [--requests N] [--chunks N] [--rounds N] [--e2ee-requests N] [--only e2ee]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { bytesToHex } from '@confidential-ai/bytes';
 import {
   buildRequestAad,
+  buildResponseAad,
   decryptField,
   encryptField,
   generateFieldKeyPair,
@@ -28,6 +31,10 @@ const option = (name, fallback) => {
 const REQUESTS = option('--requests', 2000);
 const CHUNKS = option('--chunks', 20000);
 const ROUNDS = option('--rounds', 4);
+const E2EE_REQUESTS = option('--e2ee-requests', 1200);
+const E2EE_CLIENTS = 16;
+const onlyIndex = args.indexOf('--only');
+const ONLY = onlyIndex === -1 ? undefined : args[onlyIndex + 1];
 const TOKEN = 'bench-token';
 const bin = fileURLToPath(new URL('../dist/bin/confidential-proxy.js', import.meta.url));
 const testing = new URL('../dist/testing.js', import.meta.url);
@@ -255,16 +262,201 @@ async function e2eeStream(proxyUrl) {
   return { chunks: events.length, chunksPerSecond: events.length / seconds };
 }
 
+// ---- E2EE v2 against plain, alternating rounds ----------------------------------------------------------
+const SUITE = { ecdsa: 'secp256k1', ed25519: 'ed25519' };
+
+async function modelKey(proxyUrl, algo) {
+  const response = await fetch(`${proxyUrl}/v1/attestation/report?signing_algo=${algo}`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  return (await response.json()).signing_public_key;
+}
+
+// One prepared E2EE v2 request: a fresh client key, nonce and timestamp, the message encrypted to the model key.
+function prepareE2ee(algo, modelPublicKey, extra = {}) {
+  const client = generateFieldKeyPair(SUITE[algo]);
+  const nonce = bytesToHex(crypto.getRandomValues(new Uint8Array(16)));
+  const timestamp = Math.floor(Date.now() / 1000);
+  const aad = buildRequestAad({
+    algo,
+    model: 'fake-model',
+    messageIndex: 0,
+    contentIndex: null,
+    nonce,
+    timestamp,
+  });
+  const recipient = algo === 'ecdsa' ? modelPublicKey : Buffer.from(modelPublicKey, 'hex');
+  const content = encryptField('benchmark prompt', recipient, { suite: SUITE[algo], aad });
+  return {
+    client,
+    nonce,
+    timestamp,
+    headers: {
+      authorization: `Bearer ${TOKEN}`,
+      'content-type': 'application/json',
+      'x-signing-algo': algo,
+      'x-client-pub-key': bytesToHex(algo === 'ecdsa' ? client.publicKey.subarray(1) : client.publicKey),
+      'x-model-pub-key': modelPublicKey,
+      'x-e2ee-version': '2',
+      'x-e2ee-nonce': nonce,
+      'x-e2ee-timestamp': String(timestamp),
+    },
+    body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content }], ...extra }),
+  };
+}
+
+const plainPrepared = {
+  headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+  body,
+};
+
+// `requests` is a list of prepared requests (each sent once) or one prepared request sent `count` times.
+async function loadPrepared(url, concurrency, requests, count = requests.length) {
+  const pool = new Pool(url, { connections: concurrency, pipelining: 1 });
+  let next = 0;
+  let last;
+  const worker = async () => {
+    for (;;) {
+      const index = next++;
+      if (index >= count) return;
+      const prepared = Array.isArray(requests) ? requests[index] : requests;
+      const response = await pool.request({
+        method: 'POST',
+        path: '/v1/chat/completions',
+        headers: prepared.headers,
+        body: prepared.body,
+      });
+      const text = await response.body.text();
+      if (response.statusCode !== 200)
+        throw new Error(`status ${response.statusCode}: ${text.slice(0, 200)}`);
+      last = { prepared, text };
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  await pool.close();
+  return last;
+}
+
+// Decrypts the content of a non-stream E2EE answer, so the bench fails if the proxy stops encrypting.
+function checkE2eeAnswer(algo, { prepared, text }) {
+  const payload = JSON.parse(text);
+  const aad = buildResponseAad({
+    algo,
+    model: payload.model,
+    id: payload.id,
+    choice: 0,
+    field: 'content',
+    nonce: prepared.nonce,
+    timestamp: prepared.timestamp,
+  });
+  decryptField(payload.choices[0].message.content, prepared.client.privateKey, { suite: SUITE[algo], aad });
+}
+
+async function streamChunks(proxyUrl, prepared) {
+  const response = await fetch(`${proxyUrl}/v1/chat/completions`, {
+    method: 'POST',
+    headers: prepared.headers,
+    body: prepared.body,
+  });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`stream status ${response.status}`);
+  return text.split('\n\n').filter((event) => event.startsWith('data: {')).length;
+}
+
+async function e2eeComparison(proxy) {
+  const keys = { ecdsa: await modelKey(proxy.url, 'ecdsa'), ed25519: await modelKey(proxy.url, 'ed25519') };
+  const perRound = Math.max(E2EE_CLIENTS, Math.floor(E2EE_REQUESTS / ROUNDS));
+  const cpu = { plain: 0, ecdsa: 0, ed25519: 0 };
+  const run = async (name) => {
+    // Prepared just before the round (in this process, not measured), so that every timestamp stays inside
+    // the proxy's replay window however slow the machine is.
+    const requests =
+      name === 'plain'
+        ? plainPrepared
+        : Array.from({ length: perRound }, () => prepareE2ee(name, keys[name]));
+    const measuredRun = await measured(proxy.child.pid, () =>
+      loadPrepared(proxy.url, E2EE_CLIENTS, requests, perRound).then((last) => ({ last })),
+    );
+    if (name !== 'plain') checkE2eeAnswer(name, measuredRun.last);
+    return measuredRun.cpuSeconds;
+  };
+  for (const name of ['plain', 'ecdsa', 'ed25519']) await run(name); // warm-up round
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of ['plain', 'ecdsa', 'ed25519']) {
+      const seconds = await run(name);
+      cpu[name] = cpu[name] === undefined || seconds === undefined ? undefined : cpu[name] + seconds;
+    }
+  }
+  const perRequest = (name) =>
+    cpu[name] === undefined ? undefined : (cpu[name] * 1000) / (perRound * ROUNDS);
+  const requestRows = ['plain', 'ecdsa', 'ed25519'].map((name) => ({
+    name,
+    proxyCpuMsPerRequest: perRequest(name),
+    ratioToPlain: perRequest('plain') ? perRequest(name) / perRequest('plain') : undefined,
+  }));
+
+  // Streams: CHUNKS chunks each, alternating plain / ECDSA / Ed25519, proxy CPU per chunk.
+  const streamRounds = Math.max(2, Math.min(ROUNDS, 4));
+  const chunkCpu = { plain: 0, ecdsa: 0, ed25519: 0 };
+  const chunkCount = { plain: 0, ecdsa: 0, ed25519: 0 };
+  const streamBody = { stream: true, max_tokens: CHUNKS };
+  const streamPrepared = (name) =>
+    name === 'plain'
+      ? {
+          headers: plainPrepared.headers,
+          body: JSON.stringify({
+            model: 'fake-model',
+            messages: [{ role: 'user', content: 'p' }],
+            ...streamBody,
+          }),
+        }
+      : prepareE2ee(name, keys[name], streamBody);
+  for (const name of ['plain', 'ecdsa', 'ed25519']) await streamChunks(proxy.url, streamPrepared(name));
+  for (let round = 0; round < streamRounds; round++) {
+    for (const name of ['plain', 'ecdsa', 'ed25519']) {
+      const request = streamPrepared(name);
+      const result = await measured(proxy.child.pid, async () => ({
+        chunks: await streamChunks(proxy.url, request),
+      }));
+      chunkCount[name] += result.chunks;
+      chunkCpu[name] =
+        chunkCpu[name] === undefined || result.cpuSeconds === undefined
+          ? undefined
+          : chunkCpu[name] + result.cpuSeconds;
+    }
+  }
+  const perChunk = (name) =>
+    chunkCpu[name] === undefined ? undefined : (chunkCpu[name] * 1e6) / chunkCount[name];
+  const streamRows = ['plain', 'ecdsa', 'ed25519'].map((name) => ({
+    name,
+    chunks: chunkCount[name],
+    proxyCpuMicrosecondsPerChunk: perChunk(name),
+    ratioToPlain: perChunk('plain') ? perChunk(name) / perChunk('plain') : undefined,
+  }));
+  return {
+    clients: E2EE_CLIENTS,
+    requestsPerRow: perRound * ROUNDS,
+    requests: requestRows,
+    streams: streamRows,
+  };
+}
+
 const upstream = await startUpstream();
 const proxy = await startProxy(upstream.url);
 const bare = await startBareProxy(upstream.url);
-const results = { requests: REQUESTS, levels: [], signatureFetch: undefined, e2eeStream: undefined };
+const results = {
+  requests: REQUESTS,
+  levels: [],
+  signatureFetch: undefined,
+  e2eeStream: undefined,
+  e2ee: undefined,
+};
 try {
   // warm-up both paths (JIT, pools)
   await load(upstream.url, 10, 1000);
   await load(proxy.url, 10, 1000);
   await load(bare.url, 10, 1000);
-  for (const concurrency of [1, 50, 200]) {
+  for (const concurrency of ONLY === 'e2ee' ? [] : [1, 50, 200]) {
     const total = REQUESTS;
     const {
       direct,
@@ -285,13 +477,16 @@ try {
       rpsRatio: proxied.rps / direct.rps,
     });
   }
-  results.signatureFetch = await signatureFetch(proxy.url, 300);
-  await e2eeStream(proxy.url); // warm-up
-  const stream = await measured(proxy.child.pid, () => e2eeStream(proxy.url));
-  results.e2eeStream = {
-    ...stream,
-    chunksPerProxyCpuSecond: stream.cpuSeconds ? stream.chunks / stream.cpuSeconds : undefined,
-  };
+  if (ONLY !== 'e2ee') {
+    results.signatureFetch = await signatureFetch(proxy.url, 300);
+    await e2eeStream(proxy.url); // warm-up
+    const stream = await measured(proxy.child.pid, () => e2eeStream(proxy.url));
+    results.e2eeStream = {
+      ...stream,
+      chunksPerProxyCpuSecond: stream.cpuSeconds ? stream.chunks / stream.cpuSeconds : undefined,
+    };
+  }
+  results.e2ee = await e2eeComparison(proxy);
   results.loadAverage = (await import('node:os')).loadavg()[0];
 } finally {
   upstream.child.kill('SIGTERM');
@@ -315,12 +510,31 @@ if (json) {
       `${String(level.concurrency).padStart(7)} | ${f(level.direct.p50)} / ${f(level.direct.p99)} | ${f(level.proxied.p50)} / ${f(level.proxied.p99)} | ${f(level.addedP50Ms)} / ${f(level.addedP99Ms)} | ${f(level.bareAddedP50Ms)} | ${level.direct.rps.toFixed(0)} | ${level.proxied.rps.toFixed(0)} | ${f(level.rpsRatio)} | ${level.proxyCpuMsPerRequest === undefined ? '-' : f(level.proxyCpuMsPerRequest)}\n`,
     );
   }
+  if (results.signatureFetch) {
+    process.stdout.write(
+      `GET /v1/signature/{id} (ECDSA, signed on this first read), 1 client: p50 ${f(results.signatureFetch.p50)} ms\n`,
+    );
+    process.stdout.write(
+      `E2EE v2 stream through the proxy: ${results.e2eeStream.chunks} chunks, ${results.e2eeStream.chunksPerSecond.toFixed(0)} chunks/s wall, ${results.e2eeStream.chunksPerProxyCpuSecond?.toFixed(0) ?? '-'} chunks per proxy CPU-second\n`,
+    );
+  }
+  const e2ee = results.e2ee;
+  const g = (value, digits = 2) => (value === undefined ? '-' : value.toFixed(digits));
   process.stdout.write(
-    `GET /v1/signature/{id} (ECDSA, signed on this first read), 1 client: p50 ${f(results.signatureFetch.p50)} ms\n`,
+    `E2EE v2 vs plain, ${e2ee.clients} clients, ${e2ee.requestsPerRow} requests per row in ${ROUNDS} alternating rounds (fresh client key per E2EE request):\n`,
   );
-  process.stdout.write(
-    `E2EE v2 stream through the proxy: ${results.e2eeStream.chunks} chunks, ${results.e2eeStream.chunksPerSecond.toFixed(0)} chunks/s wall, ${results.e2eeStream.chunksPerProxyCpuSecond?.toFixed(0) ?? '-'} chunks per proxy CPU-second\n`,
-  );
+  process.stdout.write('request | proxy CPU ms/req | ratio to plain\n');
+  for (const row of e2ee.requests) {
+    process.stdout.write(
+      `${row.name.padStart(7)} | ${g(row.proxyCpuMsPerRequest, 3)} | ${g(row.ratioToPlain)}\n`,
+    );
+  }
+  process.stdout.write('stream  | chunks | proxy CPU µs/chunk | ratio to plain\n');
+  for (const row of e2ee.streams) {
+    process.stdout.write(
+      `${row.name.padStart(7)} | ${row.chunks} | ${g(row.proxyCpuMicrosecondsPerChunk, 1)} | ${g(row.ratioToPlain)}\n`,
+    );
+  }
   process.stdout.write(
     `1-minute load average during the run: ${results.loadAverage.toFixed(1)} (wall-clock numbers are unreliable on a shared machine; CPU-based ones less so)\n`,
   );

@@ -2,8 +2,9 @@ import { type Bytes, bytesToHex, equalBytes, hexToBytes } from '@confidential-ai
 import { exceedsJsonDepth, JSON_TOO_DEEP, MAX_JSON_DEPTH } from '@confidential-ai/server-kit';
 import {
   buildRequestAad,
+  createFieldDecryptor,
   createFieldEncryptor,
-  decryptField,
+  type FieldDecryptor,
   type FieldEncryptor,
   normalizeSecp256k1PublicKey,
   VeniceE2eeError,
@@ -174,13 +175,11 @@ function decryptError(cause: unknown): ApiError {
   return e2eeError('invalid_e2ee_request', 'Encrypted request content is malformed', cause);
 }
 
-function decryptOne(value: string, keys: ModelKeys, context: E2eeContext, aad: string | undefined): string {
+function decryptOne(value: string, decryptor: FieldDecryptor, aad: string | undefined): string {
   if (!isEvenHex(value))
     throw e2eeError('invalid_e2ee_request', 'Encrypted message content must be hex-encoded');
   try {
-    return context.algo === 'ecdsa'
-      ? decryptField(value, keys.ecdsa.privateKey, { suite: 'secp256k1', ...(aad ? { aad } : {}) })
-      : decryptField(value, keys.ed25519.privateKey, { suite: 'ed25519', ...(aad ? { aad } : {}) });
+    return decryptor.decrypt(value, aad);
   } catch (cause) {
     throw decryptError(cause);
   }
@@ -240,6 +239,11 @@ export function decryptChatRequest(
     );
   }
   const model = aadModel(body.model);
+  // One decryptor per request: the model key's key agreement is shared, derived keys die with the request.
+  const decryptor =
+    context.algo === 'ecdsa'
+      ? createFieldDecryptor(keys.ecdsa.privateKey, { suite: 'secp256k1' })
+      : createFieldDecryptor(keys.ed25519.privateKey, { suite: 'ed25519' });
   const aadFor = (messageIndex: number, contentIndex: number | null) =>
     context.version === 2
       ? buildRequestAad({
@@ -266,7 +270,7 @@ export function decryptChatRequest(
     const content = record.content;
     if (content === undefined || content === null) return record;
     if (typeof content === 'string') {
-      const plaintext = decryptOne(content, keys, context, aadFor(messageIndex, null));
+      const plaintext = decryptOne(content, decryptor, aadFor(messageIndex, null));
       return { ...record, content: restoreContent(plaintext) };
     }
     if (!Array.isArray(content))
@@ -281,7 +285,7 @@ export function decryptChatRequest(
         if (part.type === 'text') {
           if (typeof part.text !== 'string')
             throw notEncrypted(messageIndex, 'must have an encrypted string text', contentIndex);
-          return { ...part, text: decryptOne(part.text, keys, context, aadFor(messageIndex, contentIndex)) };
+          return { ...part, text: decryptOne(part.text, decryptor, aadFor(messageIndex, contentIndex)) };
         }
         if (
           typeof part.type === 'string' &&

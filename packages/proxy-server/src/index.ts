@@ -78,6 +78,12 @@ export {
 } from './metrics.js';
 export { attestationChainRoutes } from './routes/attestation-chain.js';
 export { chutesSidecarRoutes, mapChutesTransportError } from './routes/chutes.js';
+export {
+  type ChatUiRoutesOptions,
+  chatUiRoutes,
+  UI_CONTENT_SECURITY_POLICY,
+  UI_MOUNT_PATH,
+} from './routes/ui.js';
 export { vllmProxyRoutes } from './routes/vllm-proxy.js';
 export {
   DEFAULT_CHUTES_API_BASE_URL,

@@ -26,6 +26,7 @@ import { type RunningFakeVllm, startFakeVllm } from './fake-vllm.js';
 import { createModelKeys } from './keys.js';
 import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
 import { chutesSidecarRoutes } from './routes/chutes.js';
+import { chatUiRoutes, UI_MOUNT_PATH } from './routes/ui.js';
 import { vllmProxyRoutes } from './routes/vllm-proxy.js';
 import { createResponseSigner } from './signing.js';
 import {
@@ -292,7 +293,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       vllm,
       chutes,
     };
-    const app = createApp(deps, { modules: options.modules ?? DEFAULT_MODULES, faces });
+    // The chat page (public static files of @confidential-ai/chat-ui) at /ui/.
+    const app = createApp(deps, {
+      modules: [...(options.modules ?? DEFAULT_MODULES), chatUiRoutes()],
+      faces,
+    });
 
     const listener = await listen({
       fetch: app.fetch,
@@ -302,6 +307,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     });
     const url = listener.url;
     logger.info({ url }, 'listening');
+    logger.info({ url: `${url}${UI_MOUNT_PATH}/` }, 'chat page');
 
     let closing: Promise<void> | undefined;
     const close = () => {

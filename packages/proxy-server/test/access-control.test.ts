@@ -39,6 +39,12 @@ function protectionTable(x402: boolean): Record<string, Protection> {
     'POST /venice/v1/models': TOKEN_ONLY,
     'GET /venice/v1/chat/completions': TOKEN_ONLY,
     'POST /venice/v1/chat/completions': TOKEN_ONLY,
+    'GET /venice/v1/tee/attestation': TOKEN_ONLY,
+    'POST /venice/v1/tee/attestation': TOKEN_ONLY,
+    'GET /ui': {
+      kind: 'public',
+      reason: 'the static chat page; every API call it makes carries the token the user enters',
+    },
     'GET /tee-gateway/health': { kind: 'public', reason: 'liveness (tee-gateway reference)' },
     'GET /tee-gateway/signing-key': {
       kind: 'public',

@@ -82,6 +82,15 @@ describe('composed server: vllm-proxy, Chutes sidecar, Venice proxy and TEE gate
     expect(data.choices[0]?.message.content).toContain('sealed to the enclave');
     expect(response.headers.get('x-venice-proxy-e2ee')).toBe('verified');
     expect(response.headers.get('x-venice-proxy-key-binding')).toBe('true');
+    // The client can attest the same model key through the face, with its own nonce.
+    const nonce = 'c4'.repeat(32);
+    const attestation = await fetch(
+      `${server.url}${VENICE_MOUNT_PATH}/v1/tee/attestation?model=${encodeURIComponent(model!)}&nonce=${nonce}`,
+    );
+    expect(attestation.status).toBe(200);
+    const report = (await attestation.json()) as { nonce: string };
+    expect(report.nonce).toBe(nonce);
+    expect(response.headers.get('x-venice-proxy-model-public-key')).toMatch(/^04[0-9a-f]{128}$/);
   });
 
   it('serves the TEE gateway under /tee-gateway with responses that verify', async () => {

@@ -1,7 +1,7 @@
 import { type Bytes, bytesToHex, hexToBytes, toBytes } from '@confidential-ai/bytes';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { VeniceE2eeError } from './errors.js';
-import { normalizeSecp256k1PublicKey } from './field-cipher.js';
+import { normalizeSecp256k1PublicKey } from './key-agreement.js';
 
 /**
  * The 20-byte Ethereum-style address of a secp256k1 public key: the last 20 bytes of Keccak-256 (original

@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { bytesToBase64, bytesToHex, concatBytes, hexToBytes } from '@confidential-ai/bytes';
+import { createTestNvidiaPlatform } from '@confidential-ai/nvidia-attestation/testing';
 import { createTestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { signingAddress, signingAddressBytes } from './address.js';
-import { type AttestationPolicy, nvidiaGate, verifyAttestation } from './attestation.js';
+import { type AttestationPolicy, verifyAttestation } from './attestation.js';
 import { VeniceE2eeError } from './errors.js';
 import { generateFieldKeyPair } from './field-cipher.js';
+import { nvidiaGate } from './nvidia.js';
 import { defaultTdxBackend, type TdxBackend } from './tdx.js';
 
 const realQuote = new Uint8Array(
@@ -23,9 +25,12 @@ const model = 'e2ee-test-model';
 // Quotes are really signed by a synthetic TDX platform (test root CA), as the fake server's are.
 const platform = await createTestTdxPlatform();
 
-async function setup(mutate?: (reportData: Uint8Array) => void, debug = false) {
+async function setup(
+  mutate?: (reportData: Uint8Array) => void,
+  debug = false,
+  nonce = globalThis.crypto.getRandomValues(new Uint8Array(32)),
+) {
   const key = generateFieldKeyPair();
-  const nonce = globalThis.crypto.getRandomValues(new Uint8Array(32));
   const reportData = concatBytes(signingAddressBytes(key.publicKey), new Uint8Array(12), nonce);
   mutate?.(reportData);
   const quote = await platform.createQuote({ reportData, debug, trailingBytes: 70 });
@@ -194,10 +199,25 @@ describe('verifyAttestation', () => {
         { requireNvidia: 'required' },
       ],
       [
-        'nvidia present',
+        'nvidia payload without evidence list',
         { ...base.flat, nvidia_payload: '{}' },
-        'ERR_ATTESTATION_VERIFIER_UNAVAILABLE',
+        'ERR_ATTESTATION_INVALID_NVIDIA_EVIDENCE',
         { requireNvidia: 'when_present' },
+      ],
+      [
+        'nvidia payload not JSON',
+        { ...base.flat, nvidia_payload: '{nope' },
+        'ERR_ATTESTATION_INVALID_NVIDIA_EVIDENCE',
+        { requireNvidia: 'required' },
+      ],
+      [
+        'nvidia placeholder (empty evidence list) under required',
+        {
+          ...base.flat,
+          nvidia_payload: JSON.stringify({ nonce: bytesToHex(base.nonce), evidence_list: [] }),
+        },
+        'ERR_ATTESTATION_MISSING_NVIDIA_EVIDENCE',
+        { requireNvidia: 'required' },
       ],
       [
         'nvidia bad type',
@@ -271,12 +291,112 @@ describe('verifyAttestation', () => {
     );
   });
 
-  it('nvidiaGate follows the 0.1.1 rules', () => {
-    expect(nvidiaGate(undefined, 'never')).toBe('not-present');
-    expect(nvidiaGate('{}', 'never')).toBe('ignored');
-    expect(nvidiaGate(null, 'when_present')).toBe('not-present');
-    expect(() => nvidiaGate({}, 'required')).toThrow(VeniceE2eeError);
-    expect(() => nvidiaGate(undefined, 'bogus' as never)).toThrow(TypeError);
+  it('nvidiaGate: never ignores, an empty evidence list counts as absent, bad shapes are invalid', async () => {
+    const nonce = '11'.repeat(32);
+    const empty = JSON.stringify({ nonce, evidence_list: [] });
+    expect(await nvidiaGate(undefined, 'never', { nonce })).toEqual({ status: 'not-present' });
+    expect(await nvidiaGate('{}', 'never', { nonce })).toEqual({ status: 'ignored' });
+    expect(await nvidiaGate('{nope', 'never', { nonce })).toEqual({ status: 'ignored' });
+    expect(await nvidiaGate(empty, 'never', { nonce })).toEqual({ status: 'not-present' });
+    expect(await nvidiaGate(null, 'when_present', { nonce })).toEqual({ status: 'not-present' });
+    expect(await nvidiaGate(empty, 'when_present', { nonce })).toEqual({ status: 'not-present' });
+    await expect(nvidiaGate(empty, 'required', { nonce })).rejects.toMatchObject({
+      code: 'ERR_ATTESTATION_MISSING_NVIDIA_EVIDENCE',
+    });
+    await expect(nvidiaGate([], 'required', { nonce })).rejects.toMatchObject({
+      code: 'ERR_ATTESTATION_INVALID_NVIDIA_EVIDENCE',
+    });
+    await expect(nvidiaGate(undefined, 'bogus' as never, { nonce })).rejects.toThrow(TypeError);
+  });
+});
+
+describe('NVIDIA gate with GPU evidence', async () => {
+  const gpus = await createTestNvidiaPlatform();
+
+  it('verifies signed evidence bound to the nonce under its root; NVIDIA’s pinned root refuses the test root', async () => {
+    const base = await setup();
+    const { payload } = await gpus.createEvidence({ nonce: base.nonce, gpuCount: 2 });
+    const report = { ...base.flat, nvidia_payload: JSON.stringify(payload) };
+    const result = await verifyAttestation(report, {
+      model,
+      nonce: base.nonce,
+      requireNvidia: 'required',
+      nvidiaRoot: gpus.deviceRoot,
+    });
+    expect(result.nvidia).toBe('verified');
+    expect(result.nvidiaEvidence).toEqual({ gpus: 2, measurements: 'not-compared', nvidiaRoot: false });
+    const aci = await verifyAttestation(
+      { ...base.aci, nvidia_payload: payload },
+      { model, nonce: base.nonce, requireNvidia: 'when_present', nvidiaRoot: gpus.deviceRoot },
+    );
+    expect(aci.nvidia).toBe('verified');
+    expect(await codeOf(report, base.nonce, { requireNvidia: 'when_present' })).toBe(
+      'ERR_ATTESTATION_INVALID_NVIDIA_EVIDENCE',
+    );
+    const ignored = await verifyAttestation(report, { model, nonce: base.nonce });
+    expect([ignored.nvidia, ignored.nvidiaEvidence]).toEqual(['ignored', undefined]);
+  });
+
+  it('passes RIMs through and compares the measurements', async () => {
+    const base = await setup();
+    const { payload } = await gpus.createEvidence({ nonce: base.nonce });
+    const rims = await gpus.createRims();
+    const result = await verifyAttestation(
+      { ...base.flat, nvidia_payload: payload },
+      {
+        model,
+        nonce: base.nonce,
+        requireNvidia: 'required',
+        nvidiaRoot: gpus.deviceRoot,
+        nvidia: { rims: [rims.driver, rims.vbios], rimRoot: gpus.rimRoot, requireMeasurements: true },
+      },
+    );
+    expect(result.nvidiaEvidence?.measurements).toBe('matched');
+  });
+
+  it('refuses a report bound to another nonce, a payload nonce that differs, and a flipped bit', async () => {
+    const base = await setup();
+    const policy: AttestationPolicy = { requireNvidia: 'required', nvidiaRoot: gpus.deviceRoot };
+    const other = await gpus.createEvidence({ nonce: new Uint8Array(32).fill(3) });
+    const wrongReports = { ...other.payload, nonce: bytesToHex(base.nonce) };
+    expect(await codeOf({ ...base.flat, nvidia_payload: wrongReports }, base.nonce, policy)).toBe(
+      'ERR_ATTESTATION_INVALID_NVIDIA_EVIDENCE',
+    );
+    const good = await gpus.createEvidence({ nonce: base.nonce });
+    const wrongClaim = { ...good.payload, nonce: '00'.repeat(32) };
+    expect(await codeOf({ ...base.flat, nvidia_payload: wrongClaim }, base.nonce, policy)).toBe(
+      'ERR_ATTESTATION_INVALID_NVIDIA_EVIDENCE',
+    );
+    const tampered = structuredClone(good.payload);
+    const entry = tampered.evidence_list[0]!;
+    const bytes = Uint8Array.from(atob(entry.evidence), (character) => character.charCodeAt(0));
+    bytes[200]! ^= 1;
+    entry.evidence = bytesToBase64(bytes);
+    const error = await verifyAttestation(
+      { ...base.flat, nvidia_payload: tampered },
+      { model, nonce: base.nonce, ...policy },
+    ).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'ERR_ATTESTATION_INVALID_NVIDIA_EVIDENCE' });
+    expect((error as Error).cause).toMatchObject({ code: 'ERR_NVIDIA_REPORT_SIGNATURE', gpuIndex: 0 });
+  });
+
+  it('real 8-GPU HGX evidence passes the gate with NVIDIA’s pinned root', async () => {
+    const vectors = new URL(
+      'test/vectors/',
+      import.meta.resolve('@confidential-ai/nvidia-attestation/package.json'),
+    );
+    const hgx = JSON.parse(readFileSync(new URL('hgx-8gpu-ppcie-nvtrust.json', vectors), 'utf8')) as {
+      nonce: string;
+      evidenceList: unknown[];
+    };
+    const base = await setup(undefined, false, hexToBytes(hgx.nonce));
+    const payload = JSON.stringify({ nonce: hgx.nonce, arch: 'HOPPER', evidence_list: hgx.evidenceList });
+    const result = await verifyAttestation(
+      { ...base.flat, nvidia_payload: payload },
+      { model, nonce: base.nonce, requireNvidia: 'required' },
+    );
+    expect(result.nvidia).toBe('verified');
+    expect(result.nvidiaEvidence).toEqual({ gpus: 8, measurements: 'not-compared', nvidiaRoot: true });
   });
 });
 

@@ -10,14 +10,14 @@ import {
 } from '@confidential-ai/bytes';
 import { signingAddressBytes } from './address.js';
 import { VeniceE2eeError, type VeniceE2eeErrorCode } from './errors.js';
-import { normalizeSecp256k1PublicKey } from './field-cipher.js';
+import { normalizeSecp256k1PublicKey } from './key-agreement.js';
+import {
+  type NvidiaPolicy,
+  type NvidiaStatus,
+  type NvidiaVerificationOptions,
+  nvidiaGate,
+} from './nvidia.js';
 import { defaultTdxBackend, type TdxBackend } from './tdx.js';
-
-/** The NVIDIA evidence gate (`attestation.require_nvidia`). */
-export type NvidiaPolicy = 'never' | 'when_present' | 'required';
-
-/** How the NVIDIA gate ended: the value of `X-Venice-Proxy-NVIDIA-Verified`. */
-export type NvidiaStatus = 'not-present' | 'ignored' | 'verified';
 
 /** Attestation policy (the `[attestation]` section of the proxy configuration). */
 export interface AttestationPolicy {
@@ -29,8 +29,15 @@ export interface AttestationPolicy {
    * CRLs. Default false. Synthetic quotes from the fake server cannot pass this with the Intel root.
    */
   requireTdx?: boolean;
-  /** NVIDIA gate. Default `never`. Payload verification is not implemented (0.1.1 gate, spec D2). */
+  /**
+   * NVIDIA gate. Default `never`. `when_present` / `required` verify the GPU evidence offline (spec D2): each
+   * report bound to the nonce, chained to the pinned NVIDIA Device Identity CA, its SPDM signature valid.
+   */
   requireNvidia?: NvidiaPolicy;
+  /** Replaces the pinned NVIDIA Device Identity CA (DER) for the NVIDIA gate (tests and the embedded fake only). */
+  nvidiaRoot?: Uint8Array;
+  /** RIMs, revocation data and stricter policy for the GPU evidence (`@confidential-ai/nvidia-attestation`). */
+  nvidia?: NvidiaVerificationOptions;
   /** DCAP collateral JSON used by `requireTdx` (optional). */
   tdxCollateral?: unknown;
   /** Verification time for certificates and collateral; default now. */
@@ -76,6 +83,17 @@ export interface AttestedModelKey {
   tcbStatus: string | undefined;
   /** Result of the NVIDIA gate. */
   nvidia: NvidiaStatus;
+  /** What the GPU evidence check established, when the gate verified it. */
+  nvidiaEvidence:
+    | {
+        /** Number of GPUs verified. */
+        gpus: number;
+        /** `matched` when RIMs were given and every measurement matched, else `not-compared`. */
+        measurements: 'matched' | 'not-compared';
+        /** True when NVIDIA's pinned root anchored the chains (false for a test root). */
+        nvidiaRoot: boolean;
+      }
+    | undefined;
   /** The nonce used, lowercase hex. */
   nonce: string;
   /** When the verification finished. */
@@ -140,7 +158,8 @@ function isPresent(value: unknown): boolean {
  * returns the attested model key. Checks, in order: `verified`, `nonce`, `model`, the signing key (both key
  * fields must agree), `signing_address` = Keccak address of the key, root debug flags, presence and structure
  * of the TDX quote, `quote_report_data` = quote REPORTDATA, TD_ATTRIBUTES debug bit, REPORTDATA =
- * address(20) ‖ 12 zero bytes ‖ nonce(32), optional full quote verification (`requireTdx`), and the NVIDIA gate.
+ * address(20) ‖ 12 zero bytes ‖ nonce(32), optional full quote verification (`requireTdx`), and the NVIDIA gate
+ * (GPU evidence verified offline when `requireNvidia` is `when_present` or `required`).
  *
  * @throws VeniceE2eeError with one `ERR_ATTESTATION_*` code per failed check.
  * @example
@@ -295,7 +314,12 @@ export async function verifyAttestation(
     }
   }
 
-  const nvidia = nvidiaGate(report['nvidia_payload'], options.requireNvidia ?? 'never');
+  const nvidia = await nvidiaGate(report['nvidia_payload'], options.requireNvidia ?? 'never', {
+    nonce: expectedNonce,
+    ...(options.now ? { now: options.now() } : {}),
+    ...(options.nvidiaRoot ? { root: options.nvidiaRoot } : {}),
+    ...(options.nvidia ? { verification: options.nvidia } : {}),
+  });
 
   const provider = report['tee_provider'];
   return {
@@ -309,38 +333,18 @@ export async function verifyAttestation(
     reportData,
     tdxVerified,
     tcbStatus,
-    nvidia,
+    nvidia: nvidia.status,
+    nvidiaEvidence:
+      nvidia.verification === undefined
+        ? undefined
+        : {
+            gpus: nvidia.verification.gpus.length,
+            measurements: nvidia.verification.measurements,
+            nvidiaRoot: nvidia.verification.trust.deviceRoot.nvidia,
+          },
     nonce: expectedNonce,
     verifiedAt: new Date(),
   };
-}
-
-/**
- * The NVIDIA gate of the reference proxy 0.1.1 (spec section 5.5; D2 keeps it until payload verification
- * exists): `never` ignores the payload; `required` without a payload fails with
- * `ERR_ATTESTATION_MISSING_NVIDIA_EVIDENCE`; a payload (object or JSON string) under `required` or
- * `when_present` fails with `ERR_ATTESTATION_VERIFIER_UNAVAILABLE` (no verifier); any other payload type
- * fails with `ERR_ATTESTATION_INVALID_NVIDIA_EVIDENCE`.
- * @throws VeniceE2eeError as described.
- */
-export function nvidiaGate(payload: unknown, policy: NvidiaPolicy): NvidiaStatus {
-  if (policy !== 'never' && policy !== 'when_present' && policy !== 'required') {
-    throw new TypeError('requireNvidia must be never, when_present or required');
-  }
-  const present = isPresent(payload);
-  if (policy === 'never') return present ? 'ignored' : 'not-present';
-  if (!present) {
-    if (policy === 'required')
-      fail('ERR_ATTESTATION_MISSING_NVIDIA_EVIDENCE', 'NVIDIA evidence is required but absent');
-    return 'not-present';
-  }
-  if (typeof payload === 'string' || isObject(payload)) {
-    fail(
-      'ERR_ATTESTATION_VERIFIER_UNAVAILABLE',
-      'NVIDIA evidence is present but no NVIDIA verifier is available',
-    );
-  }
-  fail('ERR_ATTESTATION_INVALID_NVIDIA_EVIDENCE', 'nvidia_payload is neither a JSON string nor an object');
 }
 
 /** Options of {@link fetchAttestation} and {@link attestModel}. */

@@ -1,7 +1,8 @@
 import { bytesToHex } from '@confidential-ai/bytes';
 import { type AttestationPolicy, type AttestedModelKey, attestModel, joinUrl } from './attestation.js';
 import { VeniceE2eeError } from './errors.js';
-import { type FieldKeyPair, generateFieldKeyPair, getFieldPublicKey } from './field-cipher.js';
+import { generateFieldKeyPair, getFieldPublicKey } from './field-cipher.js';
+import type { FieldKeyPair } from './key-agreement.js';
 import { buildUpstreamBody, type RenderedMessage, renderMessages, veniceE2eeHeaders } from './messages.js';
 import { validateChatRequest } from './request.js';
 import { createSessionStore, type Session, type SessionStoreOptions } from './sessions.js';

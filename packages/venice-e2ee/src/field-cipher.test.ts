@@ -16,21 +16,17 @@ import vectors from '../test/vectors/field-cipher.json' with { type: 'json' };
 import { signingAddress } from './address.js';
 import { VeniceE2eeError } from './errors.js';
 import {
-  buildRequestAad,
-  buildResponseAad,
   createFieldEncryptor,
   decryptField,
   deriveFieldKey,
-  ed25519PublicKeyToX25519,
   encryptField,
-  fieldSuiteForAlgo,
   generateFieldKeyPair,
   getFieldPublicKey,
   looksLikeCiphertext,
-  normalizeSecp256k1PublicKey,
   parsePackedField,
-  vllmE2eeErrorType,
 } from './field-cipher.js';
+import { ed25519PublicKeyToX25519, normalizeSecp256k1PublicKey } from './key-agreement.js';
+import { buildRequestAad, buildResponseAad, fieldSuiteForAlgo, vllmE2eeErrorType } from './vllm-e2ee.js';
 
 const modes = [
   { name: 'native', native: true },

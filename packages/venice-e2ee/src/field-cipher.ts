@@ -1,35 +1,44 @@
-import type * as NodeCrypto from 'node:crypto';
 import {
   assertBytes,
   type Bytes,
   bytesToHex,
   bytesToUtf8,
-  concatBytes,
   hexToBytes,
   isBytes,
   toBytes,
   utf8ToBytes,
 } from '@confidential-ai/bytes';
-import { gcm } from '@noble/ciphers/aes.js';
-import { ed25519, x25519 } from '@noble/curves/ed25519.js';
-import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { VeniceE2eeError } from './errors.js';
+import {
+  type AesKey,
+  aesGcmOpen,
+  aesGcmSealInto,
+  FIELD_NONCE_LENGTH,
+  FIELD_TAG_LENGTH,
+  hkdfSha256,
+  pooledNonceInto,
+  prepareAesKey,
+} from './field-aead.js';
+import {
+  assertSecp256k1PrivateKey,
+  ed25519PrivateKeyToX25519,
+  ed25519PublicKeyToX25519,
+  type FieldKeyAgreement,
+  type FieldKeyPair,
+  type FieldSuite,
+  generateSecp256k1KeyPair,
+  generateX25519Ephemeral,
+  keyAgreementFor,
+  normalizeSecp256k1PublicKey,
+  secp256k1BackendFor,
+  secp256k1PublicKey,
+  secp256k1SharedSecret,
+  x25519SharedSecret,
+} from './key-agreement.js';
 
-/**
- * Key-agreement suite of a packed field.
- * - `secp256k1`: ECDH on secp256k1 (shared secret = X coordinate); the packed prefix is a 65-byte uncompressed
- *   point. Used by Venice and by the vllm-proxy `ecdsa` algo.
- * - `ed25519`: X25519 where the recipient holds an Ed25519 key (converted to X25519 by the birational map);
- *   the packed prefix is a 32-byte raw X25519 public key. Used by the vllm-proxy `ed25519` algo.
- */
-export type FieldSuite = 'secp256k1' | 'ed25519';
+export { FIELD_NONCE_LENGTH, FIELD_TAG_LENGTH } from './field-aead.js';
 
-/** Size of the AES-GCM nonce in a packed field. */
-export const FIELD_NONCE_LENGTH = 12;
-/** Size of the AES-GCM tag in a packed field. */
-export const FIELD_TAG_LENGTH = 16;
 /** Size of the ephemeral public key prefix for the `secp256k1` suite (uncompressed SEC1). */
 export const SECP256K1_EPHEMERAL_LENGTH = 65;
 /** Size of the ephemeral public key prefix for the `ed25519` suite (raw X25519). */
@@ -51,8 +60,10 @@ export interface FieldCipherOptions {
   /** AES-GCM additional authenticated data (string as UTF-8, or bytes); vllm-proxy v2 labels. Default none. */
   aad?: string | Uint8Array;
   /**
-   * Use `node:crypto` for secp256k1 ECDH, HKDF and AES-GCM when the runtime has it (feature-detected through
-   * `process.getBuiltinModule`). Default true; false forces the portable noble implementation.
+   * Use the fast backends when the runtime has them (feature-detected through `process.getBuiltinModule`, see
+   * {@link fieldCipherBackends}): `node:crypto` for X25519, HKDF and AES-GCM, libsecp256k1 (WebAssembly) or
+   * else `node:crypto` for secp256k1. Default true; false forces the portable noble implementation. Both give
+   * the same bytes.
    */
   native?: boolean;
 }
@@ -77,70 +88,26 @@ export interface PackedField {
   sealed: Bytes;
 }
 
-/** A key pair of a field suite. */
-export interface FieldKeyPair {
-  /** secp256k1: 32-byte scalar. ed25519: 32-byte Ed25519 seed. */
-  privateKey: Bytes;
-  /** secp256k1: 65-byte uncompressed point. ed25519: 32-byte Ed25519 public key. */
-  publicKey: Bytes;
-}
-
-type NodeCryptoModule = typeof NodeCrypto;
-let nodeCrypto: NodeCryptoModule | null | undefined;
-
-function loadNodeCrypto(): NodeCryptoModule | null {
-  if (nodeCrypto !== undefined) return nodeCrypto;
-  nodeCrypto = null;
-  try {
-    const processObject = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
-      .process;
-    const loaded = processObject?.getBuiltinModule?.('node:crypto') as NodeCryptoModule | undefined;
-    if (loaded && typeof loaded.createECDH === 'function' && typeof loaded.hkdfSync === 'function') {
-      loaded.createECDH('secp256k1');
-      nodeCrypto = loaded;
-    }
-  } catch {
-    nodeCrypto = null;
-  }
-  return nodeCrypto;
-}
-
 function defaultRandom(length: number): Uint8Array {
   const out = new Uint8Array(length);
   globalThis.crypto.getRandomValues(out);
   return out;
 }
 
-// Field nonces come from a pool filled 4 KiB at a time: one CSPRNG call costs some 6 µs, as much as the AES-GCM
-// seal of a stream chunk, so per-nonce calls were a quarter of the cost of an encrypted token. Nonces are public
-// (they travel in the packed field) and only need to be unique and unpredictable, which a pooled CSPRNG output
-// is; the pool never hands out the same bytes twice.
-const NONCE_POOL_SIZE = 4096 - (4096 % FIELD_NONCE_LENGTH);
-let noncePool: Uint8Array | undefined;
-let noncePoolOffset = NONCE_POOL_SIZE;
-
-function pooledNonce(): Uint8Array {
-  if (noncePoolOffset + FIELD_NONCE_LENGTH > NONCE_POOL_SIZE) {
-    noncePool ??= new Uint8Array(NONCE_POOL_SIZE);
-    globalThis.crypto.getRandomValues(noncePool);
-    noncePoolOffset = 0;
-  }
-  const nonce = noncePool!.slice(noncePoolOffset, noncePoolOffset + FIELD_NONCE_LENGTH);
-  noncePool!.fill(0, noncePoolOffset, noncePoolOffset + FIELD_NONCE_LENGTH);
-  noncePoolOffset += FIELD_NONCE_LENGTH;
-  return nonce;
-}
-
-function suiteOf(options: FieldCipherOptions | undefined): FieldSuite {
+function suiteOf(options: { suite?: FieldSuite } | undefined): FieldSuite {
   const suite = options?.suite ?? 'secp256k1';
   if (suite !== 'secp256k1' && suite !== 'ed25519')
     throw new TypeError('options.suite must be secp256k1 or ed25519');
   return suite;
 }
 
+const DEFAULT_INFO_BYTES: Record<FieldSuite, Bytes> = {
+  secp256k1: utf8ToBytes(DEFAULT_SECP256K1_INFO),
+  ed25519: utf8ToBytes(DEFAULT_ED25519_INFO),
+};
+
 function infoBytes(suite: FieldSuite, info: string | Uint8Array | undefined): Uint8Array {
-  if (info === undefined)
-    return utf8ToBytes(suite === 'secp256k1' ? DEFAULT_SECP256K1_INFO : DEFAULT_ED25519_INFO);
+  if (info === undefined) return DEFAULT_INFO_BYTES[suite];
   if (typeof info === 'string') return utf8ToBytes(info);
   assertBytes(info, 'options.info');
   return info;
@@ -151,50 +118,6 @@ function aadBytes(aad: string | Uint8Array | undefined): Uint8Array | undefined 
   if (typeof aad === 'string') return utf8ToBytes(aad);
   assertBytes(aad, 'options.aad');
   return aad;
-}
-
-function keyError(message: string, cause?: unknown): VeniceE2eeError {
-  return new VeniceE2eeError('ERR_KEY_INVALID', message, cause === undefined ? {} : { cause });
-}
-
-/**
- * Normalizes a secp256k1 public key to its 65-byte uncompressed form. Accepts bytes or hex (optional `0x`) in
- * the 33-byte compressed, 64-byte raw `X ‖ Y` (gets `04` prepended) or 65-byte uncompressed form, and checks
- * that the point is on the curve.
- * @throws VeniceE2eeError `ERR_KEY_INVALID` for any other length, encoding or an invalid point.
- * @example
- * ```ts
- * const key = normalizeSecp256k1PublicKey('0x' + '04'.padEnd(130, '0')); // throws: not on the curve
- * ```
- */
-export function normalizeSecp256k1PublicKey(input: string | Uint8Array): Bytes {
-  let bytes: Uint8Array;
-  if (typeof input === 'string') {
-    try {
-      bytes = hexToBytes(input.trim(), { allowPrefix: true });
-    } catch (cause) {
-      throw keyError('secp256k1 public key is not valid hex', cause);
-    }
-  } else if (isBytes(input)) {
-    bytes = input;
-  } else {
-    throw new TypeError('publicKey must be a hex string or a Uint8Array');
-  }
-  if (bytes.length === 64) bytes = concatBytes(Uint8Array.of(4), bytes);
-  if (bytes.length !== 65 && bytes.length !== 33) {
-    throw keyError(`secp256k1 public key must be 33, 64 or 65 bytes, got ${bytes.length}`);
-  }
-  try {
-    return toBytes(secp256k1.Point.fromBytes(bytes).toBytes(false));
-  } catch (cause) {
-    throw keyError('secp256k1 public key is not a valid curve point', cause);
-  }
-}
-
-function assertSecp256k1PrivateKey(privateKey: Uint8Array, name: string): void {
-  assertBytes(privateKey, name, 32);
-  if (!secp256k1.utils.isValidSecretKey(privateKey))
-    throw keyError(`${name} is not a valid secp256k1 scalar`);
 }
 
 /**
@@ -213,16 +136,9 @@ export function generateFieldKeyPair(
   if (suite === 'ed25519') {
     const seed = toBytes(random(32));
     assertBytes(seed, 'random(32)', 32);
-    return { privateKey: seed, publicKey: toBytes(ed25519.getPublicKey(seed)) };
+    return { privateKey: seed, publicKey: getFieldPublicKey(seed, 'ed25519') };
   }
-  for (let attempt = 0; attempt < 16; attempt++) {
-    const candidate = toBytes(random(32));
-    assertBytes(candidate, 'random(32)', 32);
-    if (secp256k1.utils.isValidSecretKey(candidate)) {
-      return { privateKey: candidate, publicKey: getFieldPublicKey(candidate, 'secp256k1') };
-    }
-  }
-  throw new RangeError('random() did not produce a valid secp256k1 scalar');
+  return generateSecp256k1KeyPair(random, secp256k1BackendFor(true));
 }
 
 /**
@@ -235,81 +151,7 @@ export function getFieldPublicKey(privateKey: Uint8Array, suite: FieldSuite = 's
     return toBytes(ed25519.getPublicKey(privateKey));
   }
   assertSecp256k1PrivateKey(privateKey, 'privateKey');
-  return toBytes(secp256k1.getPublicKey(privateKey, false));
-}
-
-/** Converts an Ed25519 public key to its X25519 (Montgomery u) form. @throws VeniceE2eeError `ERR_KEY_INVALID`. */
-export function ed25519PublicKeyToX25519(publicKey: Uint8Array): Bytes {
-  assertBytes(publicKey, 'publicKey', 32);
-  try {
-    return toBytes(ed25519.utils.toMontgomery(publicKey));
-  } catch (cause) {
-    throw keyError('Ed25519 public key is not a valid point', cause);
-  }
-}
-
-/** Converts an Ed25519 seed to the X25519 private key (first half of SHA-512(seed); clamped on use). */
-export function ed25519PrivateKeyToX25519(seed: Uint8Array): Bytes {
-  assertBytes(seed, 'privateKey', 32);
-  return toBytes(ed25519.utils.toMontgomerySecret(seed));
-}
-
-function ecdhSecp256k1(privateKey: Uint8Array, publicKey: Uint8Array, native: boolean): Uint8Array {
-  const node = native ? loadNodeCrypto() : null;
-  if (node) {
-    const ecdh = node.createECDH('secp256k1');
-    ecdh.setPrivateKey(privateKey);
-    return new Uint8Array(ecdh.computeSecret(publicKey));
-  }
-  return secp256k1.getSharedSecret(privateKey, publicKey, true).subarray(1);
-}
-
-function hkdfSha256(secret: Uint8Array, info: Uint8Array, native: boolean): Bytes {
-  const node = native ? loadNodeCrypto() : null;
-  if (node) return new Uint8Array(node.hkdfSync('sha256', secret, new Uint8Array(0), info, 32));
-  return toBytes(hkdf(sha256, secret, undefined, info, 32));
-}
-
-function aesGcmSeal(
-  key: Uint8Array,
-  nonce: Uint8Array,
-  plaintext: Uint8Array,
-  aad: Uint8Array | undefined,
-  native: boolean,
-  nativeKey?: NodeCrypto.KeyObject,
-): Uint8Array {
-  const node = native ? loadNodeCrypto() : null;
-  if (node) {
-    // A KeyObject made once per key halves the cost of createCipheriv on Node 24 (no per-call key import).
-    const cipher = node.createCipheriv('aes-256-gcm', nativeKey ?? key, nonce);
-    if (aad) cipher.setAAD(aad);
-    const head = cipher.update(plaintext);
-    const tail = cipher.final();
-    return concatBytes(head, tail, cipher.getAuthTag());
-  }
-  return gcm(key, nonce, aad).encrypt(plaintext);
-}
-
-function aesGcmOpen(
-  key: Uint8Array,
-  nonce: Uint8Array,
-  sealed: Uint8Array,
-  aad: Uint8Array | undefined,
-  native: boolean,
-): Bytes {
-  try {
-    const node = native ? loadNodeCrypto() : null;
-    if (node) {
-      const decipher = node.createDecipheriv('aes-256-gcm', key, nonce);
-      if (aad) decipher.setAAD(aad);
-      decipher.setAuthTag(sealed.subarray(sealed.length - FIELD_TAG_LENGTH));
-      const head = decipher.update(sealed.subarray(0, sealed.length - FIELD_TAG_LENGTH));
-      return concatBytes(head, decipher.final());
-    }
-    return toBytes(gcm(key, nonce, aad).decrypt(sealed));
-  } catch (cause) {
-    throw new VeniceE2eeError('ERR_FIELD_DECRYPT_FAILED', 'field authentication failed', { cause });
-  }
+  return secp256k1PublicKey(privateKey, secp256k1BackendFor(true));
 }
 
 /**
@@ -332,19 +174,8 @@ export function deriveFieldKey(
   let shared: Uint8Array;
   if (suite === 'secp256k1') {
     assertSecp256k1PrivateKey(privateKey, 'privateKey');
-    // OpenSSL validates uncompressed points itself; other forms are normalized (and validated) first
-    const fast =
-      native &&
-      loadNodeCrypto() !== null &&
-      isBytes(peerPublicKey) &&
-      peerPublicKey.length === 65 &&
-      peerPublicKey[0] === 4;
-    const peer = fast ? (peerPublicKey as Uint8Array) : normalizeSecp256k1PublicKey(peerPublicKey);
-    try {
-      shared = ecdhSecp256k1(privateKey, peer, native);
-    } catch (cause) {
-      throw keyError('secp256k1 public key is not a valid curve point', cause);
-    }
+    const peer = uncompressedPeer(peerPublicKey);
+    shared = secp256k1SharedSecret(privateKey, peer, secp256k1BackendFor(native));
   } else {
     assertBytes(privateKey, 'privateKey', 32);
     if (!isBytes(peerPublicKey))
@@ -352,13 +183,14 @@ export function deriveFieldKey(
     assertBytes(peerPublicKey, 'peerPublicKey', 32);
     const secret = options.privateIsX25519 ? privateKey : ed25519PrivateKeyToX25519(privateKey);
     const peer = options.peerIsX25519 ? peerPublicKey : ed25519PublicKeyToX25519(peerPublicKey);
-    try {
-      shared = x25519.getSharedSecret(secret, peer);
-    } catch (cause) {
-      throw keyError('X25519 peer key is invalid or of low order', cause);
-    }
+    shared = x25519SharedSecret(secret, peer, native);
   }
   return hkdfSha256(shared, info, native);
+}
+
+// Every backend validates an uncompressed point itself; other forms are normalized (and validated) first.
+function uncompressedPeer(peer: string | Uint8Array): Uint8Array {
+  return isBytes(peer) && peer.length === 65 && peer[0] === 4 ? peer : normalizeSecp256k1PublicKey(peer);
 }
 
 function malformed(message: string, reason: string, cause?: unknown): VeniceE2eeError {
@@ -423,6 +255,47 @@ function plaintextBytes(plaintext: string | Uint8Array): Uint8Array {
   return plaintext;
 }
 
+/** An ephemeral key for sending: its public key and the field key derived with the recipient. */
+interface SenderKey {
+  ephemeralPublicKey: Bytes;
+  key: Bytes;
+}
+
+// One ephemeral key agreement towards a recipient. secp256k1: the recipient in any accepted form; ed25519: the
+// recipient's 32-byte Ed25519 public key. The ephemeral private key never leaves this function.
+function senderKey(
+  suite: FieldSuite,
+  recipientPublicKey: string | Uint8Array,
+  options: EncryptFieldOptions,
+  native: boolean,
+): SenderKey {
+  const info = infoBytes(suite, options.info);
+  if (suite === 'secp256k1') {
+    const recipient = uncompressedPeer(recipientPublicKey);
+    const backend = secp256k1BackendFor(native);
+    let pair: FieldKeyPair;
+    if (options.ephemeralPrivateKey) {
+      assertSecp256k1PrivateKey(options.ephemeralPrivateKey, 'options.ephemeralPrivateKey');
+      pair = {
+        privateKey: toBytes(options.ephemeralPrivateKey),
+        publicKey: secp256k1PublicKey(options.ephemeralPrivateKey, backend),
+      };
+    } else {
+      pair = generateSecp256k1KeyPair(options.random ?? defaultRandom, backend);
+    }
+    const shared = secp256k1SharedSecret(pair.privateKey, recipient, backend);
+    if (!options.ephemeralPrivateKey) pair.privateKey.fill(0);
+    return { ephemeralPublicKey: pair.publicKey, key: hkdfSha256(shared, info, native) };
+  }
+  if (!isBytes(recipientPublicKey))
+    throw new TypeError('recipientPublicKey must be a Uint8Array for ed25519');
+  assertBytes(recipientPublicKey, 'recipientPublicKey', 32);
+  const peer = ed25519PublicKeyToX25519(recipientPublicKey);
+  const ephemeral = generateX25519Ephemeral(options.random, native, options.ephemeralPrivateKey);
+  const shared = x25519SharedSecret(ephemeral.privateKey, peer, native);
+  return { ephemeralPublicKey: ephemeral.publicKey, key: hkdfSha256(shared, info, native) };
+}
+
 /**
  * Encrypts one field and returns the packed bytes `ephemeral ‖ nonce ‖ ciphertext ‖ tag`.
  * @throws VeniceE2eeError `ERR_KEY_INVALID` for an invalid recipient key.
@@ -433,41 +306,18 @@ export function encryptFieldBytes(
   options: EncryptFieldOptions = {},
 ): Bytes {
   const suite = suiteOf(options);
-  const random = options.random ?? defaultRandom;
   const native = options.native !== false;
-  const nonce = options.nonce ?? random(FIELD_NONCE_LENGTH);
+  const nonce = options.nonce ?? (options.random ?? defaultRandom)(FIELD_NONCE_LENGTH);
   assertBytes(nonce, options.nonce ? 'options.nonce' : 'random(12)', FIELD_NONCE_LENGTH);
-  let ephemeralPublicKey: Uint8Array;
-  let key: Uint8Array;
-  if (suite === 'secp256k1') {
-    const recipient = normalizeSecp256k1PublicKey(recipientPublicKey);
-    let ephemeral = options.ephemeralPrivateKey;
-    if (ephemeral) assertSecp256k1PrivateKey(ephemeral, 'options.ephemeralPrivateKey');
-    const node = native ? loadNodeCrypto() : null;
-    let shared: Uint8Array;
-    if (node) {
-      const ecdh = node.createECDH('secp256k1');
-      if (ephemeral) ecdh.setPrivateKey(ephemeral);
-      else if (options.random) ecdh.setPrivateKey(generateFieldKeyPair('secp256k1', random).privateKey);
-      else ecdh.generateKeys();
-      ephemeralPublicKey = new Uint8Array(ecdh.getPublicKey());
-      shared = new Uint8Array(ecdh.computeSecret(recipient));
-    } else {
-      ephemeral ??= generateFieldKeyPair('secp256k1', random).privateKey;
-      ephemeralPublicKey = secp256k1.getPublicKey(ephemeral, false);
-      shared = ecdhSecp256k1(ephemeral, recipient, false);
-    }
-    key = hkdfSha256(shared, infoBytes(suite, options.info), native);
-  } else {
-    if (!isBytes(recipientPublicKey))
-      throw new TypeError('recipientPublicKey must be a Uint8Array for ed25519');
-    const ephemeral = options.ephemeralPrivateKey ?? random(32);
-    assertBytes(ephemeral, 'options.ephemeralPrivateKey', 32);
-    ephemeralPublicKey = x25519.getPublicKey(ephemeral);
-    key = deriveFieldKey(ephemeral, recipientPublicKey, { ...options, privateIsX25519: true });
-  }
-  const sealed = aesGcmSeal(key, nonce, plaintextBytes(plaintext), aadBytes(options.aad), native);
-  return concatBytes(ephemeralPublicKey, nonce, sealed);
+  const { ephemeralPublicKey, key } = senderKey(suite, recipientPublicKey, options, native);
+  const data = plaintextBytes(plaintext);
+  const prefix = ephemeralPublicKey.length + FIELD_NONCE_LENGTH;
+  const out = new Uint8Array(prefix + data.length + FIELD_TAG_LENGTH);
+  out.set(ephemeralPublicKey, 0);
+  out.set(nonce, ephemeralPublicKey.length);
+  aesGcmSealInto(prepareAesKey(key, native), nonce, data, aadBytes(options.aad), out, prefix);
+  key.fill(0);
+  return out;
 }
 
 /**
@@ -492,8 +342,17 @@ export function encryptField(
   return bytesToHex(encryptFieldBytes(plaintext, recipientPublicKey, options));
 }
 
+function utf8Text(bytes: Uint8Array): string {
+  try {
+    return bytesToUtf8(bytes);
+  } catch (cause) {
+    throw new VeniceE2eeError('ERR_FIELD_NOT_UTF8', 'decrypted field is not valid UTF-8', { cause });
+  }
+}
+
 /**
- * Decrypts a packed field (hex or bytes) and returns the plaintext bytes.
+ * Decrypts a packed field (hex or bytes) and returns the plaintext bytes. The key agreement of `privateKey` is
+ * prepared once and reused by later calls with the same key array (see {@link createFieldKeyAgreement}).
  * @throws VeniceE2eeError `ERR_FIELD_MALFORMED` (not hex, too short, bad prefix or point),
  *   `ERR_FIELD_DECRYPT_FAILED` (tag mismatch: wrong key, wrong info/AAD or tampered data).
  */
@@ -504,16 +363,28 @@ export function decryptFieldBytes(
 ): Bytes {
   const suite = suiteOf(options);
   const native = options.native !== false;
-  if (suite === 'secp256k1') assertSecp256k1PrivateKey(privateKey, 'privateKey');
-  else assertBytes(privateKey, 'privateKey', 32);
+  if (!isBytes(privateKey)) throw new TypeError('privateKey must be a Uint8Array');
+  const agreement = keyAgreementFor(privateKey, suite, native);
   const field = parsePackedField(packed, suite);
-  let key: Uint8Array;
+  const key = fieldKey(agreement, field.ephemeralPublicKey, infoBytes(suite, options.info), native);
+  return aesGcmOpen(key, field.nonce, field.sealed, aadBytes(options.aad), native);
+}
+
+function fieldKey(
+  agreement: FieldKeyAgreement,
+  ephemeral: Uint8Array,
+  info: Uint8Array,
+  native: boolean,
+): Bytes {
+  let shared: Bytes;
   try {
-    key = deriveFieldKey(privateKey, field.ephemeralPublicKey, { ...options, peerIsX25519: true });
+    shared = agreement.sharedSecret(ephemeral);
   } catch (cause) {
     throw malformed('encrypted field carries an invalid ephemeral public key', 'point', cause);
   }
-  return aesGcmOpen(key, field.nonce, field.sealed, aadBytes(options.aad), native);
+  const key = hkdfSha256(shared, info, native);
+  shared.fill(0);
+  return key;
 }
 
 /**
@@ -529,12 +400,7 @@ export function decryptField(
   privateKey: Uint8Array,
   options: FieldCipherOptions = {},
 ): string {
-  const bytes = decryptFieldBytes(packed, privateKey, options);
-  try {
-    return bytesToUtf8(bytes);
-  } catch (cause) {
-    throw new VeniceE2eeError('ERR_FIELD_NOT_UTF8', 'decrypted field is not valid UTF-8', { cause });
-  }
+  return utf8Text(decryptFieldBytes(packed, privateKey, options));
 }
 
 /** A reusable encryptor bound to one ephemeral key (one ECDH, fresh nonce per field). */
@@ -556,118 +422,101 @@ export function createFieldEncryptor(
   options: Omit<EncryptFieldOptions, 'nonce' | 'aad'> = {},
 ): FieldEncryptor {
   const suite = suiteOf(options);
-  const random = options.random ?? defaultRandom;
-  const nonceSource = options.random ?? pooledNonce;
   const native = options.native !== false;
-  let ephemeralPublicKey: Bytes;
-  let key: Uint8Array;
-  if (suite === 'secp256k1') {
-    const ephemeral = options.ephemeralPrivateKey ?? generateFieldKeyPair('secp256k1', random).privateKey;
-    assertSecp256k1PrivateKey(ephemeral, 'options.ephemeralPrivateKey');
-    ephemeralPublicKey = toBytes(secp256k1.getPublicKey(ephemeral, false));
-    key = deriveFieldKey(ephemeral, recipientPublicKey, options);
-  } else {
-    if (!isBytes(recipientPublicKey))
-      throw new TypeError('recipientPublicKey must be a Uint8Array for ed25519');
-    const ephemeral = options.ephemeralPrivateKey ?? random(32);
-    assertBytes(ephemeral, 'options.ephemeralPrivateKey', 32);
-    ephemeralPublicKey = toBytes(x25519.getPublicKey(ephemeral));
-    key = deriveFieldKey(ephemeral, recipientPublicKey, { ...options, privateIsX25519: true });
-  }
-  const node = native ? loadNodeCrypto() : null;
-  const nativeKey = node ? node.createSecretKey(key) : undefined;
+  const random = options.random;
+  const { ephemeralPublicKey, key } = senderKey(suite, recipientPublicKey, options, native);
+  const aesKey: AesKey = prepareAesKey(key, native);
+  // The hex of the ephemeral key is the same in front of every field: computed once.
+  const prefixHex = bytesToHex(ephemeralPublicKey);
+  // A stream repeats one AAD label (same id, choice and field) for every token: its bytes are kept.
+  let lastAad: string | undefined;
+  let lastAadBytes: Uint8Array | undefined;
+  const labelBytes = (aad: string | Uint8Array | undefined): Uint8Array | undefined => {
+    if (typeof aad !== 'string') return aadBytes(aad);
+    if (aad !== lastAad) {
+      lastAadBytes = utf8ToBytes(aad);
+      lastAad = aad;
+    }
+    return lastAadBytes;
+  };
   return {
     ephemeralPublicKey,
     encrypt(plaintext, aad) {
-      const nonce = nonceSource(FIELD_NONCE_LENGTH);
-      assertBytes(nonce, 'random(12)', FIELD_NONCE_LENGTH);
-      const sealed = aesGcmSeal(key, nonce, plaintextBytes(plaintext), aadBytes(aad), native, nativeKey);
-      return bytesToHex(concatBytes(ephemeralPublicKey, nonce, sealed));
+      const data = plaintextBytes(plaintext);
+      const out = new Uint8Array(FIELD_NONCE_LENGTH + data.length + FIELD_TAG_LENGTH);
+      if (random) {
+        const nonce = random(FIELD_NONCE_LENGTH);
+        assertBytes(nonce, 'random(12)', FIELD_NONCE_LENGTH);
+        out.set(nonce, 0);
+      } else {
+        pooledNonceInto(out, 0);
+      }
+      aesGcmSealInto(
+        aesKey,
+        out.subarray(0, FIELD_NONCE_LENGTH),
+        data,
+        labelBytes(aad),
+        out,
+        FIELD_NONCE_LENGTH,
+      );
+      return prefixHex + bytesToHex(out);
     },
   };
 }
 
-/** Fields of a vllm-proxy v2 request AAD label. */
-export interface RequestAadFields {
-  /** `ecdsa` or `ed25519`. */
-  algo: string;
-  /** The request body's `model`. */
-  model: string;
-  /** 0-based message index. */
-  messageIndex: number;
-  /** 0-based content-part index, or undefined/null for string content (`-`). */
-  contentIndex?: number | null;
-  /** The `X-E2EE-Nonce` value. */
-  nonce: string;
-  /** The `X-E2EE-Timestamp` value (unix seconds, as sent). */
-  timestamp: string | number;
+/** A decryptor for the fields of one request, bound to one private key. */
+export interface FieldDecryptor {
+  /** Decrypts one field to bytes; `aad` is the field's AAD (vllm-proxy v2), if any. */
+  decryptBytes(packed: string | Uint8Array, aad?: string | Uint8Array): Bytes;
+  /** Decrypts one field to UTF-8 text. */
+  decrypt(packed: string | Uint8Array, aad?: string | Uint8Array): string;
 }
 
-/** Fields of a vllm-proxy v2 response AAD label. */
-export interface ResponseAadFields {
-  /** `ecdsa` or `ed25519`. */
-  algo: string;
-  /** `model` of the response object or chunk. */
-  model: string;
-  /** `id` of the response object or chunk. */
-  id: string;
-  /** `choices[].index` of the choice. */
-  choice: number;
-  /** Field name: `content`, `reasoning_content` or `reasoning`. */
-  field: string;
-  /** The request's `X-E2EE-Nonce`. */
-  nonce: string;
-  /** The request's `X-E2EE-Timestamp`. */
-  timestamp: string | number;
+/** Options of {@link createFieldDecryptor}. */
+export interface FieldDecryptorOptions extends Omit<FieldCipherOptions, 'aad'> {
+  /** How many derived keys (one per distinct ephemeral key) the decryptor remembers. Default 16. */
+  maxCachedKeys?: number;
 }
 
 /**
- * The vllm-proxy v2 request AAD label
- * `v2|req|algo=<algo>|model=<model>|m=<i>|c=<j or ->|n=<nonce>|ts=<timestamp>`.
+ * Creates a decryptor for the fields of **one request**: the private key's key agreement is the long-lived one
+ * (imported once per key), and the AES key derived for an ephemeral public key is remembered for the other
+ * fields of the same request that carry the same ephemeral key (clients commonly use one ephemeral key per
+ * request), so each distinct ephemeral key costs one key agreement. Derived keys live as long as the decryptor:
+ * create one per request and drop it with the request, so that no derived key outlives the request it belongs
+ * to.
+ * @param privateKey - The private key (secp256k1 scalar or Ed25519 seed), or a {@link FieldKeyAgreement}.
+ * @throws VeniceE2eeError `ERR_KEY_INVALID` for an invalid private key.
  * @example
  * ```ts
- * buildRequestAad({ algo: 'ecdsa', model: 'm', messageIndex: 0, nonce: 'n'.repeat(16), timestamp: 1 });
+ * const decryptor = createFieldDecryptor(modelKeys.privateKey, { suite: 'secp256k1' });
+ * const texts = request.messages.map((message, index) => decryptor.decrypt(message.content, aadFor(index)));
  * ```
  */
-export function buildRequestAad(fields: RequestAadFields): string {
-  const content =
-    fields.contentIndex === undefined || fields.contentIndex === null ? '-' : String(fields.contentIndex);
-  return `v2|req|algo=${fields.algo}|model=${fields.model}|m=${fields.messageIndex}|c=${content}|n=${fields.nonce}|ts=${fields.timestamp}`;
-}
-
-/**
- * The vllm-proxy v2 response AAD label
- * `v2|resp|algo=<algo>|model=<model>|id=<id>|choice=<index>|field=<field>|n=<nonce>|ts=<timestamp>`.
- */
-export function buildResponseAad(fields: ResponseAadFields): string {
-  return `v2|resp|algo=${fields.algo}|model=${fields.model}|id=${fields.id}|choice=${fields.choice}|field=${fields.field}|n=${fields.nonce}|ts=${fields.timestamp}`;
-}
-
-/**
- * Maps a vllm-proxy `X-Signing-Algo` value (trimmed, case-insensitive) to a field suite: `ecdsa` →
- * `secp256k1`, `ed25519` → `ed25519`; anything else gives undefined (the caller reports
- * `e2ee_invalid_signing_algo`).
- */
-export function fieldSuiteForAlgo(algo: string): FieldSuite | undefined {
-  const normalized = typeof algo === 'string' ? algo.trim().toLowerCase() : '';
-  if (normalized === 'ecdsa') return 'secp256k1';
-  if (normalized === 'ed25519') return 'ed25519';
-  return undefined;
-}
-
-/**
- * The vllm-proxy error `type` for a field-cipher failure (spec vllm-proxy section 2.5): a too-short blob or a
- * failed tag → `e2ee_decryption_failed`; any other parse problem (non-hex, bad point, non-UTF-8 plaintext) →
- * `invalid_e2ee_request`. Returns undefined for errors that are not field-cipher errors.
- */
-export function vllmE2eeErrorType(
-  error: unknown,
-): 'e2ee_decryption_failed' | 'invalid_e2ee_request' | undefined {
-  if (!VeniceE2eeError.isInstance(error)) return undefined;
-  if (error.code === 'ERR_FIELD_DECRYPT_FAILED') return 'e2ee_decryption_failed';
-  if (error.code === 'ERR_FIELD_MALFORMED') {
-    return error.details?.['reason'] === 'length' ? 'e2ee_decryption_failed' : 'invalid_e2ee_request';
-  }
-  if (error.code === 'ERR_FIELD_NOT_UTF8' || error.code === 'ERR_KEY_INVALID') return 'invalid_e2ee_request';
-  return undefined;
+export function createFieldDecryptor(
+  privateKey: Uint8Array | FieldKeyAgreement,
+  options: FieldDecryptorOptions = {},
+): FieldDecryptor {
+  const native = options.native !== false;
+  const agreement = isBytes(privateKey) ? keyAgreementFor(privateKey, suiteOf(options), native) : privateKey;
+  const suite = agreement.suite;
+  if (options.suite !== undefined && options.suite !== suite)
+    throw new TypeError('options.suite does not match the key agreement');
+  const info = infoBytes(suite, options.info);
+  const limit = options.maxCachedKeys ?? 16;
+  if (!Number.isSafeInteger(limit) || limit < 0)
+    throw new RangeError('options.maxCachedKeys must be a non-negative integer');
+  const keys = new Map<string, Bytes>();
+  const decryptBytes = (packed: string | Uint8Array, aad?: string | Uint8Array): Bytes => {
+    const field = parsePackedField(packed, suite);
+    const id = bytesToHex(field.ephemeralPublicKey);
+    let key = keys.get(id);
+    if (key === undefined) {
+      key = fieldKey(agreement, field.ephemeralPublicKey, info, native);
+      if (keys.size >= limit) keys.clear();
+      if (limit > 0) keys.set(id, key);
+    }
+    return aesGcmOpen(key, field.nonce, field.sealed, aadBytes(aad), native);
+  };
+  return { decryptBytes, decrypt: (packed, aad) => utf8Text(decryptBytes(packed, aad)) };
 }

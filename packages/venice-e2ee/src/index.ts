@@ -8,9 +8,6 @@ export {
   type FetchedAttestation,
   fetchAttestation,
   joinUrl,
-  type NvidiaPolicy,
-  type NvidiaStatus,
-  nvidiaGate,
   type VerifyAttestationOptions,
   verifyAttestation,
 } from './attestation.js';
@@ -36,8 +33,7 @@ export {
 } from './errors.js';
 export { createVeniceFetch, type FetchFunction, type VeniceFetch, type VeniceFetchOptions } from './fetch.js';
 export {
-  buildRequestAad,
-  buildResponseAad,
+  createFieldDecryptor,
   createFieldEncryptor,
   DEFAULT_ED25519_INFO,
   DEFAULT_SECP256K1_INFO,
@@ -45,30 +41,35 @@ export {
   decryptFieldBytes,
   deriveFieldKey,
   type EncryptFieldOptions,
-  ed25519PrivateKeyToX25519,
-  ed25519PublicKeyToX25519,
   encryptField,
   encryptFieldBytes,
   FIELD_NONCE_LENGTH,
   FIELD_TAG_LENGTH,
   type FieldCipherOptions,
+  type FieldDecryptor,
+  type FieldDecryptorOptions,
   type FieldEncryptor,
-  type FieldKeyPair,
-  type FieldSuite,
-  fieldSuiteForAlgo,
   generateFieldKeyPair,
   getFieldPublicKey,
   looksLikeCiphertext,
-  normalizeSecp256k1PublicKey,
   type PackedField,
   parsePackedField,
-  type RequestAadFields,
-  type ResponseAadFields,
   SECP256K1_EPHEMERAL_LENGTH,
   SECP256K1_MIN_FIELD_HEX_LENGTH,
-  vllmE2eeErrorType,
   X25519_EPHEMERAL_LENGTH,
 } from './field-cipher.js';
+export {
+  createFieldKeyAgreement,
+  ed25519PrivateKeyToX25519,
+  ed25519PublicKeyToX25519,
+  type FieldCipherBackends,
+  type FieldKeyAgreement,
+  type FieldKeyAgreementOptions,
+  type FieldKeyPair,
+  type FieldSuite,
+  fieldCipherBackends,
+  normalizeSecp256k1PublicKey,
+} from './key-agreement.js';
 export {
   buildUpstreamBody,
   type RenderedMessage,
@@ -77,6 +78,14 @@ export {
   type UpstreamBodyOptions,
   veniceE2eeHeaders,
 } from './messages.js';
+export {
+  type NvidiaGateOptions,
+  type NvidiaGateResult,
+  type NvidiaPolicy,
+  type NvidiaStatus,
+  type NvidiaVerificationOptions,
+  nvidiaGate,
+} from './nvidia.js';
 export { ALLOWED_REQUEST_FIELDS, validateChatRequest } from './request.js';
 export { createSessionStore, type Session, type SessionStore, type SessionStoreOptions } from './sessions.js';
 export { formatSseData, parseSse, type SseEvent } from './sse.js';
@@ -137,3 +146,11 @@ export type {
   ToolChoice,
   ToolDefinition,
 } from './types.js';
+export {
+  buildRequestAad,
+  buildResponseAad,
+  fieldSuiteForAlgo,
+  type RequestAadFields,
+  type ResponseAadFields,
+  vllmE2eeErrorType,
+} from './vllm-e2ee.js';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
+import { NvidiaAttestationError, verifyGpuEvidence } from '@confidential-ai/nvidia-attestation';
 import { TdxAttestationError, verifyTdxQuote } from '@confidential-ai/tdx-attestation';
 import { describe, expect, it } from 'vitest';
 
@@ -65,6 +66,33 @@ describe.skipIf(!existsSync(bin))('venice-fake bin (built)', () => {
       const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exit).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('--nvidia-root-out writes the test root that anchors its GPU evidence', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'venice-fake-'));
+    const rootPath = join(directory, 'nvidia-root.der');
+    const child = spawn(process.execPath, [bin, '--port', '0', '--nvidia-root-out', rootPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const baseUrl = /^listening on (\S+)\n$/.exec(await readyLine(child))![1]!;
+      const nonce = bytesToHex(globalThis.crypto.getRandomValues(new Uint8Array(32)));
+      const report = (await (
+        await fetch(`${baseUrl}/tee/attestation?model=e2ee-qwen3-6-27b&nonce=${nonce}`)
+      ).json()) as { nvidia_payload: string };
+      const root = new Uint8Array(readFileSync(rootPath));
+      const result = await verifyGpuEvidence(report.nvidia_payload, { nonce, root });
+      expect(result.gpus).toHaveLength(8);
+      expect(result.trust.deviceRoot.nvidia).toBe(false);
+      // NVIDIA's pinned root does not anchor it.
+      await expect(verifyGpuEvidence(report.nvidia_payload, { nonce })).rejects.toSatisfy(
+        (error: unknown) =>
+          NvidiaAttestationError.isInstance(error) && error.code === 'ERR_NVIDIA_CERT_CHAIN',
+      );
     } finally {
       child.kill('SIGKILL');
       rmSync(directory, { recursive: true, force: true });

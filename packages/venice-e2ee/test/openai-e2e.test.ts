@@ -236,35 +236,47 @@ describe('attestation failures through the SDK', () => {
     });
   }
 
-  it('NVIDIA gate: when_present with a payload → 503 verifier unavailable; required without → missing', async () => {
-    const present = await errorOf(
-      client({ attestation: { requireNvidia: 'when_present' } }).chat.completions.create({
+  it('NVIDIA gate: the fake’s signed GPU evidence verifies under its test root, never under NVIDIA’s', async () => {
+    const ask = (options: VeniceFetchOptions) =>
+      client(options).chat.completions.create({
         model: 'e2ee-qwen3-6-27b',
         messages: [{ role: 'user', content: 'x' }],
-      }),
-    );
-    expect(present).toEqual({ status: 503, code: 'attestation_verifier_unavailable' });
-    fake.setFault('no-nvidia');
-    const missing = await errorOf(
-      client({ attestation: { requireNvidia: 'required' } }).chat.completions.create({
-        model: 'e2ee-qwen3-6-27b',
-        messages: [{ role: 'user', content: 'x' }],
-      }),
-    );
-    expect(missing).toEqual({ status: 502, code: 'attestation_missing_nvidia_evidence' });
-    const absentOk = await client({ attestation: { requireNvidia: 'when_present' } })
-      .chat.completions.create({ model: 'e2ee-qwen3-6-27b', messages: [{ role: 'user', content: 'x' }] })
-      .withResponse();
+      });
+    const nvidiaRoot = await fake.nvidiaRoot();
+    expect(await errorOf(ask({ attestation: { requireNvidia: 'when_present' } }))).toEqual({
+      status: 502,
+      code: 'attestation_invalid_nvidia_evidence',
+    });
+    const verified = await ask({ attestation: { requireNvidia: 'required', nvidiaRoot } }).withResponse();
+    expect(verified.response.headers.get('x-venice-proxy-nvidia-verified')).toBe('verified');
+    expect(verified.data.choices[0]!.message.content).toContain('You said: x');
+
+    const refused: Array<[FakeVeniceFault, string]> = [
+      ['tampered-nvidia-report', 'attestation_invalid_nvidia_evidence'],
+      ['nvidia-wrong-nonce', 'attestation_invalid_nvidia_evidence'],
+      ['untrusted-nvidia', 'attestation_invalid_nvidia_evidence'],
+      ['nvidia-number', 'attestation_invalid_nvidia_evidence'],
+      ['nvidia-empty', 'attestation_missing_nvidia_evidence'],
+      ['no-nvidia', 'attestation_missing_nvidia_evidence'],
+    ];
+    for (const [fault, code] of refused) {
+      fake.clearFaults();
+      fake.setFault(fault);
+      const chats = fake.requests.filter((entry) => entry.url.endsWith('/chat/completions')).length;
+      expect({
+        fault,
+        ...(await errorOf(ask({ attestation: { requireNvidia: 'required', nvidiaRoot } }))),
+      }).toEqual({
+        fault,
+        status: 502,
+        code,
+      });
+      expect(fake.requests.filter((entry) => entry.url.endsWith('/chat/completions')).length).toBe(chats);
+    }
+    fake.clearFaults();
+    fake.setFault('nvidia-empty');
+    const absentOk = await ask({ attestation: { requireNvidia: 'when_present', nvidiaRoot } }).withResponse();
     expect(absentOk.response.headers.get('x-venice-proxy-nvidia-verified')).toBe('not-present');
-    fake.setFault('no-nvidia', false);
-    fake.setFault('nvidia-number');
-    const invalid = await errorOf(
-      client({ attestation: { requireNvidia: 'required' } }).chat.completions.create({
-        model: 'e2ee-qwen3-6-27b',
-        messages: [{ role: 'user', content: 'x' }],
-      }),
-    );
-    expect(invalid).toEqual({ status: 502, code: 'attestation_invalid_nvidia_evidence' });
   });
 
   it('allowDebug accepts a debug quote', async () => {

@@ -28,7 +28,8 @@ import {
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { baseRoutePath } from 'hono/route';
-import { createVeniceProxyClient, type VeniceProxyDependencies } from './client.js';
+import { parseAttestationQuery, relayAttestation } from './attestation-relay.js';
+import { createVeniceProxyClient, type VeniceProxyDependencies, withReadTimeout } from './client.js';
 import { veniceErrorResponse } from './error-response.js';
 import { VeniceProxyHttpError } from './errors.js';
 
@@ -44,10 +45,17 @@ const VISIBLE_ASCII = /^[\t\x20-\x7e]*$/;
 
 /**
  * The `X-Venice-Proxy-*` headers, with values that are not visible ASCII (e.g. a `metadata.session_id` with
- * non-ASCII characters or line breaks) percent-encoded so they can never break or inject headers.
+ * non-ASCII characters or line breaks) percent-encoded so they can never break or inject headers. Besides the
+ * reference's headers, `X-Venice-Proxy-Model-Public-Key` (the attested model key this answer was encrypted to,
+ * 65-byte uncompressed secp256k1, hex) and `X-Venice-Proxy-Model-Address` (its Keccak address), so that a client
+ * can attest the model itself through `GET /v1/tee/attestation` with its own nonce and compare the keys.
  */
 function responseHeaders(info: Parameters<typeof proxyResponseHeaders>[0]): Record<string, string> {
-  const headers = proxyResponseHeaders(info);
+  const headers: Record<string, string> = {
+    ...proxyResponseHeaders(info),
+    'x-venice-proxy-model-public-key': info.attestation.publicKeyHex,
+    'x-venice-proxy-model-address': info.attestation.signingAddress,
+  };
   for (const [name, value] of Object.entries(headers)) {
     if (!VISIBLE_ASCII.test(value)) headers[name] = encodeURIComponent(value);
   }
@@ -73,10 +81,12 @@ function localPath(c: Context): string {
  * Creates the Venice E2EE proxy as a Hono app (the job of the `venice-e2ee-proxy` crate 0.1.1, with the
  * project decisions of the spec): `GET /v1/models` lists Venice text models with E2EE and TEE attestation,
  * `POST /v1/chat/completions` validates the request like the reference, resolves the session, attests the
- * model (cached per session), encrypts every message, decrypts the stream and emulates tools. Other methods
- * on those paths answer 405 `method_not_allowed`, other paths 404 `not_found` (the crate's envelope, also when
- * mounted below a prefix). Added by this project: `GET /health` and `GET /metrics` (`venice_proxy_*`, unless a
- * shared registry is given), both without the client token, and `X-Request-Id` on every response.
+ * model (cached per session), encrypts every message, decrypts the stream and emulates tools;
+ * `GET /v1/tee/attestation?model=&nonce=` relays Venice's model attestation unchanged, for clients that check it
+ * with their own nonce. Other methods on those paths answer 405 `method_not_allowed`, other paths 404
+ * `not_found` (the crate's envelope, also when mounted below a prefix). Added by this project: `GET /health` and
+ * `GET /metrics` (`venice_proxy_*`, unless a shared registry is given), both without the client token, and
+ * `X-Request-Id` on every response.
  *
  * Mount it alone (`serve({ fetch: app.fetch })`) or under a prefix of a composed server
  * (`root.route('/venice', app)`).
@@ -185,6 +195,31 @@ export function createVeniceProxyApp(deps: VeniceProxyDependencies): Hono {
           'x-venice-proxy-tool-mode': toolMode,
         },
       });
+    } catch (error) {
+      return fail(c, error);
+    }
+  });
+
+  const relayFetch = withReadTimeout(
+    deps.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    config.venice.requestTimeoutMs,
+  );
+  app.all('/v1/tee/attestation', async (c) => {
+    if (c.req.method !== 'GET') return methodNotAllowed(c);
+    const query = parseAttestationQuery(new URL(c.req.url).searchParams);
+    if (!query) {
+      return fail(
+        c,
+        new VeniceProxyHttpError(
+          400,
+          'invalid_request_error',
+          'invalid_attestation_query',
+          'model (non-empty) and nonce (32 bytes as 64 hex characters) are required',
+        ),
+      );
+    }
+    try {
+      return await relayAttestation({ config, fetch: relayFetch }, query, c.req.raw.signal);
     } catch (error) {
       return fail(c, error);
     }

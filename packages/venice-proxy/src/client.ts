@@ -11,7 +11,7 @@ import type { VeniceProxyConfig } from './config.js';
 /** Test and embedding hooks of the attestation verifier that are not part of the TOML schema (spec D2). */
 export type VeniceAttestationOverrides = Pick<
   AttestationPolicy,
-  'trustedRootCa' | 'tdxCollateral' | 'tdxBackend' | 'now'
+  'trustedRootCa' | 'tdxCollateral' | 'tdxBackend' | 'now' | 'nvidiaRoot' | 'nvidia'
 >;
 
 /** What {@link createVeniceProxyApp} needs. */

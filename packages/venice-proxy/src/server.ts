@@ -69,10 +69,11 @@ export interface VeniceMount {
  * started on loopback and used as upstream (an offline demo, loudly logged); an empty key with any other base
  * URL stops startup with "Venice API key is not configured" (spec D5).
  *
- * The embedded fake signs its TDX quotes with a synthetic platform whose TEST root CA is not Intel's. For the
- * embedded fake only, that root and the platform's collateral become the verifier's `trustedRootCa` and
- * `tdxCollateral` (unless `attestation` overrides them), so `attestation.require_tdx = true` works end to end
- * offline. A real Venice upstream always keeps the pinned Intel SGX Root CA.
+ * The embedded fake signs its TDX quotes with a synthetic platform whose TEST root CA is not Intel's, and its GPU
+ * evidence under a synthetic NVIDIA-like TEST root. For the embedded fake only, those roots and the TDX platform's
+ * collateral become the verifier's `trustedRootCa`, `nvidiaRoot` and `tdxCollateral` (unless `attestation`
+ * overrides them), so `attestation.require_tdx = true` and `require_nvidia = "required"` work end to end offline.
+ * A real Venice upstream always keeps the pinned Intel SGX Root CA and NVIDIA Device Identity CA.
  * @throws VeniceProxyError `ERR_SERVER_START` when the key is missing for a real upstream.
  * @example
  * ```ts
@@ -99,18 +100,22 @@ export async function prepareVeniceMount(options: PrepareVeniceMountOptions): Pr
     fake = await createFakeVeniceServer({ host: '127.0.0.1', port: 0 });
     try {
       // Only the embedded fake's own test root is trusted here (never for a configured Venice base URL).
-      const [trustedRootCa, tdxCollateral] = await Promise.all([fake.tdxRoot(), fake.tdxCollateral()]);
-      attestation = { trustedRootCa, tdxCollateral, ...options.attestation };
+      const [trustedRootCa, tdxCollateral, nvidiaRoot] = await Promise.all([
+        fake.tdxRoot(),
+        fake.tdxCollateral(),
+        fake.nvidiaRoot(),
+      ]);
+      attestation = { trustedRootCa, tdxCollateral, nvidiaRoot, ...options.attestation };
     } catch (cause) {
       await fake.close();
-      throw new VeniceProxyError('ERR_SERVER_START', 'cannot create the embedded Venice TDX test platform', {
+      throw new VeniceProxyError('ERR_SERVER_START', 'cannot create the embedded Venice test platforms', {
         cause,
       });
     }
     config = { ...config, venice: { ...config.venice, baseUrl: fake.baseUrl } };
     logger.warn(
       { embeddedVenice: fake.baseUrl, requireTdx: config.attestation.requireTdx },
-      'no venice.api_key configured: using the BUILT-IN SIMULATED Venice server (fake models, TDX quotes signed by a TEST root that is trusted for it only, not private)',
+      'no venice.api_key configured: using the BUILT-IN SIMULATED Venice server (fake models, TDX quotes and GPU evidence signed by TEST roots that are trusted for it only, not private)',
     );
   }
   const dependencies = { ...options, config, logger, ...(attestation ? { attestation } : {}) };

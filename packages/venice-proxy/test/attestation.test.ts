@@ -102,7 +102,7 @@ describe('policy settings', () => {
     }
   });
 
-  it('NVIDIA gate modes: never ignores, required needs a payload, a present payload has no verifier (503)', async () => {
+  it('NVIDIA gate modes: never ignores, required needs a payload, a configured upstream keeps NVIDIA’s pinned root (the fake’s test-root GPU evidence fails)', async () => {
     const { response } = await ask(FLAT).withResponse();
     expect(response.headers.get('x-venice-proxy-nvidia-verified')).toBe('ignored');
     harness.fake.setFault('no-nvidia');
@@ -120,9 +120,9 @@ describe('policy settings', () => {
       });
       required.fake.clearFaults();
       expect(await errorOf(ask(FLAT, required))).toEqual({
-        status: 503,
-        type: 'proxy_attestation_verifier_unavailable',
-        code: 'attestation_verifier_unavailable',
+        status: 502,
+        type: 'proxy_attestation_error',
+        code: 'attestation_invalid_nvidia_evidence',
       });
       whenPresent.fake.setFault('no-nvidia');
       const passes = await ask(FLAT, whenPresent).withResponse();

@@ -8,7 +8,12 @@ import {
   type GatewayAttestationResult,
   TEE_GATEWAY_RESPONSE_STEPS,
 } from './tee-gateway.js';
-import { verifyVeniceAttestation } from './venice.js';
+import {
+  VENICE_MODEL_KEY_HEADER,
+  type VeniceAttestationResult,
+  veniceAnswerSteps,
+  verifyVeniceAttestation,
+} from './venice.js';
 import { combineVerdicts, type ServiceKind, type StepName, type Verdict, VerdictBuilder } from './verdict.js';
 import {
   answerSteps,
@@ -195,7 +200,7 @@ export function createAnswerVerifier(options: AnswerVerifierOptions): AnswerVeri
 
   const vllmCache = new AttestationCache<{ verdict: Verdict; key: AttestedVllmKey | undefined }>();
   const gatewayCache = new AttestationCache<GatewayAttestationResult>();
-  const veniceCache = new AttestationCache<{ verdict: Verdict }>();
+  const veniceCache = new AttestationCache<VeniceAttestationResult>();
 
   async function verifyVllmOrChutes(answer: ObservedAnswer, base: string): Promise<Verdict> {
     const target = { ...transport(answer, base), baseUrl: base, signingAlgo };
@@ -264,7 +269,9 @@ export function createAnswerVerifier(options: AnswerVerifierOptions): AnswerVeri
 
   async function verifyVenice(answer: ObservedAnswer, base: string): Promise<Verdict> {
     const model = answer.model ?? '';
-    const cacheKey = `venice|${base}|${model}`;
+    const claimed = answer.responseHeaders.get(VENICE_MODEL_KEY_HEADER)?.trim().toLowerCase();
+    // One attestation per model key the proxy names: a new key (rotation, another replica) is attested afresh.
+    const cacheKey = `venice|${base}|${model}|${claimed ?? 'unknown'}`;
     const attestation =
       veniceCache.get(cacheKey, now()) ??
       (await veniceCache.load(
@@ -278,16 +285,10 @@ export function createAnswerVerifier(options: AnswerVerifierOptions): AnswerVeri
           }),
         keepIfOk,
       ));
-    const builder = new VerdictBuilder(service, ['response-signature'], policy);
-    const proxyHeaders: Record<string, string> = {};
-    for (const [name, value] of answer.responseHeaders)
-      if (name.startsWith('x-venice-proxy-')) proxyHeaders[name] = value;
-    builder.skip(
-      'response-signature',
-      'Not checkable: Venice answers carry no signature; the face decrypted them with the attested model key (its own claim, in the x-venice-proxy-* headers).',
-      proxyHeaders,
-    );
-    return combineVerdicts(service, [attestation.verdict, builder.finish()]);
+    return combineVerdicts(service, [
+      attestation.verdict,
+      veniceAnswerSteps(answer.responseHeaders, claimed, attestation.key, policy),
+    ]);
   }
 
   return {

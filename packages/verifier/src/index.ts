@@ -51,9 +51,12 @@ export {
 } from './tee-gateway.js';
 export {
   type AttestedVeniceKey,
+  VENICE_ANSWER_STEPS,
   VENICE_ATTESTATION_STEPS,
+  VENICE_MODEL_KEY_HEADER,
   type VeniceAttestationOptions,
   type VeniceAttestationResult,
+  veniceAnswerSteps,
   verifyVeniceAttestation,
 } from './venice.js';
 export {

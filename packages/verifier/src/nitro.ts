@@ -51,13 +51,17 @@ export function parseNitroMeasurements(input: string | Record<string, unknown>):
 }
 
 type Anchor = {
-  kind: 'aws' | 'test-root' | 'embedded-test-root';
+  kind: 'aws' | 'policy-root' | 'test-root' | 'embedded-test-root';
   root: Uint8Array | undefined;
   description: RootDescription | undefined;
 };
 
 function nitroAnchors(cabundleRoot: Uint8Array | undefined, policy: ResolvedPolicy): Anchor[] {
   const anchors: Anchor[] = [{ kind: 'aws', root: undefined, description: undefined }];
+  for (const candidate of policy.trustAnchors.nitro) {
+    const der = certificateDer(candidate);
+    if (der) anchors.push({ kind: 'policy-root', root: der, description: describeCertificate(der) });
+  }
   if (!policy.acceptSimulated) return anchors;
   for (const candidate of policy.testRoots.nitro) {
     const der = certificateDer(candidate);
@@ -143,11 +147,11 @@ export async function checkNitroDocument(
     );
     return undefined;
   }
-  const real = used.kind === 'aws';
+  const real = used.kind === 'aws' || used.kind === 'policy-root';
   const root = result.chain[0];
   const document0 = result.document;
   const evidence = {
-    trustAnchor: real ? 'aws-nitro-root-g1' : used.kind,
+    trustAnchor: used.kind === 'aws' ? 'aws-nitro-root-g1' : used.kind,
     rootSubject: root?.subject ?? used.description?.subject ?? null,
     rootSha256: result.checks.rootFingerprint,
     moduleId: document0.moduleId,
@@ -155,9 +159,12 @@ export async function checkNitroDocument(
     nonce,
     debug: result.debug,
   };
-  const anchorText = real
-    ? 'verified to the pinned AWS Nitro Enclaves root G1'
-    : `verified against the ${used.kind === 'test-root' ? 'TEST root' : "document's own TEST root"} "${evidence.rootSubject}" (sha256 ${result.checks.rootFingerprint.slice(0, 16)}…), not AWS's`;
+  const anchorText =
+    used.kind === 'aws'
+      ? 'verified to the pinned AWS Nitro Enclaves root G1'
+      : used.kind === 'policy-root'
+        ? `verified to the root pinned by policy.trustAnchors "${evidence.rootSubject}" (sha256 ${result.checks.rootFingerprint.slice(0, 16)}…)`
+        : `verified against the ${used.kind === 'test-root' ? 'TEST root' : "document's own TEST root"} "${evidence.rootSubject}" (sha256 ${result.checks.rootFingerprint.slice(0, 16)}…), not AWS's`;
   passOrSimulate(
     builder,
     real,

@@ -51,6 +51,14 @@ export interface VerificationPolicy {
    * embedded root is used and named instead. The pinned Intel and AWS roots are always the only real anchors.
    */
   testRoots?: { tdx?: readonly (Uint8Array | string)[]; nitro?: readonly (Uint8Array | string)[] };
+  /**
+   * Roots (DER bytes or PEM) trusted like the pinned vendor roots, besides them: evidence that chains to one is
+   * `passed` (not `simulated`) and can make a verdict `verified`; every step names the root (`trustAnchor:
+   * 'policy-root'`, its subject and SHA-256). For a root the vendor has not published yet in this package, or for
+   * tests of the verified path against a test PKI. Independent of `acceptSimulated`. Never pin a TEST root where
+   * real hardware is expected: it makes TEST evidence count as real.
+   */
+  trustAnchors?: { tdx?: readonly (Uint8Array | string)[]; nitro?: readonly (Uint8Array | string)[] };
   /** Accept debug-mode TEEs. Default false. */
   allowDebug?: boolean;
   /** TCB statuses accepted. Default `['UpToDate']`. */
@@ -92,6 +100,10 @@ export interface ResolvedPolicy {
     readonly tdx: readonly (Uint8Array | string)[];
     readonly nitro: readonly (Uint8Array | string)[];
   };
+  readonly trustAnchors: {
+    readonly tdx: readonly (Uint8Array | string)[];
+    readonly nitro: readonly (Uint8Array | string)[];
+  };
   readonly allowDebug: boolean;
   readonly allowedTcbStatuses: readonly string[];
   readonly requireTcbStatus: boolean;
@@ -126,6 +138,7 @@ export function resolvePolicy(policy: VerificationPolicy = {}): ResolvedPolicy {
   return Object.freeze({
     acceptSimulated: policy.acceptSimulated === true,
     testRoots: { tdx: policy.testRoots?.tdx ?? [], nitro: policy.testRoots?.nitro ?? [] },
+    trustAnchors: { tdx: policy.trustAnchors?.tdx ?? [], nitro: policy.trustAnchors?.nitro ?? [] },
     allowDebug: policy.allowDebug === true,
     allowedTcbStatuses: [...statuses],
     requireTcbStatus: policy.requireTcbStatus !== false,

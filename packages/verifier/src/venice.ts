@@ -9,7 +9,7 @@ import {
   parseJsonObject,
   randomNonceHex,
 } from './http.js';
-import { resolvePolicy, type VerificationPolicy } from './policy.js';
+import { type ResolvedPolicy, resolvePolicy, type VerificationPolicy } from './policy.js';
 import { checkTdxQuote, passOrSimulate } from './tdx.js';
 import { type StepName, type Verdict, VerdictBuilder } from './verdict.js';
 import { bearer } from './vllm-proxy.js';
@@ -41,6 +41,15 @@ export interface VeniceAttestationOptions extends EvidenceTransport {
   /** Verification policy. */
   policy?: VerificationPolicy | undefined;
 }
+
+/** Steps of a Venice answer checked against the model attestation, in order. */
+export const VENICE_ANSWER_STEPS: readonly StepName[] = ['encryption-key', 'response-signature'];
+
+/**
+ * Response header of the composed server's Venice face naming the model key an answer was encrypted to (65-byte
+ * uncompressed secp256k1, hex).
+ */
+export const VENICE_MODEL_KEY_HEADER = 'x-venice-proxy-model-public-key';
 
 /** The attested Venice model key. */
 export interface AttestedVeniceKey {
@@ -250,4 +259,59 @@ export async function verifyVeniceAttestation(
     signingAddress: attested.signingAddress,
     real: outcome.real,
   });
+}
+
+/**
+ * The answer steps of a Venice face: `encryption-key` (the key the proxy says it encrypted this answer to, header
+ * {@link VENICE_MODEL_KEY_HEADER}, is the model key this client attested with its own nonce) and
+ * `response-signature` (skipped: Venice answers carry no signature, so their content is not checkable).
+ * @param headers - The answer's response headers (the proxy's `x-venice-proxy-*` claims go into the evidence).
+ * @param claimed - The key named by the answer, lowercase hex, if any.
+ * @param key - The attested key, or undefined when the attestation failed (the step is then not run).
+ */
+export function veniceAnswerSteps(
+  headers: Headers,
+  claimed: string | undefined,
+  key: AttestedVeniceKey | undefined,
+  policy: ResolvedPolicy,
+): Verdict {
+  const builder = new VerdictBuilder('venice', VENICE_ANSWER_STEPS, policy);
+  const proxyHeaders: Record<string, string> = {};
+  for (const [name, value] of headers) if (name.startsWith('x-venice-proxy-')) proxyHeaders[name] = value;
+  if (key) {
+    const evidence = {
+      claimedModelPublicKey: claimed ?? null,
+      attestedModelPublicKey: key.publicKeyHex,
+      attestedAddress: key.signingAddress,
+    };
+    if (claimed === undefined || claimed === '') {
+      builder.fail(
+        'encryption-key',
+        'ERR_VERIFY_EVIDENCE_UNAVAILABLE',
+        `The answer does not name the model key it was encrypted to (${VENICE_MODEL_KEY_HEADER}).`,
+        evidence,
+      );
+    } else if (claimed !== key.publicKeyHex.toLowerCase()) {
+      builder.fail(
+        'encryption-key',
+        'ERR_VERIFY_KEY_BINDING',
+        "The proxy encrypted this answer's request to another key than the model key this client attested.",
+        evidence,
+      );
+    } else {
+      passOrSimulate(
+        builder,
+        key.real,
+        'encryption-key',
+        `The proxy encrypted to the model key ${key.signingAddress}, which this client attested with its own nonce.`,
+        evidence,
+      );
+    }
+  }
+  builder.skip(
+    'response-signature',
+    'Not checkable: Venice answers carry no signature; the content is as trustworthy as the proxy that decrypted it.',
+    proxyHeaders,
+  );
+  return builder.finish();
 }

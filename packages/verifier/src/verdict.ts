@@ -30,6 +30,7 @@ export type StepName =
   | 'instance-tdx-quote'
   | 'instance-tcb-status'
   | 'instance-gpu-evidence'
+  | 'encryption-key'
   | 'response-hash'
   | 'response-signature';
 
@@ -85,6 +86,7 @@ export const STEP_TITLES: Readonly<Record<StepName, string>> = Object.freeze({
   'instance-tdx-quote': 'upstream instance TDX quotes',
   'instance-tcb-status': 'upstream instance TCB status',
   'instance-gpu-evidence': 'upstream instance GPU evidence',
+  'encryption-key': 'answer encrypted to the attested model key',
   'response-hash': 'signed hashes match the exact request and response bytes',
   'response-signature': 'response signature by the attested key',
 });

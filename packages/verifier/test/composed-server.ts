@@ -3,10 +3,10 @@
 // TDX platform signs the Chutes instance quotes and the Venice model quotes, and a TEST Nitro enclave (served by a
 // nitriding stand-in that the TEE gateway registers its key with) attests the gateway's signing key.
 import { createFakeChutesServer, type FakeChutesServer } from '@confidential-ai/chutes-transport/testing';
-import { loadConfig, type RunningServer, startServer } from '@confidential-ai/proxy-server';
 import type { TdxCollateralJson } from '@confidential-ai/tdx-attestation';
 import { createTestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
 import { createFakeVeniceServer, type FakeVeniceServer } from '@confidential-ai/venice-e2ee/testing';
+import { loadConfig, type RunningServer, startServer } from '../../proxy-server/dist/index.js';
 import type { VerificationPolicy } from '../src/policy.js';
 import { createTestNitroEnclave, type FakeNitriding, startFakeNitriding } from './nitro-enclave.js';
 
@@ -22,6 +22,12 @@ export interface ComposedFixture {
   readonly nitriding: FakeNitriding;
   /** The demo policy with the TEST roots pinned: every face verifies as `simulated`. */
   readonly policy: VerificationPolicy;
+  /**
+   * The TEST roots pinned as trust anchors (no acceptSimulated): what a real policy looks like, with the test PKI in
+   * place of the vendors'. Venice and the TEE gateway verify; the vllm-proxy and Chutes faces fail, since the proxy's
+   * own report is simulated (it runs outside a TEE).
+   */
+  readonly trustedPolicy: VerificationPolicy;
   /** The TDX TEST root (PEM). */
   readonly tdxRootPem: string;
   /** Collateral of the TDX TEST platform. */
@@ -81,6 +87,12 @@ register_with_nitriding = true
     policy: {
       acceptSimulated: true,
       testRoots: { tdx: [platform.rootPem], nitro: [enclave.rootPem] },
+      tdxCollateral,
+      tdxMeasurements: 'any',
+      nitroPcrs: enclave.pcrs,
+    },
+    trustedPolicy: {
+      trustAnchors: { tdx: [platform.rootPem], nitro: [enclave.rootPem] },
       tdxCollateral,
       tdxMeasurements: 'any',
       nitroPcrs: enclave.pcrs,

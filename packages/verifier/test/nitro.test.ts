@@ -145,6 +145,31 @@ describe('Nitro steps on a TEST enclave (nitriding user_data binding)', () => {
     });
   });
 
+  it('verifies as real against a root pinned by trustAnchors (named), without acceptSimulated', async () => {
+    const document = await enclave.document(nonce, await signingKeyHash(keyPem));
+    const verdict = await verdictOf(document, bytesToHex(nonce), keyPem, {
+      trustAnchors: { nitro: [enclave.rootPem] },
+      nitroPcrs: enclave.pcrs,
+    });
+    expect(verdict.status).toBe('verified');
+    expect(step(verdict, 'attestation-document')).toMatchObject({
+      status: 'passed',
+      evidence: { trustAnchor: 'policy-root' },
+    });
+    expect(step(verdict, 'attestation-document').message).toContain('root pinned by policy.trustAnchors');
+    expect(step(verdict, 'measurements').status).toBe('passed');
+    expect(step(verdict, 'key-binding').status).toBe('passed');
+    const other = await createTestNitroEnclave();
+    const refused = await verdictOf(document, bytesToHex(nonce), keyPem, {
+      trustAnchors: { nitro: [other.rootPem] },
+      nitroPcrs: enclave.pcrs,
+    });
+    expect(step(refused, 'attestation-document')).toMatchObject({
+      status: 'failed',
+      code: 'ERR_VERIFY_UNTRUSTED_ROOT',
+    });
+  });
+
   it('fails a document that binds another key', async () => {
     const other = await exportPublicKeyPem((await generateRsaSigningKeyPair()).publicKey);
     const document = await enclave.document(nonce, await signingKeyHash(other));

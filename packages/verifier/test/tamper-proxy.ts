@@ -14,6 +14,8 @@ export interface TamperProxy {
   readonly paths: string[];
   /** The current tamper function (undefined: honest relay). */
   tamper: Tamper | undefined;
+  /** Changes the response headers of a path in place (undefined: honest relay). */
+  tamperHeaders: ((path: string, headers: Record<string, string>) => void) | undefined;
   /** The server requests go to. */
   target: string;
   close(): Promise<void>;
@@ -31,6 +33,7 @@ export async function startTamperProxy(target: string): Promise<TamperProxy> {
     url: '',
     paths: [],
     tamper: undefined,
+    tamperHeaders: undefined,
     target,
     close: async () => {},
   };
@@ -60,6 +63,7 @@ export async function startTamperProxy(target: string): Promise<TamperProxy> {
         )
           outHeaders[name] = value;
       });
+      state.tamperHeaders?.(path, outHeaders);
       response.writeHead(upstream.status, { ...outHeaders, 'content-length': String(out.length) });
       response.end(out);
     } catch {

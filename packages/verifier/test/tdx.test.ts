@@ -196,6 +196,45 @@ describe('TDX steps on TEST evidence (tdx-attestation/testing)', () => {
     expect(step(verdict, 'tdx-quote')).toMatchObject({ status: 'failed', code: 'ERR_VERIFY_UNTRUSTED_ROOT' });
   });
 
+  it('verifies as real against a root pinned by trustAnchors (named), and only that root', async () => {
+    const mrTd = step(
+      await verdictOf(quote, { acceptSimulated: true, tdxMeasurements: 'any' }),
+      'measurements',
+    ).evidence.mrTd as string;
+    const verdict = await verdictOf(quote, {
+      trustAnchors: { tdx: [platform.rootPem] },
+      tdxCollateral: await platform.createCollateral(),
+      tdxMeasurements: { mrTd },
+    });
+    expect(verdict.status).toBe('verified');
+    expect(step(verdict, 'tdx-quote')).toMatchObject({
+      status: 'passed',
+      evidence: { trustAnchor: 'policy-root', rootSubject: 'CN=Test SGX Root CA, O=Test Corporation' },
+    });
+    expect(step(verdict, 'tdx-quote').message).toContain(
+      'root pinned by policy.trustAnchors "CN=Test SGX Root CA',
+    );
+    expect(step(verdict, 'tcb-status')).toMatchObject({
+      status: 'passed',
+      evidence: { tcbStatus: 'UpToDate' },
+    });
+    expect(step(verdict, 'measurements').status).toBe('passed');
+    // Another root pinned: this quote's root is still untrusted, with or without acceptSimulated.
+    const other = await createTestTdxPlatform();
+    for (const acceptSimulated of [false, true]) {
+      const refused = await verdictOf(quote, {
+        acceptSimulated,
+        trustAnchors: { tdx: [other.rootPem] },
+        testRoots: { tdx: [other.rootPem] },
+        tdxMeasurements: 'any',
+      });
+      expect(step(refused, 'tdx-quote')).toMatchObject({
+        status: 'failed',
+        code: 'ERR_VERIFY_UNTRUSTED_ROOT',
+      });
+    }
+  });
+
   it('fails a debug TD unless allowDebug', async () => {
     const debug = await platform.createQuote({ debug: true });
     const refused = await verdictOf(debug, { acceptSimulated: true, tdxMeasurements: 'any' });

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { VerifierError } from '../src/errors.js';
 import type { Verdict } from '../src/verdict.js';
 import { createVerifiedFetch, type VerifiedFetch, verdictOf } from '../src/verified-fetch.js';
-import { type ComposedFixture, startComposed, TOKEN, VENICE_KEY } from './composed-server.js';
+import { type ComposedFixture, startComposed, TOKEN } from './composed-server.js';
 import { flipAfter, flipHexAfter, startTamperProxy, type TamperProxy } from './tamper-proxy.js';
 
 // The real composed server (every face) behind a relay that can change one byte of an answer, a signature or the
@@ -24,6 +24,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   relay.tamper = undefined;
+  relay.tamperHeaders = undefined;
   relay.target = fixture.server.url;
 });
 
@@ -40,8 +41,6 @@ function clientFor(face: Face, options: { strict?: boolean } = {}): { client: Op
   const fetch = createVerifiedFetch({
     service: face,
     policy: options.strict ? {} : fixture.policy,
-    // The Venice face does not relay its upstream's attestation (see the README): attest the upstream directly.
-    ...(face === 'venice' ? { evidenceBaseUrl: fixture.venice.baseUrl, apiKey: VENICE_KEY } : {}),
   });
   const client = new OpenAI({
     baseURL: `${relay.url}${FACES[face].path}`,
@@ -97,7 +96,11 @@ describe('honest answers verify on every face (TEST roots pinned, so "simulated"
           expect(statusOf(verdict, 'binding-proof')).toBe('simulated');
         }
         if (face === 'tee-gateway') expect(statusOf(verdict, 'key-binding')).toBe('simulated');
-        if (face === 'venice') expect(statusOf(verdict, 'key-binding')).toBe('simulated');
+        if (face === 'venice') {
+          expect(statusOf(verdict, 'key-binding')).toBe('simulated');
+          expect(statusOf(verdict, 'encryption-key')).toBe('simulated');
+          expect(statusOf(verdict, 'response-signature')).toBe('skipped');
+        }
       });
     }
   }
@@ -135,6 +138,40 @@ describe('honest answers verify on every face (TEST roots pinned, so "simulated"
   });
 });
 
+describe('TEST roots pinned as trust anchors (a real policy over the test PKI)', () => {
+  for (const face of ['venice', 'tee-gateway'] as const) {
+    it(`${face}: every step that ran passed, so the answer is "verified"`, async () => {
+      const fetch = createVerifiedFetch({ service: face, policy: fixture.trustedPolicy });
+      const client = new OpenAI({
+        baseURL: `${relay.url}${FACES[face].path}`,
+        apiKey: FACES[face].apiKey,
+        maxRetries: 0,
+        fetch,
+      });
+      expect(await ask(face, client, true)).toBeTruthy();
+      const verdict = fetch.lastVerdict!;
+      expect(verdict.status, JSON.stringify(verdict.failedStep)).toBe('verified');
+      expect(verdict.steps.filter((step) => step.status === 'simulated')).toEqual([]);
+      const document = face === 'venice' ? 'tdx-quote' : 'attestation-document';
+      expect(verdict.steps.find((step) => step.name === document)?.evidence.trustAnchor).toBe('policy-root');
+    });
+  }
+
+  for (const face of ['vllm-proxy', 'chutes'] as const) {
+    it(`${face}: the proxy's own simulated report still fails without acceptSimulated (never "verified")`, async () => {
+      const fetch = createVerifiedFetch({ service: face, policy: fixture.trustedPolicy });
+      const client = new OpenAI({
+        baseURL: `${relay.url}${FACES[face].path}`,
+        apiKey: FACES[face].apiKey,
+        maxRetries: 0,
+        fetch,
+      });
+      const error = await failure(ask(face, client, false));
+      expect(error.code).toBe('ERR_VERIFY_SIMULATED');
+    });
+  }
+});
+
 describe('attestation caching', () => {
   it('attests once per key and reuses it for later answers', async () => {
     const { client } = clientFor('vllm-proxy');
@@ -151,7 +188,7 @@ describe('attestation caching', () => {
     await ask('vllm-proxy', client, false);
     const first = fetch.lastVerdict!.steps.find((step) => step.name === 'response-signature')!.evidence
       .attestedAddress;
-    const { loadConfig, startServer } = await import('@confidential-ai/proxy-server');
+    const { loadConfig, startServer } = await import('../../proxy-server/dist/index.js');
     const other = await startServer({
       config: loadConfig({
         toml: `[server]\nport = 0\n[auth]\ntoken = "${TOKEN}"\n[log]\nlevel = "silent"\n`,
@@ -260,31 +297,36 @@ describe('a tampering relay makes the SDK call fail with the typed error naming 
     expect(error.step).toBe('attestation-document');
   });
 
-  it('venice: one byte of the model attestation quote → tdx-quote', async () => {
+  it('venice: one byte of the model attestation quote, relayed by the face → tdx-quote', async () => {
+    relay.tamper = (path, body) =>
+      path.startsWith('/venice/v1/tee/attestation') ? flipHexAfter(body, '"intel_quote":"', 400) : undefined;
     const { client } = clientFor('venice');
-    // The Venice attestation comes straight from the upstream: tamper with it through a second relay.
-    const veniceRelay = await startTamperProxy(new URL(fixture.venice.baseUrl).origin);
-    try {
-      veniceRelay.tamper = (path, body) =>
-        path.includes('/tee/attestation') ? flipHexAfter(body, '"intel_quote":"', 400) : undefined;
-      const fetch = createVerifiedFetch({
-        service: 'venice',
-        policy: fixture.policy,
-        evidenceBaseUrl: `${veniceRelay.url}/api/v1`,
-        apiKey: VENICE_KEY,
-      });
-      const tampered = new OpenAI({
-        baseURL: `${relay.url}/venice/v1`,
-        apiKey: 'unused',
-        maxRetries: 0,
-        fetch,
-      });
-      const error = await failure(ask('venice', tampered, false));
-      expect(error.step).toBe('tdx-quote');
-      expect(error.code).toBe('ERR_VERIFY_TDX_QUOTE');
-      expect(await ask('venice', client, false)).toBeTruthy();
-    } finally {
-      await veniceRelay.close();
+    const error = await failure(ask('venice', client, false));
+    expect(error.step).toBe('tdx-quote');
+    expect(error.code).toBe('ERR_VERIFY_TDX_QUOTE');
+  });
+
+  it('venice: one byte of the model key the answer names → encryption-key', async () => {
+    relay.tamperHeaders = (path, headers) => {
+      const key = headers['x-venice-proxy-model-public-key'];
+      if (path === chatPath('venice') && key)
+        headers['x-venice-proxy-model-public-key'] = `${key.slice(0, -1)}${key.endsWith('0') ? '1' : '0'}`;
+    };
+    for (const stream of [false, true]) {
+      const { client } = clientFor('venice');
+      const error = await failure(ask('venice', client, stream));
+      expect(error.step).toBe('encryption-key');
+      expect(error.code).toBe('ERR_VERIFY_KEY_BINDING');
     }
+  });
+
+  it('venice: an answer that does not name its model key → encryption-key', async () => {
+    relay.tamperHeaders = (path, headers) => {
+      if (path === chatPath('venice')) delete headers['x-venice-proxy-model-public-key'];
+    };
+    const { client } = clientFor('venice');
+    const error = await failure(ask('venice', client, false));
+    expect(error.step).toBe('encryption-key');
+    expect(error.code).toBe('ERR_VERIFY_EVIDENCE_UNAVAILABLE');
   });
 });

@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flipAfter, startTamperProxy, type TamperProxy } from './tamper-proxy.js';
+import { flipAfter, flipHexAfter, startTamperProxy, type TamperProxy } from './tamper-proxy.js';
 
 // `node examples/verify.mjs [baseURL]` against the real `npm start` server: `confidential-proxy serve` with
 // packages/proxy-server/demo.toml in a child process (its embedded simulated upstreams), then against a relay that
@@ -96,6 +96,9 @@ describe('examples/verify.mjs', () => {
       expect(stdout).toContain(`== ${face}`);
     expect(stdout).toMatch(/pass response-hash/);
     expect(stdout).toMatch(/SIM {2}instance-tdx-quote .*Test SGX Root CA/);
+    // Venice through the face: its relayed model attestation and the key the face encrypted to.
+    expect(stdout).toMatch(/== venice[\s\S]*SIM {2}tdx-quote .*Test SGX Root CA[\s\S]*SIM {2}encryption-key/);
+    expect(stdout).not.toContain('not verifiable');
     expect(stdout).not.toMatch(/FAIL/);
   });
 
@@ -106,5 +109,14 @@ describe('examples/verify.mjs', () => {
     expect(code).toBe(1);
     expect(stdout).toMatch(/FAIL response-hash/);
     expect(stdout).toContain('verification FAILED: chutes: step response-hash (ERR_VERIFY_RESPONSE_HASH)');
+  });
+
+  it('names the Venice step when a relay changes one byte of the relayed model attestation', async () => {
+    relay.tamper = (path, body) =>
+      path.startsWith('/venice/v1/tee/attestation') ? flipHexAfter(body, '"intel_quote":"', 400) : undefined;
+    const { code, stdout } = await verify(relay.url);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/FAIL tdx-quote/);
+    expect(stdout).toContain('verification FAILED: venice: step tdx-quote (ERR_VERIFY_TDX_QUOTE)');
   });
 });

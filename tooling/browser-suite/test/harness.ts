@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
+import { type BrowserContext, chromium } from 'playwright-core';
 
 /** The repository root. */
 export const ROOT = new URL('../../../', import.meta.url).pathname;
@@ -41,7 +41,7 @@ export async function bundlePage(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-const VECTOR_PATH = /^packages\/[a-z0-9-]+\/test\/(?:vectors|fixtures)\/[A-Za-z0-9._-]+$/;
+const VECTOR_PATH = /^packages\/[a-z0-9-]+\/(?:test\/(?:vectors|fixtures)|samples)\/[A-Za-z0-9._-]+$/;
 
 /** Reads a vector or fixture file by its repository path (the Node side of the suite's loader). */
 export async function loadRepoFile(path: string): Promise<Uint8Array> {
@@ -137,6 +137,31 @@ tr.ok td:first-child{color:#0a0;font-weight:bold}tr.bad td:first-child{color:#c0
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A headless Chromium with a fresh profile; `close()` also deletes the profile. */
+export interface Chromium {
+  readonly context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Launches Debian's chromium headless, with the suite's flags and a throwaway `--user-data-dir`. */
+export async function launchChromium(): Promise<Chromium> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  const profile = await mkdtemp(join(tmpdir(), 'confidential-ai-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1280, height: 1000 },
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
     },
   };
 }

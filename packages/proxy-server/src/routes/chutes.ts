@@ -31,6 +31,8 @@ export function mapChutesTransportError(error: unknown): ApiError | undefined {
         cause: error,
       });
     case 'ERR_NO_INSTANCES':
+    case 'ERR_NONCE_TIMEOUT':
+    case 'ERR_NONCE_QUEUE_FULL':
     case 'ERR_INSTANCE_FILTER_EMPTY':
       return new ApiError(503, 'upstream_unavailable', 'No Chutes E2EE instance is available', {
         cause: error,

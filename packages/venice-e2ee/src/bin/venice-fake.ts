@@ -4,10 +4,12 @@ import { parseArgs } from 'node:util';
 import { createFakeVeniceServer } from '../testing/fake-venice.js';
 
 const USAGE = `usage: venice-fake [--host 127.0.0.1] [--port 0] [--api-key KEY] [--tdx-root-out FILE] [--tdx-collateral-out FILE]
+  [--nvidia-root-out FILE]
 
 Starts the fake Venice server and prints one line "listening on http://HOST:PORT/api/v1" when ready.
   --tdx-root-out FILE        write the DER test root CA that anchors the attestation quotes (not Intel's root)
   --tdx-collateral-out FILE  write the DCAP collateral JSON of the test platform (TCB status UpToDate)
+  --nvidia-root-out FILE     write the DER test root that anchors the GPU evidence of nvidia_payload (not NVIDIA's)
 `;
 
 async function main(): Promise<void> {
@@ -18,6 +20,7 @@ async function main(): Promise<void> {
       'api-key': { type: 'string' },
       'tdx-root-out': { type: 'string' },
       'tdx-collateral-out': { type: 'string' },
+      'nvidia-root-out': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -36,6 +39,7 @@ async function main(): Promise<void> {
   });
   try {
     if (values['tdx-root-out']) writeFileSync(values['tdx-root-out'], await server.tdxRoot());
+    if (values['nvidia-root-out']) writeFileSync(values['nvidia-root-out'], await server.nvidiaRoot());
     if (values['tdx-collateral-out']) {
       writeFileSync(
         values['tdx-collateral-out'],

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Bytes, bytesToHex, concatBytes, hexToBytes } from '@confidential-ai/bytes';
+import type { TestNvidiaPlatform } from '@confidential-ai/nvidia-attestation/testing';
 import type { TdxCollateralJson } from '@confidential-ai/tdx-attestation';
 import {
   createTestTdxPlatform,
@@ -9,8 +10,10 @@ import {
 } from '@confidential-ai/tdx-attestation/testing';
 import { signingAddress, signingAddressBytes } from '../address.js';
 import { VeniceE2eeError } from '../errors.js';
-import { decryptField, encryptField, type FieldKeyPair, generateFieldKeyPair } from '../field-cipher.js';
+import { decryptField, encryptField, generateFieldKeyPair } from '../field-cipher.js';
+import type { FieldKeyPair } from '../key-agreement.js';
 import { selectToolFormat } from '../tools.js';
+import { createFakeGpuEvidence } from './fake-gpu-evidence.js';
 
 /** A model served by the fake. */
 export interface FakeVeniceModel {
@@ -33,7 +36,10 @@ export interface FakeVeniceModel {
  * `tampered-quote-body` (one bit of MRTD flipped after signing), `tampered-quote-signature` (one bit of the
  * quote's ECDSA signature flipped), `untrusted-quote` (a well-formed quote signed by another test platform whose
  * root is not {@link FakeVeniceServer.tdxRoot}),
- * `report-data-mismatch` (Shape B `quote_report_data`), `no-nvidia`, `nvidia-number`,
+ * `report-data-mismatch` (Shape B `quote_report_data`), `no-nvidia`, `nvidia-number`, `nvidia-empty` (the gateway's
+ * placeholder payload with an empty `evidence_list`), `tampered-nvidia-report` (one bit of GPU 0's signed SPDM
+ * report flipped after signing), `nvidia-wrong-nonce` (the GPU reports answer another nonce), `untrusted-nvidia`
+ * (evidence signed under another test platform whose root is not {@link FakeVeniceServer.nvidiaRoot}),
  * `attestation-401`, `attestation-500`, `attestation-not-json`, `attestation-short-nonce-ok` (accepts short
  * nonces). Chat: `chat-401`, `chat-500`, `plaintext-content`, `plaintext-reasoning`, `tampered-content`,
  * `wrong-client-key` (encrypts to another key), `broken-stream` (ends without `[DONE]`), `error-event`,
@@ -62,6 +68,10 @@ export type FakeVeniceFault =
   | 'untrusted-quote'
   | 'no-nvidia'
   | 'nvidia-number'
+  | 'nvidia-empty'
+  | 'tampered-nvidia-report'
+  | 'nvidia-wrong-nonce'
+  | 'untrusted-nvidia'
   | 'attestation-401'
   | 'attestation-500'
   | 'attestation-not-json'
@@ -126,6 +136,14 @@ export interface FakeVeniceOptions {
    * quotes). {@link FakeVeniceServer.tdxRoot} still describes the platform, which then signs nothing.
    */
   quoteFactory?: (options: { reportData: Uint8Array; debug: boolean }) => Uint8Array | Promise<Uint8Array>;
+  /**
+   * The synthetic NVIDIA-like platform (from `@confidential-ai/nvidia-attestation/testing`) whose GPUs sign the
+   * `nvidia_payload` evidence. Default: one platform per fake instance, created on first use, with its own test
+   * root.
+   */
+  nvidiaPlatform?: TestNvidiaPlatform;
+  /** Number of GPUs in each `nvidia_payload` (Venice's nodes have 8). Default 8. */
+  gpuCount?: number;
 }
 
 /** A logged request. */
@@ -169,6 +187,11 @@ export interface FakeVeniceServer {
    * with TCB status `UpToDate`, valid 2025-01-01 to 2099-01-01. Built once per fake instance.
    */
   tdxCollateral(): Promise<TdxCollateralJson>;
+  /**
+   * DER of the test root that anchors the GPU evidence of `nvidia_payload`. Pass it as `nvidiaRoot` to verify the
+   * fake's GPU evidence; NVIDIA's pinned root rejects it.
+   */
+  nvidiaRoot(): Promise<Bytes>;
   /** Stops the server. */
   close(): Promise<void>;
 }
@@ -292,7 +315,10 @@ function flipBit(bytes: Uint8Array, offset: number): Uint8Array {
  * encrypted `content` and reasoning deltas (fresh ephemeral key per chunk). The quotes are really signed
  * (quote signature, QE report, PCK chain) by a synthetic TDX platform of `@confidential-ai/tdx-attestation/testing`
  * whose test root is {@link FakeVeniceServer.tdxRoot}: `requireTdx` passes with that root as `trustedRootCa`
- * and fails with the pinned Intel root.
+ * and fails with the pinned Intel root. Its `nvidia_payload` carries really signed SPDM reports of simulated GPUs
+ * (`@confidential-ai/nvidia-attestation/testing`) bound to the request nonce, whose test root is
+ * {@link FakeVeniceServer.nvidiaRoot}: the NVIDIA gate passes with that root as `nvidiaRoot` and fails with
+ * NVIDIA's pinned root.
  *
  * Documented request errors (status and body are this fake's choice; Venice documents only the texts):
  * 502 `{"error":"Nonce must be exactly 32 bytes"}`; 400 `{"error":"E2EE requires streaming"}`;
@@ -331,6 +357,10 @@ export async function createFakeVeniceServer(options: FakeVeniceOptions = {}): P
     if (options.quoteFactory) return options.quoteFactory(quoteOptions);
     return (await tdxPlatform()).createQuote({ ...quoteOptions, trailingBytes: 70 });
   };
+  const gpuEvidence = createFakeGpuEvidence({
+    ...(options.nvidiaPlatform ? { platform: options.nvidiaPlatform } : {}),
+    gpuCount: options.gpuCount ?? 8,
+  });
   const attestation = async (modelId: string, nonce: string) => {
     const model = models.find((candidate) => candidate.id === modelId)!;
     let publicKey = model.keyPair.publicKey;
@@ -360,7 +390,7 @@ export async function createFakeVeniceServer(options: FakeVeniceOptions = {}): P
       ? undefined
       : faults.has('nvidia-number')
         ? 42
-        : JSON.stringify({ nonce, arch: 'HOPPER', evidence_list: [] });
+        : JSON.stringify(await gpuEvidence.payload(nonce, faults));
     const base: Record<string, unknown> = {
       verified: !faults.has('not-verified'),
       nonce: echoedNonce,
@@ -618,6 +648,9 @@ export async function createFakeVeniceServer(options: FakeVeniceOptions = {}): P
     tdxCollateral() {
       collateral ??= tdxPlatform().then((value) => value.createCollateral());
       return collateral;
+    },
+    nvidiaRoot() {
+      return gpuEvidence.root();
     },
     close() {
       return new Promise<void>((resolve) => {

@@ -1,10 +1,10 @@
-// nitro-attestation's real-document fixtures (packages/nitro-attestation/test/fixtures, with expected.json as the
+// nitro-attestation's real-document fixtures (packages/nitro-attestation/fixtures, with expected.json as the
 // oracle), checked as its fixtures test does: every field at the document's own time, and the typed failures.
 import { base64ToBytes, bytesToHex } from '@confidential-ai/bytes';
 import { verifyAttestationDocument } from '@confidential-ai/nitro-attestation';
 import { type CaseEnvironment, check, codeOf, loadJson, type Outcome } from './types.js';
 
-const FIXTURES = 'packages/nitro-attestation/test/fixtures';
+const FIXTURES = 'packages/nitro-attestation/fixtures';
 
 interface ExpectedDocument {
   file: string;

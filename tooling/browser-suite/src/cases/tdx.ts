@@ -1,10 +1,10 @@
 // tdx-attestation's vector (packages/tdx-attestation/test/vectors/dcap-qvl-parsed-tdx-quote.json: dcap-qvl's
-// parse of its sample quote) and the real quote and collateral fixtures, checked as its quote and verify tests do.
+// parse of its sample quote) and the real quote and collateral samples, checked as its quote and verify tests do.
 import { bytesToHex } from '@confidential-ai/bytes';
 import { parseTdxQuote, verifyTdxQuote } from '@confidential-ai/tdx-attestation';
 import { type CaseEnvironment, check, codeOf, loadJson, type Outcome } from './types.js';
 
-const FIXTURES = 'packages/tdx-attestation/test/fixtures';
+const FIXTURES = 'packages/tdx-attestation/samples';
 /** Inside the real collateral's validity window (see the fixtures README). */
 const FIXTURE_TIME = new Date('2025-07-01T00:00:00Z');
 
@@ -67,7 +67,7 @@ export async function tdxCases(env: CaseEnvironment): Promise<Outcome[]> {
   );
   out.push(
     await check('tdx-attestation/real-quote/signature-chain-only', async () => {
-      const result = await verifyTdxQuote(quoteBytes, { now: FIXTURE_TIME });
+      const result = await verifyTdxQuote(quoteBytes, { now: FIXTURE_TIME, chainOnly: true });
       return [
         result.tcbStatus === null && result.verified.pckCertificateChain && result.verified.intelRoot,
         result.pck.fmspc,
