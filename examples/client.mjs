@@ -1,7 +1,8 @@
 // Talks to the composed server started by `npm start` (packages/proxy-server/demo.toml) with the official
 // OpenAI SDK, once per face: the vllm-proxy routes, the Chutes sidecar (ML-KEM E2EE to the GPU instance), the
 // Venice E2EE proxy and the TEE gateway (signed answers). Run in a second terminal: `node examples/client.mjs`
-// [base URL, default http://127.0.0.1:8000]. Exits 0 on success, 1 with one line on failure.
+// [base URL, default http://127.0.0.1:8000]. Exits 0 on success, 1 with one line on failure. Every face takes the
+// demo's client token (auth.token in demo.toml).
 import OpenAI from 'openai';
 
 const base = (process.argv[2] ?? 'http://127.0.0.1:8000').replace(/\/+$/, '');
@@ -22,12 +23,12 @@ async function ask(label, baseURL, apiKey, model) {
 async function main() {
   await ask('vllm-proxy /v1', `${base}/v1`, TOKEN, 'fake-model');
   await ask('chutes sidecar /v1/chutes', `${base}/v1/chutes`, TOKEN, 'fake/echo-model');
-  const venice = new OpenAI({ baseURL: `${base}/venice/v1`, apiKey: 'unused', maxRetries: 0 });
+  const venice = new OpenAI({ baseURL: `${base}/venice/v1`, apiKey: TOKEN, maxRetries: 0 });
   const veniceModel = (await venice.models.list()).data[0]?.id;
-  await ask('venice proxy /venice', `${base}/venice/v1`, 'unused', veniceModel);
+  await ask('venice proxy /venice', `${base}/venice/v1`, TOKEN, veniceModel);
   const response = await fetch(`${base}/tee-gateway/v1/chat/completions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
     body: JSON.stringify({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'Sign your answer.' }] }),
   });
   const signed = await response.json();

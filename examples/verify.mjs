@@ -4,10 +4,12 @@
 // Exits 0 when no step failed, 1 naming each failed step.
 //
 // The demo's upstreams are simulated: the vllm-proxy report says it runs outside a TEE, the Chutes and Venice
-// quotes are signed by TEST roots, and the TEE gateway has no enclave. Venice answers are not signed: what is checked
-// is the model attestation (relayed by the face, for this client's nonce) and that the face encrypted to that key. So the policy accepts simulated evidence,
-// which the verdicts report as "SIM", never as passed. Against real services drop `acceptSimulated` and give
-// the expected measurements instead of 'any'.
+// quotes are signed by TEST roots, their GPU evidence (and the report's) by simulated GPUs under TEST NVIDIA-like
+// roots, and the TEE gateway has no enclave. Venice answers are not signed: what is checked is the model attestation
+// (relayed by the face, for this client's nonce) and that the face encrypted to that key. So the policy accepts
+// simulated evidence, which the verdicts report as "SIM" ("verified against the ... TEST root"), never as passed.
+// Against real services drop `acceptSimulated` (GPU evidence must then chain to NVIDIA's root), give NVIDIA's RIMs
+// as `nvidiaRims` to compare the GPU measurements, and give the expected measurements instead of 'any'.
 import { createVerifiedFetch, formatVerdict, VerifierError } from '@confidential-ai/verifier';
 import OpenAI from 'openai';
 
@@ -18,9 +20,15 @@ const policy = { acceptSimulated: true, tdxMeasurements: 'any', nitroPcrs: 'any'
 const FACES = [
   { service: 'vllm-proxy', path: '/v1', apiKey: TOKEN, model: 'fake-model', stream: true },
   { service: 'chutes', path: '/v1/chutes', apiKey: TOKEN, model: 'fake/echo-model', stream: false },
-  { service: 'tee-gateway', path: '/tee-gateway/v1', apiKey: 'unused', model: 'gpt-4.1', stream: true },
-  { service: 'venice', path: '/venice/v1', apiKey: 'unused', model: undefined, stream: false },
+  { service: 'tee-gateway', path: '/tee-gateway/v1', apiKey: TOKEN, model: 'gpt-4.1', stream: true },
+  { service: 'venice', path: '/venice/v1', apiKey: TOKEN, model: undefined, stream: false },
 ];
+
+/** The GPU line of faces whose verdict has no GPU step. */
+const NO_GPU_STEP = {
+  'tee-gateway':
+    '  n/a  gpu-evidence          an AWS Nitro enclave attests this face: it has no GPU (CPU only)',
+};
 
 async function ask(client, model, stream, label) {
   const messages = [{ role: 'user', content: `Hello ${label}, prove your answer.` }];
@@ -45,6 +53,7 @@ async function main() {
       const text = await ask(client, model, face.stream, face.service);
       console.log(`answer: ${text.slice(0, 80)}`);
       console.log(formatVerdict(fetch.lastVerdict));
+      if (NO_GPU_STEP[face.service]) console.log(NO_GPU_STEP[face.service]);
     } catch (error) {
       if (!VerifierError.isInstance(error)) throw error;
       if (error.verdict) console.log(formatVerdict(error.verdict));

@@ -30,9 +30,16 @@ const allowed = {
   'nvidia-attestation': ['bytes'],
   'tdx-attestation': ['bytes'],
   'tee-signing': ['bytes'],
-  'chutes-transport': ['bytes', 'chutes-crypto', 'tdx-attestation'],
+  'chutes-transport': ['bytes', 'chutes-crypto', 'tdx-attestation', 'nvidia-attestation'],
   'venice-e2ee': ['bytes', 'tdx-attestation', 'nitro-attestation', 'nvidia-attestation'],
-  verifier: ['bytes', 'tdx-attestation', 'nitro-attestation', 'nvidia-attestation', 'tee-signing', 'venice-e2ee'],
+  verifier: [
+    'bytes',
+    'tdx-attestation',
+    'nitro-attestation',
+    'nvidia-attestation',
+    'tee-signing',
+    'venice-e2ee',
+  ],
   // The chat page: its Node entry exports only the assets directory; its browser code (src/page/) bundles these.
   'chat-ui': ['bytes', 'venice-e2ee', 'verifier'],
   // What every server face shares; nothing service-specific, so only the byte helpers below it.

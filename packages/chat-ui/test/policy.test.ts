@@ -32,8 +32,10 @@ describe('policies', () => {
     const policy = parsePolicy(
       JSON.stringify({
         acceptSimulated: false,
-        trustAnchors: { tdx: [PEM], nitro: [PEM] },
-        testRoots: { tdx: [PEM] },
+        trustAnchors: { tdx: [PEM], nitro: [PEM], nvidia: [PEM], nvidiaRim: [PEM] },
+        testRoots: { tdx: [PEM], nvidia: [PEM] },
+        nvidiaRims: ['<SoftwareIdentity/>'],
+        requireGpuMeasurements: true,
         tdxCollateral: { tcb_info: '{}' },
         tdxMeasurements: { mrTd: 'ab'.repeat(48), rtmr3: '0xCD' },
         nitroPcrs: { '0': 'aa', PCR2: 'bb' },
@@ -47,6 +49,9 @@ describe('policies', () => {
     expect(policy.nitroPcrs).toEqual({ 0: 'aa', 2: 'bb' });
     expect(policy.tdxMeasurements).toEqual({ mrTd: 'ab'.repeat(48), rtmr3: '0xCD' });
     expect(pinsTrustAnchors(policy)).toBe(true);
+    expect(pinsTrustAnchors(parsePolicy(JSON.stringify({ trustAnchors: { nvidia: [PEM] } })))).toBe(true);
+    expect(policy.trustAnchors?.nvidia).toEqual([PEM]);
+    expect(policy.nvidiaRims).toEqual(['<SoftwareIdentity/>']);
     expect(parsePolicy('{"tdxMeasurements":"any","nitroPcrs":"any"}')).toEqual({
       tdxMeasurements: 'any',
       nitroPcrs: 'any',
@@ -62,6 +67,10 @@ describe('policies', () => {
       'trustAnchors.tdx must be a list of PEM certificates',
     );
     expect(problem('{"trustAnchors": {"sgx": []}}')).toBe('trustAnchors has an unknown field "sgx"');
+    expect(problem('{"nvidiaRims": ["not xml"]}')).toBe(
+      'nvidiaRims must be a list of RIM documents (signed SWID XML text)',
+    );
+    expect(problem('{"requireGpuMeasurements": 1}')).toBe('requireGpuMeasurements must be true or false');
     expect(problem('{"tdxMeasurements": {"mrtd": "00"}}')).toBe(
       'tdxMeasurements has an unknown field "mrtd"',
     );

@@ -20,10 +20,14 @@ export {
   type FetchFunction,
   type NonceLeaseEvent,
 } from './fetch.js';
+export type { GpuEvidenceGateOptions } from './gpu-evidence-gate.js';
 export {
   createTdxEvidenceFilter,
   type InstanceFilter,
   type InstanceFilterContext,
+  type InstanceGateCode,
+  type InstanceGateResult,
+  type InstanceGpuSummary,
   readTdxReportData,
   type TdxEvidenceEntry,
   type TdxEvidenceFilterOptions,

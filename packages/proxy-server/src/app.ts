@@ -60,6 +60,11 @@ export interface AppDependencies {
   readonly vllm: Upstream;
   /** The Chutes backend (used only when `chutes.enabled`). */
   readonly chutes: Upstream;
+  /**
+   * The TEST trust anchor of the built-in simulated Chutes server (`chutes.simulate`), set by `startServer`: the
+   * chain route verifies that server's GPU evidence against it, for that server only (and says so in its receipt).
+   */
+  readonly embeddedChutes?: { readonly nvidiaRoot: Uint8Array };
   /** Clock in ms since the epoch (tests). Default `Date.now`. */
   readonly now?: () => number;
 }

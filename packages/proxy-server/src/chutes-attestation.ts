@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { base64ToBytes, base64UrlToBytes, bytesToHex, bytesToUtf8 } from '@confidential-ai/bytes';
+import { base64ToBytes, bytesToHex } from '@confidential-ai/bytes';
 import { isPlainObject } from '@confidential-ai/server-kit';
 import {
   chutesReportDataPrefix,
@@ -10,6 +9,13 @@ import {
   verifyTdxQuote,
 } from '@confidential-ai/tdx-attestation';
 import { pythonJsonDumps } from '@confidential-ai/tee-signing';
+import {
+  type ChutesGpuSummary,
+  checkGpuTokenClaims,
+  type NvidiaMaterial,
+  verifyChutesGpuEvidence,
+} from './chutes-gpu-evidence.js';
+import { readRootFile, readSettingFile } from './config-files.js';
 import { ConfigError } from './errors.js';
 
 /** The `verification_policy` of proxy-mode receipts (version C of the reference). */
@@ -19,7 +25,6 @@ export const CHUTES_VERIFICATION_POLICY = 'chutes-v1';
 export const CHUTES_E2E_PUBKEY_BYTES = 1184;
 
 const MAX_CANONICAL_DEPTH = 64;
-const MAX_JWT_CHARS = 64 * 1024;
 
 /**
  * One instance of a Chutes attestation bundle, with the reference's (version C) field names: the discovery key
@@ -34,9 +39,16 @@ export interface ChutesAttestationEntry {
   e2e_pubkey: string;
   /** The TDX quote, standard base64, as the evidence endpoint returned it (`quote`). */
   intel_quote: unknown;
-  /** Raw NVIDIA evidence list (passed through). */
+  /**
+   * The instance's GPU evidence, passed through: the nvtrust SDK evidence list, one
+   * `{certificate: base64(PEM chain), evidence: base64(SPDM report), arch}` per GPU, bound to
+   * SHA-256(nonce ‖ e2e_pubkey).
+   */
   gpu_evidence: unknown;
-  /** NVIDIA attestation tokens (`{tokens: [["JWT", <platform token>], {...}], error?}`), passed through. */
+  /**
+   * Chutes' NVIDIA attestation tokens (`{tokens: [["JWT", <platform token>], {...}], error?}`), passed through; an
+   * additional, unverified signal.
+   */
   gpu_tokens: unknown;
   /** Chutes' own TDX verification result (`{result: {status}}`), passed through. */
   tdx_verification: unknown;
@@ -70,8 +82,13 @@ export interface ChutesVerificationOptions {
   nonce: string;
   /** Offline DCAP material; undefined: rely on Chutes' reported `tdx_verification` status. */
   dcap?: DcapMaterial | undefined;
-  /** Require a valid GPU platform token per instance. */
+  /** Require verified GPU evidence from every instance (`chutes.attestation_require_gpu`). */
   requireGpu: boolean;
+  /**
+   * GPU trust anchors and RIMs; undefined: NVIDIA's pinned Device Identity CA and CoRIM root, no RIMs (measurements
+   * not compared).
+   */
+  nvidia?: NvidiaMaterial | undefined;
   /** Verification time for DCAP certificates and collateral. Default now. */
   now?: Date | number;
 }
@@ -101,9 +118,21 @@ export interface ChutesInstanceResult {
     tdx_quote_signature: CheckOutcome;
     /** TCB status is `UpToDate` (from DCAP collateral or Chutes' report, see `tdx_status_source`). */
     tdx_status: CheckOutcome;
-    /** GPU platform token: overall result true and `eat_nonce` == the binding digest (signature NOT verified). */
+    /**
+     * GPU evidence verified offline (nvidia-attestation): every SPDM report bound to the binding digest, its
+     * certificate chain to the GPU trust anchor (see `gpu.trust_anchor`), its signature, the measurements against
+     * the configured RIMs; `absent` when there is none and none is required.
+     */
+    gpu_evidence: CheckOutcome;
+    /**
+     * ADDITIONAL SIGNAL ONLY, never a verification: Chutes' GPU platform token claims an overall success and
+     * `eat_nonce` == the binding digest (its signature is NOT verified). A present token that claims otherwise fails
+     * the instance; an absent one does not.
+     */
     gpu_platform_token: CheckOutcome;
   };
+  /** What the verified GPU evidence established (GPUs, the anchor that verified them, measurements). */
+  gpu: ChutesGpuSummary | null;
   /** The TCB status that was judged, when known. */
   tdx_status: string | null;
   /** Where `tdx_status` came from. */
@@ -138,21 +167,6 @@ export function canonicalJsonCompact(value: unknown): string {
     unsafeIntegers: 'as-json',
     maxDepth: MAX_CANONICAL_DEPTH,
   });
-}
-
-/**
- * Decodes the claims of a compact JWS/JWT WITHOUT verifying its signature (as the reference does for NVIDIA
- * tokens): three dot-separated parts, strict base64url payload, strict UTF-8, a JSON object.
- *
- * @throws {TypeError} when the token is not of that shape.
- */
-export function decodeJwtClaimsUnverified(token: unknown): Record<string, unknown> {
-  if (typeof token !== 'string' || token.length > MAX_JWT_CHARS) throw new TypeError('token is not a string');
-  const parts = token.split('.');
-  if (parts.length !== 3 || parts.some((part) => part.length === 0)) throw new TypeError('not a compact JWT');
-  const claims: unknown = JSON.parse(bytesToUtf8(base64UrlToBytes(parts[1]!)));
-  if (!isPlainObject(claims)) throw new TypeError('JWT claims are not an object');
-  return claims;
 }
 
 function tdxErrorCode(error: unknown): string {
@@ -190,42 +204,14 @@ async function verifyWithDcap(
   throw last;
 }
 
-function checkGpuToken(gpuTokens: unknown, digestHex: string, requireGpu: boolean): string[] {
-  if (gpuTokens === undefined || gpuTokens === null) return requireGpu ? ['gpu_tokens_missing'] : [];
-  if (!isPlainObject(gpuTokens)) return ['gpu_tokens_parse_failed'];
-  const errors: string[] = [];
-  if (gpuTokens.error !== undefined && gpuTokens.error !== null && gpuTokens.error !== false) {
-    errors.push('gpu_tokens_error');
-  }
-  const tokens = gpuTokens.tokens;
-  if (!Array.isArray(tokens) || tokens.length === 0) {
-    if (requireGpu && errors.length === 0) errors.push('gpu_tokens_missing');
-    return errors;
-  }
-  const platform = tokens[0];
-  if (!Array.isArray(platform) || platform.length < 2) {
-    errors.push('gpu_platform_token_format_invalid');
-    return errors;
-  }
-  let claims: Record<string, unknown>;
-  try {
-    claims = decodeJwtClaimsUnverified(platform[1]);
-  } catch {
-    errors.push('gpu_tokens_parse_failed');
-    return errors;
-  }
-  if (claims['x-nvidia-overall-att-result'] !== true) errors.push('gpu_overall_attestation_failed');
-  if (claims.eat_nonce !== digestHex) errors.push('gpu_eat_nonce_mismatch');
-  return errors;
-}
-
 /**
  * Verifies one bundle entry fail-closed. Checks, each reported separately: `e2e_pubkey` is 1184 bytes of strict
  * base64; the quote is strict base64 of a well-formed TDX v4 quote (tdx-attestation's parser); REPORTDATA[0:32]
  * == SHA-256(nonce ‖ e2e_pubkey text); TD_ATTRIBUTES debug bit (bit 0 of byte 0, little-endian) clear; with
  * DCAP material the quote's signature chain (and, with collateral, its TCB status) verified offline, otherwise
- * Chutes' reported `tdx_verification.result.status`; the TCB status must be `UpToDate`; the GPU platform token
- * (decoded, signature NOT verified) has `x-nvidia-overall-att-result: true` and `eat_nonce` == the digest.
+ * Chutes' reported `tdx_verification.result.status`; the TCB status must be `UpToDate`; the GPU evidence verified
+ * offline with nvidia-attestation, bound to the same digest (required unless `requireGpu` is false); and, as an
+ * additional signal only, the GPU platform token's claims (decoded, signature NOT verified) when present.
  */
 export async function verifyChutesInstance(
   entry: ChutesAttestationEntry,
@@ -241,8 +227,10 @@ export async function verifyChutesInstance(
     td_debug_disabled: 'not_checked',
     tdx_quote_signature: 'not_checked',
     tdx_status: 'not_checked',
+    gpu_evidence: 'not_checked',
     gpu_platform_token: 'not_checked',
   };
+  let gpu: ChutesGpuSummary | null = null;
   let tdxStatus: string | null = null;
   const instanceId = safeToken(entry.instance_id);
 
@@ -318,10 +306,22 @@ export async function verifyChutesInstance(
   }
 
   if (digest) {
-    const gpuErrors = checkGpuToken(entry.gpu_tokens, digestHex, options.requireGpu);
-    const absent = entry.gpu_tokens === undefined || entry.gpu_tokens === null;
-    checks.gpu_platform_token = gpuErrors.length > 0 ? 'fail' : absent ? 'absent' : 'pass';
-    errors.push(...gpuErrors);
+    const evidence = await verifyChutesGpuEvidence(entry.gpu_evidence, digest, {
+      material: options.nvidia ?? {
+        root: undefined,
+        rootSource: 'nvidia-device-identity-ca',
+        rims: [],
+        rimRoot: undefined,
+      },
+      required: options.requireGpu,
+      now: options.now,
+    });
+    checks.gpu_evidence = evidence.outcome;
+    gpu = evidence.summary;
+    errors.push(...evidence.errors);
+    const token = checkGpuTokenClaims(entry.gpu_tokens, digestHex);
+    checks.gpu_platform_token = token.outcome;
+    errors.push(...token.errors);
   }
 
   return {
@@ -329,6 +329,7 @@ export async function verifyChutesInstance(
     result: errors.length === 0 ? 'pass' : 'fail',
     errors,
     checks,
+    gpu,
     tdx_status: tdxStatus,
     tdx_status_source: statusSource,
   };
@@ -346,29 +347,19 @@ export function loadDcapMaterial(settings: {
   readonly tdxCollateralFile: string | undefined;
 }): DcapMaterial | undefined {
   if (settings.tdxRootFile === undefined && settings.tdxCollateralFile === undefined) return undefined;
-  const read = (path: string, tomlKey: string, envVar: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-      throw new ConfigError([{ tomlKey, envVar, message: `cannot read ${path}: ${reason}` }], {
-        cause: error,
-      });
-    }
-  };
   let root: Uint8Array | string | undefined;
   if (settings.tdxRootFile !== undefined) {
-    const bytes = read(settings.tdxRootFile, 'chutes.tdx_root_file', 'CHUTES_TDX_ROOT_FILE');
-    const text = bytes.toString('latin1');
-    root = text.trimStart().startsWith('-----BEGIN') ? text : new Uint8Array(bytes);
+    root = readRootFile(settings.tdxRootFile, {
+      tomlKey: 'chutes.tdx_root_file',
+      envVar: 'CHUTES_TDX_ROOT_FILE',
+    });
   }
   const collaterals: TdxCollateralJson[] = [];
   if (settings.tdxCollateralFile !== undefined) {
-    const bytes = read(
-      settings.tdxCollateralFile,
-      'chutes.tdx_collateral_file',
-      'CHUTES_TDX_COLLATERAL_FILE',
-    );
+    const bytes = readSettingFile(settings.tdxCollateralFile, {
+      tomlKey: 'chutes.tdx_collateral_file',
+      envVar: 'CHUTES_TDX_COLLATERAL_FILE',
+    });
     let parsed: unknown;
     try {
       parsed = JSON.parse(bytes.toString('utf8'));

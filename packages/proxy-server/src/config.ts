@@ -120,8 +120,31 @@ export interface ProxyConfig {
     readonly chuteIdCacheTtlSeconds: number;
     /** Timeout of each Chutes platform call of `/v1/attestation/chain`, in ms (`chutes.attestation_timeout_ms`, env `CHUTES_ATTESTATION_TIMEOUT_MS`). Default 30000. */
     readonly attestationTimeoutMs: number;
-    /** Proxy-mode verification requires a valid GPU platform token per instance (`chutes.attestation_require_gpu`, env `CHUTES_ATTESTATION_REQUIRE_GPU`). Default true. */
+    /**
+     * Proxy-mode verification requires verified NVIDIA GPU evidence (`gpu_evidence`) from every instance
+     * (`chutes.attestation_require_gpu`, env `CHUTES_ATTESTATION_REQUIRE_GPU`). Default true; with false an instance
+     * without GPU evidence passes (reported `absent`), but evidence that is present must still verify.
+     */
     readonly attestationRequireGpu: boolean;
+    /**
+     * Device trust anchor (PEM or DER file) replacing NVIDIA's pinned Device Identity CA for the GPU evidence of
+     * Chutes instances (`chutes.nvidia_root_file`, env `CHUTES_NVIDIA_ROOT_FILE`): for test platforms only. The
+     * receipt then names this root and never claims NVIDIA's. With `chutes.simulate` the built-in simulated
+     * server's TEST root is trusted for that server without it.
+     */
+    readonly nvidiaRootFile: string | undefined;
+    /**
+     * NVIDIA reference integrity manifests as collateral (`chutes.nvidia_rim_file`, env `CHUTES_NVIDIA_RIM_FILE`): a
+     * JSON array of RIM documents (signed SWID XML text), e.g. the driver and VBIOS RIMs of the deployed GPUs.
+     * With it every GPU's measurements are compared (a GPU without a RIM of its versions fails); without it the
+     * receipt says the measurements were not compared.
+     */
+    readonly nvidiaRimFile: string | undefined;
+    /**
+     * RIM trust anchor (PEM or DER file) replacing NVIDIA's pinned CoRIM signing root (`chutes.nvidia_rim_root_file`,
+     * env `CHUTES_NVIDIA_RIM_ROOT_FILE`): for test RIMs only.
+     */
+    readonly nvidiaRimRootFile: string | undefined;
     /**
      * DCAP trust anchor (PEM or DER file) replacing the pinned Intel SGX Root CA for the offline verification of
      * Chutes TDX quotes (`chutes.tdx_root_file`, env `CHUTES_TDX_ROOT_FILE`). Setting it or
@@ -211,6 +234,9 @@ const SETTINGS: readonly Setting[] = [
   { section: 'chutes', key: 'attestation_require_gpu', env: 'CHUTES_ATTESTATION_REQUIRE_GPU' },
   { section: 'chutes', key: 'tdx_root_file', env: 'CHUTES_TDX_ROOT_FILE' },
   { section: 'chutes', key: 'tdx_collateral_file', env: 'CHUTES_TDX_COLLATERAL_FILE' },
+  { section: 'chutes', key: 'nvidia_root_file', env: 'CHUTES_NVIDIA_ROOT_FILE' },
+  { section: 'chutes', key: 'nvidia_rim_file', env: 'CHUTES_NVIDIA_RIM_FILE' },
+  { section: 'chutes', key: 'nvidia_rim_root_file', env: 'CHUTES_NVIDIA_RIM_ROOT_FILE' },
   { section: 'chutes', key: 'fallback_model_name', env: 'CHUTES_FALLBACK_MODEL_NAME' },
   { section: 'log', key: 'level', env: 'LOG_LEVEL' },
   { section: 'venice', key: 'enabled', env: 'VENICE_ENABLED' },
@@ -296,6 +322,9 @@ const schema = z.object({
       attestation_require_gpu: boolean.default(true),
       tdx_root_file: text.optional(),
       tdx_collateral_file: text.optional(),
+      nvidia_root_file: text.optional(),
+      nvidia_rim_file: text.optional(),
+      nvidia_rim_root_file: text.optional(),
       fallback_model_name: text.default('chutes'),
     })
     .strict(),
@@ -354,6 +383,9 @@ const FILE_SETTINGS: readonly (readonly [section: string, key: string])[] = [
   ['venice', 'config'],
   ['chutes', 'tdx_root_file'],
   ['chutes', 'tdx_collateral_file'],
+  ['chutes', 'nvidia_root_file'],
+  ['chutes', 'nvidia_rim_file'],
+  ['chutes', 'nvidia_rim_root_file'],
 ];
 
 function resolveFilePaths(fromFile: Record<string, Record<string, unknown>>, file: string | undefined): void {
@@ -371,8 +403,8 @@ function resolveFilePaths(fromFile: Record<string, Record<string, unknown>>, fil
  * `TOKEN`, `VLLM_BASE_URL`, `MODEL_NAME`, `CHUTES_*`, `REDIS_*`, `E2EE_REPLAY_WINDOW_SECONDS`,
  * `CHAT_CACHE_EXPIRATION`, ...), then the TOML file, then defaults; validated with one zod schema. Empty
  * environment values count as unset. Unknown TOML sections or keys are errors (typos fail loudly). Relative file
- * paths written in the TOML file (`venice.config`, `chutes.tdx_root_file`, `chutes.tdx_collateral_file`) are
- * relative to that file; from the environment or overrides, to the working directory.
+ * paths written in the TOML file (`venice.config`, `chutes.tdx_root_file`, `chutes.tdx_collateral_file`,
+ * `chutes.nvidia_root_file`, `chutes.nvidia_rim_file`, `chutes.nvidia_rim_root_file`) are relative to that file; from the environment or overrides, to the working directory.
  *
  * @example
  * ```ts
@@ -496,6 +528,9 @@ export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
       attestationRequireGpu: value.chutes.attestation_require_gpu,
       tdxRootFile: value.chutes.tdx_root_file,
       tdxCollateralFile: value.chutes.tdx_collateral_file,
+      nvidiaRootFile: value.chutes.nvidia_root_file,
+      nvidiaRimFile: value.chutes.nvidia_rim_file,
+      nvidiaRimRootFile: value.chutes.nvidia_rim_root_file,
       fallbackModelName: value.chutes.fallback_model_name,
     },
     log: { level: value.log.level },
@@ -558,6 +593,9 @@ export function describeConfig(config: ProxyConfig): Record<string, unknown> {
       attestationRequireGpu: config.chutes.attestationRequireGpu,
       tdxRootFile: config.chutes.tdxRootFile,
       tdxCollateralFile: config.chutes.tdxCollateralFile,
+      nvidiaRootFile: config.chutes.nvidiaRootFile,
+      nvidiaRimFile: config.chutes.nvidiaRimFile,
+      nvidiaRimRootFile: config.chutes.nvidiaRimRootFile,
     },
     log: config.log,
     venice: config.venice.proxy

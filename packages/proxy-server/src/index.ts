@@ -13,7 +13,10 @@ export {
   buildSimulatedReport,
   ownAttestationReport,
   SIMULATED_ATTESTATION_WARNING,
+  SIMULATED_GPU_COUNT,
+  SIMULATED_GPU_EVIDENCE_WARNING,
   type SimulatedReportInput,
+  simulatedGpuPlatform,
 } from './attestation.js';
 export {
   CHUTES_E2E_PUBKEY_BYTES,
@@ -25,10 +28,19 @@ export {
   type ChutesVerificationOptions,
   canonicalJsonCompact,
   type DcapMaterial,
-  decodeJwtClaimsUnverified,
   loadDcapMaterial,
   verifyChutesInstance,
 } from './chutes-attestation.js';
+export {
+  type ChutesGpuResult,
+  type ChutesGpuSummary,
+  checkGpuTokenClaims,
+  decodeJwtClaimsUnverified,
+  type GpuTrustAnchor,
+  loadNvidiaMaterial,
+  type NvidiaMaterial,
+  verifyChutesGpuEvidence,
+} from './chutes-gpu-evidence.js';
 export { type CliIo, createProgram, runCli } from './cli.js';
 export { type CompletionBackend, handleCompletion, signatureKey } from './completions.js';
 export {

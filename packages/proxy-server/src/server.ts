@@ -204,6 +204,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const vllm: Upstream = { baseUrl: vllmBaseUrl, fetch: upstream.fetch, request: upstream.request };
 
     let fakeChutes: FakeChutesServer | undefined;
+    let embeddedChutes: AppDependencies['embeddedChutes'];
     let chutes: Upstream = {
       baseUrl: config.chutes.baseUrl ?? DEFAULT_CHUTES_BASE_URL,
       fetch: upstream.fetch,
@@ -222,6 +223,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           adminRoutes: false,
         });
         cleanups.push(() => fakeChutes!.close());
+        // Its GPU evidence is signed under a TEST root, trusted by the chain route for this server only.
+        embeddedChutes = { nvidiaRoot: await fakeChutes.nvidiaRoot() };
         apiBase = fakeChutes.url;
         useE2ee = true;
         chutes = { baseUrl: fakeChutes.url, fetch: upstream.fetch, request: upstream.request };
@@ -292,6 +295,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       signatureStore,
       vllm,
       chutes,
+      ...(embeddedChutes === undefined ? {} : { embeddedChutes }),
     };
     // The chat page (public static files of @confidential-ai/chat-ui) at /ui/.
     const app = createApp(deps, {

@@ -7,6 +7,10 @@ import {
   type FakeChutesServer,
   type FakeFault,
 } from '@confidential-ai/chutes-transport/testing';
+import {
+  createTestNvidiaPlatform,
+  type TestNvidiaPlatform,
+} from '@confidential-ai/nvidia-attestation/testing';
 import { createLogger } from '@confidential-ai/server-kit';
 import { createTestTdxPlatform, type TestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
 import { ed25519VerifyText, recoverPersonalSignAddress } from '@confidential-ai/tee-signing';
@@ -14,10 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ChutesAttestationEntry,
   canonicalJsonCompact,
-  decodeJwtClaimsUnverified,
   loadDcapMaterial,
   verifyChutesInstance,
 } from '../src/chutes-attestation.js';
+import { decodeJwtClaimsUnverified, loadNvidiaMaterial } from '../src/chutes-gpu-evidence.js';
 import { loadConfig } from '../src/config.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { AUTH, captureLogs, createTestApp, TOKEN } from './helpers.js';
@@ -29,6 +33,7 @@ const CHUTES_KEY = 'cpk_chain_test_3f9a1c7e5b2d';
 const MODEL = 'fake/echo-model';
 const MODEL_LARGE = 'fake/echo-model-large';
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+const sha256Bytes = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const randomNonce = () => createHash('sha256').update(String(Math.random())).digest('hex');
 
 /**
@@ -83,6 +88,7 @@ function expectSignedBy(part: SignedPart, server: RunningServer) {
 }
 
 let platform: TestTdxPlatform;
+let gpus: TestNvidiaPlatform;
 let fake: FakeChutesServer;
 let reported: RunningServer; // TDX status from Chutes' tdx_verification
 let dcap: RunningServer; // offline DCAP with the synthetic root and UpToDate collateral
@@ -101,6 +107,8 @@ async function startProxy(env: Record<string, string>): Promise<RunningServer> {
       CHUTES_BASE_URL: fake.url,
       CHUTES_ATTESTATION_BASE_URL: fake.url,
       VLLM_BASE_URL: fake.url,
+      // The fake's GPU evidence chains to a TEST root: trusted here explicitly, never by default.
+      CHUTES_NVIDIA_ROOT_FILE: join(dir, 'nvidia-root.pem'),
       ...env,
     },
   });
@@ -138,15 +146,22 @@ async function expectFailure(fault: FakeFault, error: string, server: RunningSer
 
 beforeAll(async () => {
   platform = await createTestTdxPlatform();
+  gpus = await createTestNvidiaPlatform();
   fake = await createFakeChutesServer({
     apiKey: CHUTES_KEY,
     tdxPlatform: platform,
+    nvidiaPlatform: gpus,
+    gpusPerInstance: 2,
     models: [MODEL, MODEL_LARGE],
     instancesPerChute: 2,
     adminRoutes: false,
   });
   dir = mkdtempSync(join(tmpdir(), 'chain-test-'));
   writeFileSync(join(dir, 'root.der'), platform.root);
+  writeFileSync(join(dir, 'nvidia-root.pem'), gpus.deviceRootPem);
+  const rims = await gpus.createRims();
+  writeFileSync(join(dir, 'rims.json'), JSON.stringify([rims.driver, rims.vbios]));
+  writeFileSync(join(dir, 'rim-root.der'), gpus.rimRoot);
   writeFileSync(join(dir, 'collateral.json'), JSON.stringify(await platform.createCollateral()));
   reported = await startProxy({});
   dcap = await startProxy({
@@ -206,12 +221,23 @@ describe('GET /v1/attestation/chain, verify_mode=proxy', () => {
       upstream_base_url: fake.url,
       binding_signing_algo: algo,
     });
+    const testRoot = {
+      subject: expect.stringContaining('TEST NVIDIA Device Identity CA'),
+      sha256: sha256Bytes(gpus.deviceRoot),
+    };
     expect(payload.verification_summary).toMatchObject({
       instances_total: 2,
       instances_passed: 2,
       tdx_status_source: 'chutes-reported',
       tdx_quote_signature: 'not-verified',
+      gpu_evidence_required: true,
+      gpu_evidence: 'verified',
+      // The configured TEST root anchored the GPU chains: named, never called NVIDIA's.
+      gpu_trust_anchor: 'configured-root',
+      gpu_trust_anchor_roots: [testRoot],
+      gpu_measurements: 'not-compared',
       gpu_token_signature: 'not-verified',
+      gpu_token_role: 'additional-signal',
     });
     expect(payload.instance_results).toHaveLength(2);
     for (const result of payload.instance_results) {
@@ -226,10 +252,19 @@ describe('GET /v1/attestation/chain, verify_mode=proxy', () => {
           td_debug_disabled: 'pass',
           tdx_quote_signature: 'not_checked',
           tdx_status: 'pass',
+          gpu_evidence: 'pass',
           gpu_platform_token: 'pass',
+        },
+        gpu: {
+          gpu_count: 2,
+          trust_anchor: 'configured-root',
+          device_root: testRoot,
+          measurements: 'not-compared',
+          driver_versions: [gpus.driverVersion],
         },
       });
     }
+    expect(JSON.stringify(payload)).not.toContain('nvidia-device-identity-ca');
     // The binding digest, recomputed here from the bundle: REPORTDATA[0:32] at offset 568 of each quote.
     for (const entry of bundle.all_attestations) {
       const quote = Buffer.from(entry.intel_quote, 'base64');
@@ -296,13 +331,104 @@ describe('GET /v1/attestation/chain, verify_mode=proxy', () => {
   });
 
   it.each([
+    ['tampered-report', 'gpu_evidence_invalid:ERR_NVIDIA_REPORT_SIGNATURE'],
+    ['wrong-nonce', 'gpu_evidence_invalid:ERR_NVIDIA_NONCE_MISMATCH'],
+    ['untrusted-root', 'gpu_evidence_invalid:ERR_NVIDIA_CERT_CHAIN'],
+    ['malformed', 'gpu_evidence_invalid:ERR_NVIDIA_EVIDENCE_MALFORMED'],
+    ['missing', 'gpu_evidence_missing'],
+  ] as const)(
+    'rejects bad GPU evidence although its GPU token claims success: %s (502)',
+    async (variant, error) => {
+      const { body } = await expectFailure({ type: 'gpu-evidence-bad', variant }, error);
+      // Only the instance whose evidence is bad is named.
+      expect(body.error.message.match(/gpu_evidence_/g)).toHaveLength(1);
+    },
+  );
+
+  it('rejects GPU evidence that does not chain to NVIDIA when no TEST root is configured (502)', async () => {
+    const strict = await startProxy({ CHUTES_NVIDIA_ROOT_FILE: '' });
+    try {
+      const { status, body } = await chain(strict, { model: MODEL, nonce: randomNonce() });
+      expect(status).toBe(502);
+      expect(body.error.type).toBe('chutes_verification_failed');
+      expect(body.error.message.match(/gpu_evidence_invalid:ERR_NVIDIA_CERT_CHAIN/g)).toHaveLength(2);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('compares the GPU measurements with the configured RIMs, and fails evidence they do not match', async () => {
+    const proxy = await startProxy({
+      CHUTES_NVIDIA_RIM_FILE: join(dir, 'rims.json'),
+      CHUTES_NVIDIA_RIM_ROOT_FILE: join(dir, 'rim-root.der'),
+    });
+    const other = await createTestNvidiaPlatform({ driverVersion: '570.86.15' });
+    const wrongRims = await other.createRims();
+    writeFileSync(join(dir, 'other-rims.json'), JSON.stringify([wrongRims.driver, wrongRims.vbios]));
+    const foreign = await startProxy({
+      CHUTES_NVIDIA_RIM_FILE: join(dir, 'other-rims.json'),
+      CHUTES_NVIDIA_RIM_ROOT_FILE: join(dir, 'rim-root.der'),
+    });
+    try {
+      const { status, body } = await chain(proxy, { model: MODEL, nonce: randomNonce() });
+      expect(status).toBe(200);
+      const payload = body.verification_receipt.payload;
+      expect(payload.verification_summary.gpu_measurements).toBe('compared-with-rims');
+      for (const result of payload.instance_results) expect(result.gpu.measurements).toBe('matched');
+      // RIMs signed under another RIM root than the configured one do not verify.
+      const refused = await chain(foreign, { model: MODEL, nonce: randomNonce() });
+      expect(refused.status).toBe(502);
+      expect(refused.body.error.message).toContain('gpu_evidence_invalid:ERR_NVIDIA_RIM_CERT_CHAIN');
+    } finally {
+      await Promise.all([proxy.close(), foreign.close()]);
+    }
+  });
+
+  it('passes an instance without GPU evidence only with CHUTES_ATTESTATION_REQUIRE_GPU=false', async () => {
+    const lax = await startProxy({ CHUTES_ATTESTATION_REQUIRE_GPU: 'false' });
+    try {
+      fake.inject({ type: 'gpu-evidence-bad', variant: 'missing', count: 2 });
+      const { status, body } = await chain(lax, { model: MODEL, nonce: randomNonce() });
+      expect(status).toBe(200);
+      const payload = body.verification_receipt.payload;
+      expect(payload.verification_summary).toMatchObject({
+        gpu_evidence_required: false,
+        gpu_evidence: 'absent',
+      });
+      for (const result of payload.instance_results) {
+        expect(result.checks.gpu_evidence).toBe('absent');
+        expect(result.gpu).toBeNull();
+      }
+      // Evidence that is present must still verify.
+      fake.inject({ type: 'gpu-evidence-bad', variant: 'tampered-report' });
+      const bad = await chain(lax, { model: MODEL, nonce: randomNonce() });
+      expect(bad.status).toBe(502);
+      expect(bad.body.error.message).toContain('gpu_evidence_invalid:ERR_NVIDIA_REPORT_SIGNATURE');
+    } finally {
+      fake.clearFaults();
+      await lax.close();
+    }
+  });
+
+  it.each([
     ['overall-false', 'gpu_overall_attestation_failed'],
     ['nonce-mismatch', 'gpu_eat_nonce_mismatch'],
     ['malformed', 'gpu_tokens_parse_failed'],
-    ['missing', 'gpu_tokens_missing'],
     ['error', 'gpu_tokens_error'],
-  ] as const)('rejects a bad GPU platform token: %s (502)', async (variant, error) => {
-    await expectFailure({ type: 'gpu-token-bad', variant }, error);
+  ] as const)(
+    'still fails an instance whose GPU token claims a failure, an additional signal: %s (502)',
+    async (variant, error) => {
+      await expectFailure({ type: 'gpu-token-bad', variant }, error);
+    },
+  );
+
+  it('does not need GPU tokens: verified GPU evidence is what counts', async () => {
+    fake.inject({ type: 'gpu-token-bad', variant: 'missing', count: 2 });
+    const { status, body } = await chain(reported, { model: MODEL, nonce: randomNonce() });
+    expect(status).toBe(200);
+    for (const result of body.verification_receipt.payload.instance_results) {
+      expect(result.checks).toMatchObject({ gpu_evidence: 'pass', gpu_platform_token: 'absent' });
+    }
   });
 });
 
@@ -458,6 +584,9 @@ describe('GET /v1/attestation/chain request validation and upstream errors', () 
       attestationRequireGpu: true,
       tdxRootFile: undefined,
       tdxCollateralFile: undefined,
+      nvidiaRootFile: undefined,
+      nvidiaRimFile: undefined,
+      nvidiaRimRootFile: undefined,
     });
     const set = loadConfig({
       env: {
@@ -466,6 +595,9 @@ describe('GET /v1/attestation/chain request validation and upstream errors', () 
         CHUTES_ATTESTATION_REQUIRE_GPU: 'off',
         CHUTES_TDX_ROOT_FILE: '/etc/root.pem',
         CHUTES_TDX_COLLATERAL_FILE: '/etc/collateral.json',
+        CHUTES_NVIDIA_ROOT_FILE: '/etc/nvidia-root.pem',
+        CHUTES_NVIDIA_RIM_FILE: '/etc/rims.json',
+        CHUTES_NVIDIA_RIM_ROOT_FILE: '/etc/rim-root.pem',
       },
     }).chutes;
     expect(set).toMatchObject({
@@ -474,6 +606,9 @@ describe('GET /v1/attestation/chain request validation and upstream errors', () 
       attestationRequireGpu: false,
       tdxRootFile: '/etc/root.pem',
       tdxCollateralFile: '/etc/collateral.json',
+      nvidiaRootFile: '/etc/nvidia-root.pem',
+      nvidiaRimFile: '/etc/rims.json',
+      nvidiaRimRootFile: '/etc/rim-root.pem',
     });
     expect(() => loadConfig({ env: { CHUTES_CHUTE_ID_CACHE_TTL_SECONDS: '-1' } })).toThrow(
       /CHUTES_CHUTE_ID_CACHE_TTL_SECONDS/,
@@ -509,7 +644,20 @@ describe('GET /v1/attestation/chain request validation and upstream errors', () 
       expect(proxy.embeddedChutesUrl).toBeDefined();
       const result = await chain(proxy, { model: 'fake/echo-model', nonce: randomNonce() });
       expect(result.status).toBe(200);
-      expect(result.body.verification_receipt.payload.upstream_base_url).toBe(proxy.embeddedChutesUrl);
+      const payload = result.body.verification_receipt.payload;
+      expect(payload.upstream_base_url).toBe(proxy.embeddedChutesUrl);
+      // The simulator's GPU evidence verified against its own TEST root, and the receipt says exactly that.
+      expect(payload.verification_summary).toMatchObject({
+        gpu_evidence: 'verified',
+        gpu_trust_anchor: 'embedded-test-root',
+      });
+      const root = proxy.deps.embeddedChutes!.nvidiaRoot;
+      for (const instance of payload.instance_results) {
+        expect(instance.gpu).toMatchObject({
+          trust_anchor: 'embedded-test-root',
+          device_root: { sha256: sha256Bytes(root), subject: expect.stringContaining('TEST') },
+        });
+      }
       expectSignedBy(result.body.verification_receipt, proxy);
     } finally {
       await proxy.close();
@@ -605,6 +753,8 @@ describe('verification building blocks', () => {
       tdx_status_source: 'dcap-collateral',
     });
     expect(ok.checks.gpu_platform_token).toBe('absent');
+    expect(ok.checks.gpu_evidence).toBe('absent');
+    expect(ok.gpu).toBeNull();
 
     const outOfDate = await verifyChutesInstance(entry, {
       nonce,
@@ -646,9 +796,86 @@ describe('verification building blocks', () => {
     expect(junk.errors).toEqual([
       'e2e_pubkey_invalid',
       'tdx_quote_malformed:ERR_TDX_QUOTE_MALFORMED',
-      'gpu_tokens_missing',
+      'gpu_evidence_missing',
     ]);
     expect(junk.result).toBe('fail');
+  });
+
+  it('verifies GPU evidence bound to the digest, with the TEST root only when given', async () => {
+    const nonce = 'e'.repeat(64);
+    const pubkey = Buffer.alloc(1184, 9).toString('base64');
+    const digest = createHash('sha256')
+      .update(nonce + pubkey)
+      .digest();
+    const reportData = new Uint8Array(64);
+    reportData.set(digest, 0);
+    const { evidenceList } = await gpus.createEvidence({ nonce: digest, gpuCount: 3 });
+    const entry: ChutesAttestationEntry = {
+      instance_id: 'i-2',
+      nonce,
+      e2e_pubkey: pubkey,
+      intel_quote: Buffer.from(await platform.createQuote({ reportData })).toString('base64'),
+      gpu_evidence: evidenceList,
+      gpu_tokens: null,
+      tdx_verification: { result: { status: 'UpToDate' } },
+      certificate: null,
+    };
+    const material = loadNvidiaMaterial({
+      nvidiaRootFile: join(dir, 'nvidia-root.pem'),
+      nvidiaRimFile: undefined,
+      nvidiaRimRootFile: undefined,
+    });
+    const ok = await verifyChutesInstance(entry, { nonce, requireGpu: true, nvidia: material });
+    expect(ok).toMatchObject({ result: 'pass', gpu: { gpu_count: 3, trust_anchor: 'configured-root' } });
+    // NVIDIA's pinned root (the default) does not anchor it; a digest of another nonce does not bind it.
+    const pinned = await verifyChutesInstance(entry, { nonce, requireGpu: true });
+    expect(pinned.errors).toEqual(['gpu_evidence_invalid:ERR_NVIDIA_CERT_CHAIN']);
+    const { evidenceList: stale } = await gpus.createEvidence({
+      nonce: Buffer.from(nonce, 'hex'),
+      gpuCount: 1,
+    });
+    const rawNonce = await verifyChutesInstance(
+      { ...entry, gpu_evidence: stale },
+      { nonce, requireGpu: true, nvidia: material },
+    );
+    expect(rawNonce.errors).toEqual(['gpu_evidence_invalid:ERR_NVIDIA_NONCE_MISMATCH']);
+  });
+
+  it('reports unreadable or malformed GPU collateral files as configuration errors', () => {
+    const none = { nvidiaRootFile: undefined, nvidiaRimFile: undefined, nvidiaRimRootFile: undefined };
+    expect(loadNvidiaMaterial(none)).toEqual({
+      root: undefined,
+      rootSource: 'nvidia-device-identity-ca',
+      rims: [],
+      rimRoot: undefined,
+    });
+    expect(() => loadNvidiaMaterial({ ...none, nvidiaRootFile: join(dir, 'missing.pem') })).toThrow(
+      /chutes\.nvidia_root_file/,
+    );
+    writeFileSync(
+      join(dir, 'not-a-cert.pem'),
+      '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+    );
+    expect(() => loadNvidiaMaterial({ ...none, nvidiaRimRootFile: join(dir, 'not-a-cert.pem') })).toThrow(
+      /chutes\.nvidia_rim_root_file/,
+    );
+    for (const [name, content] of [
+      ['rims-not-json.json', '<xml/>'],
+      ['rims-empty.json', '[]'],
+      ['rims-not-xml.json', '["not xml"]'],
+    ]) {
+      writeFileSync(join(dir, name!), content!);
+      expect(() => loadNvidiaMaterial({ ...none, nvidiaRimFile: join(dir, name!) })).toThrow(
+        /chutes\.nvidia_rim_file/,
+      );
+    }
+    // The embedded simulator's root is used only when no root file is configured.
+    const embedded = loadNvidiaMaterial(none, gpus.deviceRoot);
+    expect(embedded.rootSource).toBe('embedded-test-root');
+    expect(
+      loadNvidiaMaterial({ ...none, nvidiaRootFile: join(dir, 'nvidia-root.pem') }, gpus.deviceRoot)
+        .rootSource,
+    ).toBe('configured-root');
   });
 
   it('reports unreadable DCAP files as configuration errors', () => {

@@ -32,6 +32,13 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
+/** The environment a user's shell has: without the npm_config_* variables `pnpm test` sets (npm warns on them). */
+function userEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_config_')),
+  );
+}
+
 function expectedOutputs(code: string): string[] {
   return [...code.matchAll(/console\.log\(.*\); \/\/ (.+)$/gm)].map((match) => match[1]!.trim());
 }
@@ -58,6 +65,7 @@ describe('README examples run as written', () => {
           cwd: project,
           encoding: 'utf8',
           timeout: 60_000,
+          env: userEnvironment(),
         });
       }
       expect(result.stderr).toBe('');

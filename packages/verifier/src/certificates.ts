@@ -41,3 +41,13 @@ export function certificateDer(input: Uint8Array | string): Uint8Array | undefin
     return undefined;
   }
 }
+
+/** True for a certificate whose issuer name equals its subject name (a root); false when it does not parse. */
+export function isSelfIssued(der: Uint8Array): boolean {
+  try {
+    const certificate = pkijs.Certificate.fromBER(new Uint8Array(der));
+    return certificate.issuer.isEqual(certificate.subject);
+  } catch {
+    return false;
+  }
+}

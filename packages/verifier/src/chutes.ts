@@ -1,4 +1,4 @@
-import { base64ToBytes, bytesToHex, equalBytes } from '@confidential-ai/bytes';
+import { base64ToBytes, base64UrlToBytes, bytesToHex, bytesToUtf8, equalBytes } from '@confidential-ai/bytes';
 import { chutesReportDataPrefix } from '@confidential-ai/tdx-attestation';
 import {
   pythonJsonDumps,
@@ -85,6 +85,38 @@ function canonicalCompact(value: unknown): string {
     unsafeIntegers: 'as-json',
     maxDepth: 64,
   });
+}
+
+/** What Chutes' GPU platform token claims (decoded WITHOUT verifying its signature). */
+interface GpuTokenClaims {
+  /** A `gpu_tokens` object is present. */
+  readonly present: boolean;
+  /** Its platform token claims `x-nvidia-overall-att-result: true` for `eat_nonce` = the digest, with no error. */
+  readonly agrees: boolean;
+  /** Always `not-verified`: the claims are read, the NRAS signature is not checked. */
+  readonly signature: 'not-verified';
+}
+
+/** Reads the claims of `gpu_tokens.tokens[0][1]` (a compact JWT) without verifying it; never throws. */
+function gpuTokenClaims(tokens: unknown, digestHex: string): GpuTokenClaims {
+  if (tokens === undefined || tokens === null)
+    return { present: false, agrees: false, signature: 'not-verified' };
+  let agrees = false;
+  try {
+    const list = isPlainObject(tokens) && !tokens.error ? tokens.tokens : undefined;
+    const platform = Array.isArray(list) && Array.isArray(list[0]) ? list[0][1] : undefined;
+    const parts = typeof platform === 'string' ? platform.split('.') : [];
+    if (parts.length === 3) {
+      const claims: unknown = JSON.parse(bytesToUtf8(base64UrlToBytes(parts[1]!)));
+      agrees =
+        isPlainObject(claims) &&
+        claims['x-nvidia-overall-att-result'] === true &&
+        claims.eat_nonce === digestHex;
+    }
+  } catch {
+    agrees = false;
+  }
+  return { present: true, agrees, signature: 'not-verified' };
 }
 
 /** Folds per-instance sub-verdicts into one step each: the worst status, every instance's outcome as evidence. */
@@ -198,19 +230,33 @@ async function checkInstance(
     bindingEvidence,
   );
   const gpuEvidence = Array.isArray(entry.gpu_evidence) ? entry.gpu_evidence : [];
-  const tokens = entry.gpu_tokens;
+  const digestHex = bytesToHex(expected);
+  const tokenClaims = gpuTokenClaims(entry.gpu_tokens, digestHex);
+  const summary = { gpuEvidenceCount: gpuEvidence.length, gpuTokenClaims: tokenClaims };
   await runGpuStep(
     sub,
     'instance-gpu-evidence',
     {
       service: 'chutes',
-      evidence: { gpu_evidence: entry.gpu_evidence ?? null, gpu_tokens: tokens ?? null },
-      nonce: bytesToHex(expected),
+      evidence: { gpu_evidence: entry.gpu_evidence ?? null, gpu_tokens: entry.gpu_tokens ?? null },
+      nonce: digestHex,
     },
-    gpuEvidence.length > 0 || (tokens !== undefined && tokens !== null),
+    entry.gpu_evidence !== undefined &&
+      entry.gpu_evidence !== null &&
+      !(Array.isArray(entry.gpu_evidence) && gpuEvidence.length === 0),
     policy,
-    { gpuEvidenceCount: gpuEvidence.length, gpuTokens: tokens !== undefined && tokens !== null },
+    summary,
   );
+  // Chutes' NRAS token is an additional signal only (its signature is not verified, so it never passes the step):
+  // a token that claims a failed attestation or another nonce fails the instance.
+  if (tokenClaims.present && !tokenClaims.agrees) {
+    sub.fail(
+      'instance-gpu-evidence',
+      'ERR_VERIFY_GPU_EVIDENCE',
+      "Chutes' GPU platform token (unverified claims, an additional signal) reports a failed attestation or another nonce.",
+      summary,
+    );
+  }
   return steps();
 }
 
@@ -220,8 +266,9 @@ async function checkInstance(
  * client: the proxy's own report for that nonce (as {@link attestVllmProxy}); the `binding_proof` (the bundle's
  * canonical SHA-256 is `upstream_attestation_sha256`, the payload names this nonce and model, and it is signed by
  * the attested proxy key); and every upstream instance: `e2e_pubkey` is an ML-KEM-768 key, REPORTDATA[0:32] =
- * SHA-256(nonce ‖ e2e_pubkey), the quote's signature chain, debug bit and TCB status, and GPU evidence. Chutes'
- * own `tdx_verification` status is reported as evidence, never trusted.
+ * SHA-256(nonce ‖ e2e_pubkey), the quote's signature chain, debug bit and TCB status, and the GPU evidence
+ * (`gpu_evidence`, verified by the policy's GPU verifier against the same digest). Chutes' own `tdx_verification`
+ * status and `gpu_tokens` claims are reported as evidence, never trusted (a token claiming a failure still fails).
  *
  * @example
  * ```ts

@@ -1,3 +1,4 @@
+import type { VerifierErrorCode } from './errors.js';
 import type { ResolvedPolicy } from './policy.js';
 import type { ServiceKind, StepName, VerdictBuilder } from './verdict.js';
 
@@ -7,10 +8,14 @@ export interface GpuEvidenceInput {
   readonly service: ServiceKind;
   /**
    * The evidence as the service returned it: vllm-proxy / Venice `nvidia_payload` (parsed when it was a JSON
-   * string: `{nonce, arch, evidence_list}`), or a Chutes instance's `{gpu_evidence, gpu_tokens}`.
+   * string: `{nonce, arch, evidence_list}`), or a Chutes instance's `{gpu_evidence, gpu_tokens}` (`gpu_evidence`
+   * being the nvtrust SDK evidence list, one `{certificate, evidence, arch}` per GPU).
    */
   readonly evidence: unknown;
-  /** The nonce the evidence must be bound to, lowercase hex (what the verifier must check). */
+  /**
+   * The nonce every GPU report must be bound to, lowercase hex (what the verifier must check): the client's nonce,
+   * or for a Chutes instance SHA-256(nonce ‖ e2e_pubkey), the digest its quote's REPORTDATA[0:32] also carries.
+   */
   readonly nonce: string;
 }
 
@@ -22,20 +27,22 @@ export interface GpuEvidenceResult {
   readonly message: string;
   /** Evidence details for the verdict (certificate subjects, measurements, nonce). */
   readonly evidence?: Readonly<Record<string, unknown>>;
+  /** The failure code of a `failed` result; default `ERR_VERIFY_GPU_EVIDENCE`. */
+  readonly code?: VerifierErrorCode;
 }
 
 /**
- * A pluggable GPU evidence verifier (for instance NVIDIA's, from `@confidential-ai/nvidia-attestation` once it
- * exists). The verifier package never trusts GPU evidence by itself: without a verifier the GPU step is
- * reported as `skipped` ("not checked").
+ * A pluggable GPU evidence verifier. The default (`policy.gpuVerifier` unset) is {@link createNvidiaGpuVerifier},
+ * built from the policy; a custom one replaces it, and `gpuVerifier: false` turns GPU verification off (the step
+ * is then `skipped`, "not checked").
  *
  * @example
  * ```ts
  * const gpuVerifier: GpuEvidenceVerifier = {
- *   name: 'nvidia',
+ *   name: 'my-gpu-check',
  *   async verify({ evidence, nonce }) {
- *     const result = await verifyNvidiaEvidence(evidence, { nonce });
- *     return { status: 'passed', message: 'SPDM report verified to the NVIDIA root', evidence: result };
+ *     const ok = await myCheck(evidence, nonce);
+ *     return ok ? { status: 'passed', message: 'checked' } : { status: 'failed', message: 'refused' };
  *   },
  * };
  * ```
@@ -47,7 +54,7 @@ export interface GpuEvidenceVerifier {
   verify(input: GpuEvidenceInput): Promise<GpuEvidenceResult>;
 }
 
-/** Runs the GPU step of a verdict: the configured verifier, or "not checked". */
+/** Runs the GPU step of a verdict: the configured verifier, or "not checked" when GPU verification is off. */
 export async function runGpuStep(
   builder: VerdictBuilder,
   step: StepName,
@@ -62,15 +69,15 @@ export async function runGpuStep(
       builder.fail(
         step,
         'ERR_VERIFY_POLICY_MISSING',
-        'GPU evidence is required but no GPU verifier is configured.',
+        'GPU evidence is required but GPU verification is turned off (gpuVerifier: false).',
         summary,
       );
     } else {
       builder.skip(
         step,
         present
-          ? 'Not checked: GPU evidence is present but no GPU verifier is configured.'
-          : 'Not checked: the service sent no GPU evidence and no GPU verifier is configured.',
+          ? 'Not checked: GPU evidence is present but GPU verification is turned off (gpuVerifier: false).'
+          : 'Not checked: the service sent no GPU evidence and GPU verification is turned off (gpuVerifier: false).',
         summary,
       );
     }
@@ -97,5 +104,5 @@ export async function runGpuStep(
   const evidence = { ...summary, verifier: verifier.name, ...result.evidence };
   if (result.status === 'passed') builder.pass(step, result.message, evidence);
   else if (result.status === 'simulated') builder.simulate(step, result.message, evidence);
-  else builder.fail(step, 'ERR_VERIFY_GPU_EVIDENCE', result.message, evidence);
+  else builder.fail(step, result.code ?? 'ERR_VERIFY_GPU_EVIDENCE', result.message, evidence);
 }

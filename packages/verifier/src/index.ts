@@ -26,6 +26,7 @@ export {
 export { formatVerdict } from './format.js';
 export type { GpuEvidenceInput, GpuEvidenceResult, GpuEvidenceVerifier } from './gpu.js';
 export type { EvidenceTransport, FetchFunction } from './http.js';
+export { createNvidiaGpuVerifier, type GpuTrustAnchor, type NvidiaGpuVerifierOptions } from './nvidia.js';
 export {
   DEFAULT_ATTESTATION_MAX_AGE_MS,
   type NitroPcrPolicy,

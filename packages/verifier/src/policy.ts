@@ -1,5 +1,7 @@
+import type { RimInput } from '@confidential-ai/nvidia-attestation';
 import type { TdxCollateralJson } from '@confidential-ai/tdx-attestation';
 import type { GpuEvidenceVerifier } from './gpu.js';
+import { createNvidiaGpuVerifier } from './nvidia.js';
 
 /** Expected TDX measurements (lowercase or uppercase hex, 48 bytes each); only the given ones are compared. */
 export interface TdxMeasurementPolicy {
@@ -46,19 +48,32 @@ export interface VerificationPolicy {
    */
   acceptSimulated?: boolean;
   /**
-   * TEST roots (DER bytes or PEM) whose TDX quotes and Nitro documents are reported as "verified against the TEST
-   * root" (`simulated`, and only with `acceptSimulated`). With none given and `acceptSimulated`, a TDX quote's own
-   * embedded root is used and named instead. The pinned Intel and AWS roots are always the only real anchors.
+   * TEST roots (DER bytes or PEM) whose TDX quotes, Nitro documents and GPU evidence are reported as "verified
+   * against the TEST root" (`simulated`, and only with `acceptSimulated`). With none given and `acceptSimulated`, a
+   * TDX quote's own embedded root (or the root at the end of the GPU evidence's chain) is used and named instead.
+   * `nvidiaRim` is a TEST root for the RIMs of `nvidiaRims` (the first one is used). The pinned Intel, AWS and
+   * NVIDIA roots are always the only real anchors.
    */
-  testRoots?: { tdx?: readonly (Uint8Array | string)[]; nitro?: readonly (Uint8Array | string)[] };
+  testRoots?: {
+    tdx?: readonly (Uint8Array | string)[];
+    nitro?: readonly (Uint8Array | string)[];
+    nvidia?: readonly (Uint8Array | string)[];
+    nvidiaRim?: readonly (Uint8Array | string)[];
+  };
   /**
    * Roots (DER bytes or PEM) trusted like the pinned vendor roots, besides them: evidence that chains to one is
    * `passed` (not `simulated`) and can make a verdict `verified`; every step names the root (`trustAnchor:
    * 'policy-root'`, its subject and SHA-256). For a root the vendor has not published yet in this package, or for
    * tests of the verified path against a test PKI. Independent of `acceptSimulated`. Never pin a TEST root where
-   * real hardware is expected: it makes TEST evidence count as real.
+   * real hardware is expected: it makes TEST evidence count as real. `nvidia` anchors GPU device chains,
+   * `nvidiaRim` the RIMs of `nvidiaRims` (the first one is used).
    */
-  trustAnchors?: { tdx?: readonly (Uint8Array | string)[]; nitro?: readonly (Uint8Array | string)[] };
+  trustAnchors?: {
+    tdx?: readonly (Uint8Array | string)[];
+    nitro?: readonly (Uint8Array | string)[];
+    nvidia?: readonly (Uint8Array | string)[];
+    nvidiaRim?: readonly (Uint8Array | string)[];
+  };
   /** Accept debug-mode TEEs. Default false. */
   allowDebug?: boolean;
   /** TCB statuses accepted. Default `['UpToDate']`. */
@@ -81,12 +96,21 @@ export interface VerificationPolicy {
    */
   nitroPcrs?: NitroPcrPolicy | 'any';
   /**
-   * GPU evidence verifier (e.g. from `@confidential-ai/nvidia-attestation` once it exists). Without one the GPU
-   * step is `skipped` ("not checked").
+   * GPU evidence verifier. Default: the built-in NVIDIA verifier ({@link createNvidiaGpuVerifier} with this
+   * policy's `acceptSimulated`, `testRoots.nvidia`, `testRoots.nvidiaRim`, `nvidiaRims`, `requireGpuMeasurements`
+   * and `now`): NVIDIA's root only unless TEST evidence is accepted. `false` turns GPU verification off (the step
+   * is `skipped`, "not checked").
    */
-  gpuVerifier?: GpuEvidenceVerifier;
-  /** Fail when GPU evidence cannot be verified (no verifier, no evidence). Default false. */
+  gpuVerifier?: GpuEvidenceVerifier | false;
+  /** Fail when GPU evidence cannot be verified (verification off, no evidence). Default false. */
   requireGpu?: boolean;
+  /**
+   * NVIDIA RIMs (signed SWID XML) as collateral for the default GPU verifier: the GPUs' measurements are compared
+   * with the RIMs of their driver and VBIOS versions. Without them the GPU step says "measurements not compared".
+   */
+  nvidiaRims?: readonly RimInput[];
+  /** Fail the GPU step (`ERR_VERIFY_POLICY_MISSING`) when the measurements were not compared. Default false. */
+  requireGpuMeasurements?: boolean;
   /** How long a verified attestation is reused for answers signed by the same key, in ms. Default 600 000. */
   attestationMaxAgeMs?: number;
   /** Verification time. Default: the current time. */
@@ -99,10 +123,14 @@ export interface ResolvedPolicy {
   readonly testRoots: {
     readonly tdx: readonly (Uint8Array | string)[];
     readonly nitro: readonly (Uint8Array | string)[];
+    readonly nvidia: readonly (Uint8Array | string)[];
+    readonly nvidiaRim: readonly (Uint8Array | string)[];
   };
   readonly trustAnchors: {
     readonly tdx: readonly (Uint8Array | string)[];
     readonly nitro: readonly (Uint8Array | string)[];
+    readonly nvidia: readonly (Uint8Array | string)[];
+    readonly nvidiaRim: readonly (Uint8Array | string)[];
   };
   readonly allowDebug: boolean;
   readonly allowedTcbStatuses: readonly string[];
@@ -110,8 +138,11 @@ export interface ResolvedPolicy {
   readonly tdxCollateral: TdxCollateralSource | undefined;
   readonly tdxMeasurements: TdxMeasurementPolicy | 'any' | undefined;
   readonly nitroPcrs: NitroPcrPolicy | 'any' | undefined;
+  /** The GPU verifier; undefined when GPU verification is turned off (`gpuVerifier: false`). */
   readonly gpuVerifier: GpuEvidenceVerifier | undefined;
   readonly requireGpu: boolean;
+  readonly nvidiaRims: readonly RimInput[];
+  readonly requireGpuMeasurements: boolean;
   readonly attestationMaxAgeMs: number;
   readonly now: () => Date;
 }
@@ -135,19 +166,57 @@ export function resolvePolicy(policy: VerificationPolicy = {}): ResolvedPolicy {
   }
   if (policy.now !== undefined && typeof policy.now !== 'function')
     throw new TypeError('policy.now must be a function');
+  const rims = policy.nvidiaRims ?? [];
+  if (!Array.isArray(rims) || rims.some((rim) => typeof rim !== 'string' && !(rim instanceof Uint8Array)))
+    throw new TypeError('policy.nvidiaRims must be an array of RIM documents (strings or bytes)');
+  const gpuVerifier = policy.gpuVerifier;
+  if (
+    gpuVerifier !== undefined &&
+    gpuVerifier !== false &&
+    (typeof gpuVerifier !== 'object' || gpuVerifier === null || typeof gpuVerifier.verify !== 'function')
+  )
+    throw new TypeError('policy.gpuVerifier must be a GpuEvidenceVerifier or false');
+  const now = policy.now ?? (() => new Date());
+  const testRoots = {
+    tdx: policy.testRoots?.tdx ?? [],
+    nitro: policy.testRoots?.nitro ?? [],
+    nvidia: policy.testRoots?.nvidia ?? [],
+    nvidiaRim: policy.testRoots?.nvidiaRim ?? [],
+  };
+  const trustAnchors = {
+    tdx: policy.trustAnchors?.tdx ?? [],
+    nitro: policy.trustAnchors?.nitro ?? [],
+    nvidia: policy.trustAnchors?.nvidia ?? [],
+    nvidiaRim: policy.trustAnchors?.nvidiaRim ?? [],
+  };
   return Object.freeze({
     acceptSimulated: policy.acceptSimulated === true,
-    testRoots: { tdx: policy.testRoots?.tdx ?? [], nitro: policy.testRoots?.nitro ?? [] },
-    trustAnchors: { tdx: policy.trustAnchors?.tdx ?? [], nitro: policy.trustAnchors?.nitro ?? [] },
+    testRoots,
+    trustAnchors,
     allowDebug: policy.allowDebug === true,
     allowedTcbStatuses: [...statuses],
     requireTcbStatus: policy.requireTcbStatus !== false,
     tdxCollateral: policy.tdxCollateral,
     tdxMeasurements: policy.tdxMeasurements,
     nitroPcrs: policy.nitroPcrs,
-    gpuVerifier: policy.gpuVerifier,
+    gpuVerifier:
+      gpuVerifier === false
+        ? undefined
+        : (gpuVerifier ??
+          createNvidiaGpuVerifier({
+            acceptSimulated: policy.acceptSimulated === true,
+            testRoots: testRoots.nvidia,
+            rimTestRoot: testRoots.nvidiaRim[0],
+            trustAnchors: trustAnchors.nvidia,
+            rimTrustAnchor: trustAnchors.nvidiaRim[0],
+            rims,
+            requireMeasurements: policy.requireGpuMeasurements === true,
+            now,
+          })),
     requireGpu: policy.requireGpu === true,
+    nvidiaRims: [...rims],
+    requireGpuMeasurements: policy.requireGpuMeasurements === true,
     attestationMaxAgeMs: maxAge,
-    now: policy.now ?? (() => new Date()),
+    now,
   });
 }

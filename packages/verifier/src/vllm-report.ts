@@ -254,6 +254,7 @@ export async function checkNvidiaPayload(
   const summary = {
     arch: object && typeof object.arch === 'string' ? object.arch : null,
     evidenceCount: list.length,
+    ...(object?.simulated === true ? { payloadMarkedSimulated: true } : {}),
   };
   if (object && typeof object.nonce === 'string' && object.nonce.toLowerCase() !== nonce) {
     builder.fail(

@@ -1,12 +1,23 @@
 // Starts the real composed server (packages/proxy-server) with every face, in this process, on loopback. Its
 // upstreams are the repository's fake servers started here, so that the tests know their TEST roots: one synthetic
-// TDX platform signs the Chutes instance quotes and the Venice model quotes, and a TEST Nitro enclave (served by a
-// nitriding stand-in that the TEE gateway registers its key with) attests the gateway's signing key.
+// TDX platform signs the Chutes instance quotes and the Venice model quotes, one synthetic NVIDIA-like platform's
+// simulated GPUs sign the Chutes instances' and the Venice models' GPU evidence, and a TEST Nitro enclave (served
+// by a nitriding stand-in that the TEE gateway registers its key with) attests the gateway's signing key. The
+// proxy's own simulated report carries GPU evidence of the process's simulated GPUs (another TEST root).
 import { createFakeChutesServer, type FakeChutesServer } from '@confidential-ai/chutes-transport/testing';
+import {
+  createTestNvidiaPlatform,
+  type TestNvidiaPlatform,
+} from '@confidential-ai/nvidia-attestation/testing';
 import type { TdxCollateralJson } from '@confidential-ai/tdx-attestation';
 import { createTestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
 import { createFakeVeniceServer, type FakeVeniceServer } from '@confidential-ai/venice-e2ee/testing';
-import { loadConfig, type RunningServer, startServer } from '../../proxy-server/dist/index.js';
+import {
+  loadConfig,
+  type RunningServer,
+  simulatedGpuPlatform,
+  startServer,
+} from '../../proxy-server/dist/index.js';
 import type { VerificationPolicy } from '../src/policy.js';
 import { createTestNitroEnclave, type FakeNitriding, startFakeNitriding } from './nitro-enclave.js';
 
@@ -20,6 +31,10 @@ export interface ComposedFixture {
   readonly chutes: FakeChutesServer;
   readonly venice: FakeVeniceServer;
   readonly nitriding: FakeNitriding;
+  /** The simulated GPUs of the Chutes instances and Venice models. */
+  readonly gpus: TestNvidiaPlatform;
+  /** The simulated GPUs of the proxy's own simulated report. */
+  readonly proxyGpus: TestNvidiaPlatform;
   /** The demo policy with the TEST roots pinned: every face verifies as `simulated`. */
   readonly policy: VerificationPolicy;
   /**
@@ -40,9 +55,18 @@ export async function startComposed(): Promise<ComposedFixture> {
   const platform = await createTestTdxPlatform();
   const tdxCollateral = await platform.createCollateral();
   const enclave = await createTestNitroEnclave();
+  const gpus = await createTestNvidiaPlatform();
+  const proxyGpus = await simulatedGpuPlatform();
   const [chutes, venice, nitriding] = await Promise.all([
-    createFakeChutesServer({ port: 0, tdxPlatform: platform, apiKey: CHUTES_KEY, adminRoutes: false }),
-    createFakeVeniceServer({ port: 0, tdxPlatform: platform, apiKey: VENICE_KEY }),
+    createFakeChutesServer({
+      port: 0,
+      tdxPlatform: platform,
+      nvidiaPlatform: gpus,
+      gpusPerInstance: 2,
+      apiKey: CHUTES_KEY,
+      adminRoutes: false,
+    }),
+    createFakeVeniceServer({ port: 0, tdxPlatform: platform, nvidiaPlatform: gpus, apiKey: VENICE_KEY }),
     startFakeNitriding(enclave),
   ]);
   const toml = `
@@ -82,17 +106,23 @@ register_with_nitriding = true
     chutes,
     venice,
     nitriding,
+    gpus,
+    proxyGpus,
     tdxRootPem: platform.rootPem,
     tdxCollateral,
     policy: {
       acceptSimulated: true,
-      testRoots: { tdx: [platform.rootPem], nitro: [enclave.rootPem] },
+      testRoots: {
+        tdx: [platform.rootPem],
+        nitro: [enclave.rootPem],
+        nvidia: [gpus.deviceRootPem, proxyGpus.deviceRootPem],
+      },
       tdxCollateral,
       tdxMeasurements: 'any',
       nitroPcrs: enclave.pcrs,
     },
     trustedPolicy: {
-      trustAnchors: { tdx: [platform.rootPem], nitro: [enclave.rootPem] },
+      trustAnchors: { tdx: [platform.rootPem], nitro: [enclave.rootPem], nvidia: [gpus.deviceRootPem] },
       tdxCollateral,
       tdxMeasurements: 'any',
       nitroPcrs: enclave.pcrs,

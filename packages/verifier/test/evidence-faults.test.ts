@@ -1,6 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
+import { base64ToBytes, bytesToBase64, bytesToHex, hexToBytes } from '@confidential-ai/bytes';
+import {
+  createTestNvidiaPlatform,
+  type TestNvidiaPlatform,
+} from '@confidential-ai/nvidia-attestation/testing';
 import { createTestTdxPlatform, type TestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
 import {
   createVllmProxySigner,
@@ -43,6 +47,8 @@ async function serve(
 
 describe('vllm-proxy reports with a real TDX quote (TEST platform), as a TEE deployment serves them', () => {
   let platform: TestTdxPlatform;
+  let gpus: TestNvidiaPlatform;
+  let otherGpus: TestNvidiaPlatform;
   const signer = createVllmProxySigner({ algorithm: 'ecdsa' });
   const other = createVllmProxySigner({ algorithm: 'ecdsa' });
   let mode:
@@ -53,11 +59,32 @@ describe('vllm-proxy reports with a real TDX quote (TEST platform), as a TEE dep
     | 'other-key'
     | 'not-json'
     | 'no-quote'
-    | 'gpu' = 'honest';
+    | 'gpu'
+    | 'gpu-test'
+    | 'gpu-tampered'
+    | 'gpu-wrong-nonce'
+    | 'gpu-untrusted' = 'honest';
   let server: Awaited<ReturnType<typeof serve>>;
+
+  /** The `evidence_list` of the report for `nonce` in the current mode. */
+  const evidenceList = async (nonce: string): Promise<unknown[]> => {
+    if (mode === 'gpu') return [{ evidence: 'x' }];
+    if (!mode.startsWith('gpu-')) return [];
+    const source = mode === 'gpu-untrusted' ? otherGpus : gpus;
+    const bound = hexToBytes(mode === 'gpu-wrong-nonce' ? 'ef'.repeat(32) : nonce);
+    const list = (await source.createEvidence({ nonce: bound, gpuCount: 2 })).evidenceList;
+    if (mode === 'gpu-tampered') {
+      const report = base64ToBytes(list[1]!.evidence);
+      report[60]! ^= 0x01;
+      list[1] = { ...list[1]!, evidence: bytesToBase64(report) };
+    }
+    return list;
+  };
 
   beforeAll(async () => {
     platform = await createTestTdxPlatform();
+    gpus = await createTestNvidiaPlatform();
+    otherGpus = await createTestNvidiaPlatform();
     server = await serve(async (url) => {
       const nonce = url.searchParams.get('nonce')!;
       const identity = new Uint8Array(32);
@@ -79,7 +106,7 @@ describe('vllm-proxy reports with a real TDX quote (TEST platform), as a TEE dep
         nvidia_payload: JSON.stringify({
           nonce,
           arch: 'HOPPER',
-          evidence_list: mode === 'gpu' ? [{ evidence: 'x' }] : [],
+          evidence_list: await evidenceList(nonce),
         }),
         signing_public_key: mode === 'other-key' ? other.signingPublicKey : signer.signingPublicKey,
       };
@@ -131,7 +158,47 @@ describe('vllm-proxy reports with a real TDX quote (TEST platform), as a TEE dep
     expect(key).toBeUndefined();
   });
 
-  it('hands GPU evidence to the pluggable verifier, and reports "not checked" without one', async () => {
+  it('verifies real-shaped TEST GPU evidence with the default verifier: "verified against the TEST root"', async () => {
+    mode = 'gpu-test';
+    const { verdict } = await attest({
+      testRoots: { tdx: [platform.rootPem], nvidia: [gpus.deviceRootPem] },
+    });
+    expect(verdict.status, JSON.stringify(verdict.failedStep)).toBe('simulated');
+    const gpu = step(verdict, 'gpu-evidence');
+    expect(gpu).toMatchObject({
+      status: 'simulated',
+      evidence: {
+        verifier: 'nvidia-attestation',
+        trustAnchor: 'test-root',
+        gpuCount: 2,
+        measurements: 'not-compared',
+      },
+    });
+    expect(gpu.message).toContain('verified against the TEST root "CN=TEST NVIDIA Device Identity CA');
+    expect(gpu.message).toContain("not NVIDIA's");
+    // Without acceptSimulated the same evidence fails, naming its root (the TDX steps fail first here).
+    const strict = await attestVllmProxy({
+      baseUrl: `${server.url}/v1`,
+      policy: { testRoots: { tdx: [platform.rootPem] }, tdxMeasurements: 'any' },
+    });
+    expect(strict.verdict.status).toBe('failed');
+  });
+
+  it.each([
+    ['gpu-tampered', 'ERR_VERIFY_GPU_EVIDENCE'],
+    ['gpu-wrong-nonce', 'ERR_VERIFY_NONCE_MISMATCH'],
+    ['gpu-untrusted', 'ERR_VERIFY_UNTRUSTED_ROOT'],
+    ['gpu', 'ERR_VERIFY_GPU_EVIDENCE'],
+  ] as const)('%s fails at gpu-evidence with %s', async (fault, code) => {
+    mode = fault;
+    const { verdict, key } = await attest({
+      testRoots: { tdx: [platform.rootPem], nvidia: [gpus.deviceRoot] },
+    });
+    expect(verdict.failedStep).toMatchObject({ name: 'gpu-evidence', code });
+    expect(key).toBeUndefined();
+  });
+
+  it('hands GPU evidence to a custom verifier, and reports "not checked" only when verification is off', async () => {
     mode = 'gpu';
     const seen: unknown[] = [];
     const gpuVerifier: GpuEvidenceVerifier = {
@@ -148,14 +215,17 @@ describe('vllm-proxy reports with a real TDX quote (TEST platform), as a TEE dep
     });
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ service: 'vllm-proxy', evidence: { arch: 'HOPPER' } });
-    const unchecked = await attest();
+    const unchecked = await attest({ gpuVerifier: false });
     expect(step(unchecked.verdict, 'gpu-evidence')).toMatchObject({ status: 'skipped' });
-    expect(step(unchecked.verdict, 'gpu-evidence').message).toContain('no GPU verifier');
-    const required = await attest({ requireGpu: true });
+    expect(step(unchecked.verdict, 'gpu-evidence').message).toContain('turned off');
+    const required = await attest({ gpuVerifier: false, requireGpu: true });
     expect(required.verdict.failedStep).toMatchObject({
       name: 'gpu-evidence',
       code: 'ERR_VERIFY_POLICY_MISSING',
     });
+    mode = 'honest';
+    const none = await attest({ requireGpu: true });
+    expect(none.verdict.failedStep).toMatchObject({ name: 'gpu-evidence', code: 'ERR_VERIFY_GPU_EVIDENCE' });
   });
 
   it('fails an unreachable report with ERR_VERIFY_EVIDENCE_UNAVAILABLE', async () => {
@@ -230,6 +300,10 @@ describe('Venice model attestation faults (fake Venice server, TEST root pinned)
         status: 'simulated',
         evidence: { tcbStatus: 'UpToDate' },
       });
+      expect(step(verdict, 'gpu-evidence')).toMatchObject({
+        status: 'simulated',
+        evidence: { trustAnchor: 'test-root', gpuCount: 8, deviceRoot: { nvidia: false } },
+      });
       expect(key?.publicKeyHex).toMatch(/^04[0-9a-f]{128}$/);
     }
   });
@@ -248,6 +322,9 @@ describe('Venice model attestation faults (fake Venice server, TEST root pinned)
     ['tampered-quote-body', 'tdx-quote', 'ERR_VERIFY_TDX_QUOTE'],
     ['tampered-quote-signature', 'tdx-quote', 'ERR_VERIFY_TDX_QUOTE'],
     ['untrusted-quote', 'tdx-quote', 'ERR_VERIFY_UNTRUSTED_ROOT'],
+    ['tampered-nvidia-report', 'gpu-evidence', 'ERR_VERIFY_GPU_EVIDENCE'],
+    ['nvidia-wrong-nonce', 'gpu-evidence', 'ERR_VERIFY_NONCE_MISMATCH'],
+    ['untrusted-nvidia', 'gpu-evidence', 'ERR_VERIFY_UNTRUSTED_ROOT'],
   ] as const)('%s fails at %s with %s', async (fault, name, code) => {
     fixture.venice.setFault(fault as FakeVeniceFault, true);
     try {
@@ -274,6 +351,22 @@ describe('Venice model attestation faults (fake Venice server, TEST root pinned)
       expect(instanceIds.length).toBe(2);
       expect(step(verdict, 'instance-tcb-status')).toMatchObject({ status: 'simulated' });
       expect((step(verdict, 'instance-tdx-quote').evidence.instances as unknown[]).length).toBe(2);
+      // Each instance's two simulated GPUs, bound to SHA-256(nonce ‖ e2e_pubkey), verified against the TEST root.
+      const gpu = step(verdict, 'instance-gpu-evidence');
+      expect(gpu.status).toBe('simulated');
+      for (const instance of gpu.evidence.instances as Array<Record<string, unknown>>) {
+        expect(instance).toMatchObject({
+          status: 'simulated',
+          trustAnchor: 'test-root',
+          gpuCount: 2,
+          gpuTokenClaims: { present: true, agrees: true, signature: 'not-verified' },
+        });
+      }
+      // The proxy's own simulated report: its TEST GPU evidence too.
+      expect(step(verdict, 'gpu-evidence')).toMatchObject({
+        status: 'simulated',
+        evidence: { trustAnchor: 'test-root', payloadMarkedSimulated: true },
+      });
       expect(key?.signingAlgo).toBe('ecdsa');
     });
 
@@ -281,11 +374,57 @@ describe('Venice model attestation faults (fake Venice server, TEST root pinned)
       [{ type: 'evidence-mismatch' }, 'instance-evidence', 'ERR_VERIFY_KEY_BINDING'],
       [{ type: 'td-attributes', hex: '0100001000000000' }, 'instance-tdx-quote', 'ERR_VERIFY_DEBUG_MODE'],
       [{ type: 'bad-pubkey' }, 'instance-evidence', 'ERR_VERIFY_INSTANCE_EVIDENCE'],
+      [
+        { type: 'gpu-evidence-bad', variant: 'tampered-report' },
+        'instance-gpu-evidence',
+        'ERR_VERIFY_GPU_EVIDENCE',
+      ],
+      [
+        { type: 'gpu-evidence-bad', variant: 'wrong-nonce' },
+        'instance-gpu-evidence',
+        'ERR_VERIFY_NONCE_MISMATCH',
+      ],
+      [
+        { type: 'gpu-evidence-bad', variant: 'untrusted-root' },
+        'instance-gpu-evidence',
+        'ERR_VERIFY_UNTRUSTED_ROOT',
+      ],
+      [
+        { type: 'gpu-evidence-bad', variant: 'malformed' },
+        'instance-gpu-evidence',
+        'ERR_VERIFY_GPU_EVIDENCE',
+      ],
+      [
+        { type: 'gpu-token-bad', variant: 'overall-false' },
+        'instance-gpu-evidence',
+        'ERR_VERIFY_GPU_EVIDENCE',
+      ],
     ] as const)('%j fails at %s with %s', async (fault, name, code) => {
       fixture.chutes.inject({ ...fault, count: 4 } as Parameters<typeof fixture.chutes.inject>[0]);
       try {
         const { verdict } = await attestChutes();
         expect(verdict.failedStep).toMatchObject({ name, code });
+      } finally {
+        fixture.chutes.clearFaults();
+      }
+    });
+
+    it('fails missing GPU evidence only when the policy requires GPU evidence', async () => {
+      fixture.chutes.inject({ type: 'gpu-evidence-bad', variant: 'missing', count: 4 });
+      try {
+        const lax = await attestChutes();
+        expect(lax.verdict.status, JSON.stringify(lax.verdict.failedStep)).toBe('simulated');
+        expect(step(lax.verdict, 'instance-gpu-evidence').status).toBe('skipped');
+        const { verdict } = await verifyChutesAttestation({
+          baseUrl: `${fixture.server.url}/v1`,
+          apiKey: TOKEN,
+          model: 'fake/echo-model',
+          policy: { ...fixture.policy, requireGpu: true },
+        });
+        expect(verdict.failedStep).toMatchObject({
+          name: 'instance-gpu-evidence',
+          code: 'ERR_VERIFY_GPU_EVIDENCE',
+        });
       } finally {
         fixture.chutes.clearFaults();
       }

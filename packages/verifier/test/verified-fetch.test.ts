@@ -33,8 +33,9 @@ type Face = 'vllm-proxy' | 'chutes' | 'tee-gateway' | 'venice';
 const FACES: Record<Face, { path: string; model: string; apiKey: string }> = {
   'vllm-proxy': { path: '/v1', model: 'fake-model', apiKey: TOKEN },
   chutes: { path: '/v1/chutes', model: 'fake/echo-model', apiKey: TOKEN },
-  'tee-gateway': { path: '/tee-gateway/v1', model: 'gpt-4.1', apiKey: 'unused' },
-  venice: { path: '/venice/v1', model: 'e2ee-qwen3-6-27b', apiKey: 'unused' },
+  // Every face of the composed server takes its client token.
+  'tee-gateway': { path: '/tee-gateway/v1', model: 'gpt-4.1', apiKey: TOKEN },
+  venice: { path: '/venice/v1', model: 'e2ee-qwen3-6-27b', apiKey: TOKEN },
 };
 
 function clientFor(face: Face, options: { strict?: boolean } = {}): { client: OpenAI; fetch: VerifiedFetch } {

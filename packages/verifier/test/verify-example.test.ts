@@ -99,6 +99,16 @@ describe('examples/verify.mjs', () => {
     // Venice through the face: its relayed model attestation and the key the face encrypted to.
     expect(stdout).toMatch(/== venice[\s\S]*SIM {2}tdx-quote .*Test SGX Root CA[\s\S]*SIM {2}encryption-key/);
     expect(stdout).not.toContain('not verifiable');
+    // The GPU step of each face: the report's, every Chutes instance's and the Venice model's TEST GPU evidence,
+    // verified and its root named; the TEE gateway has none.
+    expect(stdout).toMatch(
+      /SIM {2}gpu-evidence +1 GPU report bound to the nonce, signatures and chain verified against the evidence's own TEST root "CN=TEST NVIDIA Device Identity CA.*not NVIDIA's; measurements not compared/,
+    );
+    expect(stdout).toMatch(/SIM {2}instance-gpu-evidence +2 instances: .*TEST NVIDIA Device Identity CA/);
+    expect(stdout).toMatch(
+      /== venice[\s\S]*SIM {2}gpu-evidence +8 GPU reports bound to the nonce.*TEST NVIDIA Device Identity CA/,
+    );
+    expect(stdout).toMatch(/n\/a {2}gpu-evidence .*no GPU/);
     expect(stdout).not.toMatch(/FAIL/);
   });
 

@@ -274,12 +274,12 @@ describe('the chat page at /ui/', () => {
 
   it('a wrong token is an HTTP failure shown in red, and nothing is verified', async () => {
     const { page } = await openPage(relay.url);
-    const shown = await chat(page, 'tee-gateway', 'Hello', { token: 'wrong' });
-    // The TEE gateway takes no client token in the demo; the vllm-proxy face does.
-    expect(shown.state).toBe('simulated');
-    const refused = await chat(page, 'vllm-proxy', 'Hello', { token: 'wrong' });
-    expect(refused.state).toBe('failed');
-    expect(refused.badges).toContain('FAILED');
+    // Every face of the composed server takes the client token (the TEE gateway too, x402 being off).
+    for (const face of ['vllm-proxy', 'tee-gateway', 'venice'] as const) {
+      const refused = await chat(page, face, 'Hello', { token: 'wrong' });
+      expect(refused.state, face).toBe('failed');
+      expect(refused.badges, face).toContain('FAILED');
+    }
   });
 });
 

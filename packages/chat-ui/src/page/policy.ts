@@ -17,13 +17,22 @@ export const DEMO_POLICY: VerificationPolicy = Object.freeze({
 /** The verifier's defaults: real vendor roots, collateral and pinned measurements required. */
 export const STRICT_POLICY: VerificationPolicy = Object.freeze({});
 
-const BOOLEANS = ['acceptSimulated', 'allowDebug', 'requireTcbStatus', 'requireGpu'] as const;
+const BOOLEANS = [
+  'acceptSimulated',
+  'allowDebug',
+  'requireTcbStatus',
+  'requireGpu',
+  'requireGpuMeasurements',
+] as const;
 const ROOT_LISTS = ['testRoots', 'trustAnchors'] as const;
+/** The kinds of root a list pins: TDX (Intel), Nitro (AWS), GPU device chains and RIMs (NVIDIA). */
+const ROOT_KINDS = ['tdx', 'nitro', 'nvidia', 'nvidiaRim'];
 const TDX_FIELDS = ['mrTd', 'mrConfigId', 'rtmr0', 'rtmr1', 'rtmr2', 'rtmr3'];
 const KNOWN = new Set<string>([
   ...BOOLEANS,
   ...ROOT_LISTS,
   'allowedTcbStatuses',
+  'nvidiaRims',
   'tdxCollateral',
   'tdxMeasurements',
   'nitroPcrs',
@@ -71,10 +80,11 @@ export function parsePolicy(text: string): VerificationPolicy {
       if (typeof entry !== 'boolean') invalid(`${key} must be true or false`);
       policy[key] = entry;
     } else if ((ROOT_LISTS as readonly string[]).includes(key)) {
-      if (!isObject(entry)) invalid(`${key} must be { "tdx": [PEM…], "nitro": [PEM…] }`);
+      if (!isObject(entry))
+        invalid(`${key} must be { "tdx": [PEM…], "nitro": [PEM…], "nvidia": [PEM…], "nvidiaRim": [PEM…] }`);
       const lists: Record<string, string[]> = {};
       for (const [kind, roots] of Object.entries(entry)) {
-        if (kind !== 'tdx' && kind !== 'nitro') invalid(`${key} has an unknown field "${kind}"`);
+        if (!ROOT_KINDS.includes(kind)) invalid(`${key} has an unknown field "${kind}"`);
         if (
           !Array.isArray(roots) ||
           roots.some((root) => typeof root !== 'string' || !root.includes('-----BEGIN CERTIFICATE-----'))
@@ -86,6 +96,14 @@ export function parsePolicy(text: string): VerificationPolicy {
     } else if (key === 'allowedTcbStatuses') {
       if (!Array.isArray(entry) || entry.some((status) => typeof status !== 'string'))
         invalid('allowedTcbStatuses must be a list of strings');
+      policy[key] = entry;
+    } else if (key === 'nvidiaRims') {
+      if (
+        !Array.isArray(entry) ||
+        entry.length === 0 ||
+        entry.some((rim) => typeof rim !== 'string' || !rim.trimStart().startsWith('<'))
+      )
+        invalid('nvidiaRims must be a list of RIM documents (signed SWID XML text)');
       policy[key] = entry;
     } else if (key === 'tdxCollateral') {
       const list = Array.isArray(entry) ? entry : [entry];
@@ -118,5 +136,12 @@ export function acceptsSimulated(policy: VerificationPolicy): boolean {
 
 /** Whether a policy pins roots of its own as trust anchors (the page names them next to "verified"). */
 export function pinsTrustAnchors(policy: VerificationPolicy): boolean {
-  return (policy.trustAnchors?.tdx?.length ?? 0) + (policy.trustAnchors?.nitro?.length ?? 0) > 0;
+  const anchors = policy.trustAnchors;
+  return (
+    (anchors?.tdx?.length ?? 0) +
+      (anchors?.nitro?.length ?? 0) +
+      (anchors?.nvidia?.length ?? 0) +
+      (anchors?.nvidiaRim?.length ?? 0) >
+    0
+  );
 }

@@ -18,7 +18,9 @@ import {
   sealResponse,
   sealStreamChunk,
 } from '@confidential-ai/chutes-crypto';
+import type { TestNvidiaPlatform } from '@confidential-ai/nvidia-attestation/testing';
 import { lazyTestTdxPlatform, type TestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
+import { createFakeGpuEvidenceSource, type FakeGpuEvidenceVariant } from './fake-gpu-evidence.js';
 import { simulateCompletion, simulateStreamLines } from './simulated-model.js';
 
 /** A model served by the fake server. */
@@ -40,6 +42,14 @@ export interface FakeChutesServerOptions {
    * default: one created on first use. Share one to know its root before the server starts.
    */
   tdxPlatform?: TestTdxPlatform;
+  /**
+   * Synthetic NVIDIA-like platform whose simulated GPUs sign each instance's `gpu_evidence` (from
+   * `@confidential-ai/nvidia-attestation/testing`); default: one created on first use. Share one to know its TEST
+   * roots and make its RIMs before the server starts.
+   */
+  nvidiaPlatform?: TestNvidiaPlatform;
+  /** GPUs per instance, each with its own evidence entry in `gpu_evidence`; 0 serves empty lists. Default 1. */
+  gpusPerInstance?: number;
   /** Port; default 0 (a free port). */
   port?: number;
   /**
@@ -88,6 +98,10 @@ export interface FakeChutesServerOptions {
  * - `gpu-token-bad`: the instance's GPU platform token is broken: `variant` `overall-false` (default; the claim
  *   `x-nvidia-overall-att-result` is false), `nonce-mismatch` (`eat_nonce` is another digest), `malformed`
  *   (not a JWT), `missing` (no `gpu_tokens`) or `error` (`gpu_tokens.error` set).
+ * - `gpu-evidence-bad`: the instance's `gpu_evidence` is broken (its `gpu_tokens` still claim success):
+ *   `variant` `tampered-report` (default; one bit flipped in a signed report), `wrong-nonce` (reports bound to the
+ *   caller's raw nonce instead of SHA-256(nonce ‖ e2e_pubkey)), `untrusted-root` (GPUs of another TEST root),
+ *   `missing` (an empty list) or `malformed` (a certificate field that is not base64 of a PEM chain).
  * - `rate-limit`: the next call of `path` (`listing`, `discovery` or `evidence`; default any of them) answers 429
  *   `Rate limit exceeded. Try again later.` with `Retry-After: <retryAfter>` (default 30).
  */
@@ -112,6 +126,7 @@ export type FakeFault =
       count?: number;
       variant?: 'overall-false' | 'nonce-mismatch' | 'malformed' | 'missing' | 'error';
     }
+  | { type: 'gpu-evidence-bad'; instanceId?: string; count?: number; variant?: FakeGpuEvidenceVariant }
   | {
       type: 'rate-limit';
       instanceId?: string;
@@ -139,6 +154,7 @@ const FAULT_TYPES: readonly FakeFaultType[] = [
   'td-attributes',
   'tdx-status',
   'gpu-token-bad',
+  'gpu-evidence-bad',
   'rate-limit',
 ];
 
@@ -205,6 +221,13 @@ export interface FakeChutesServer {
    * `createTdxEvidenceFilter({ verify: { root } })` to verify them offline (they do not chain to Intel's root).
    */
   tdxRoot(): Promise<Uint8Array>;
+  /**
+   * DER of the synthetic NVIDIA-like device root that anchors every instance's `gpu_evidence`: pass it as `root` to
+   * `verifyGpuEvidence` (or the gate's `gpu.root`) to accept it (it is not NVIDIA's root).
+   */
+  nvidiaRoot(): Promise<Uint8Array>;
+  /** The synthetic NVIDIA-like platform of the GPU evidence (its RIM TEST root and RIMs). */
+  nvidiaPlatform(): Promise<TestNvidiaPlatform>;
   /** The bound port. */
   readonly port: number;
   /** The bound interface. */
@@ -331,8 +354,13 @@ export async function createFakeChutesServer(
     typeof spec === 'string' ? { name: spec } : spec,
   );
 
+  const gpusPerInstance = options.gpusPerInstance ?? 1;
+  if (!Number.isSafeInteger(gpusPerInstance) || gpusPerInstance < 0 || gpusPerInstance > 8)
+    throw new RangeError('gpusPerInstance must be 0..8');
   const keys = new Map<string, KemKeyPair>();
   const instances = new Map<string, FakeInstance>();
+  /** Position of each instance on the server: its GPUs are the simulated platform's GPUs from that position on. */
+  const instanceIndex = new Map<string, number>();
   const chutes: FakeChute[] = modelSpecs.map((spec) => {
     const chuteId = spec.chuteId ?? fakeChuteId(spec.name);
     const list: FakeInstance[] = [];
@@ -345,6 +373,7 @@ export async function createFakeChutesServer(
         active: true,
       };
       keys.set(instance.instanceId, pair);
+      instanceIndex.set(instance.instanceId, instances.size);
       instances.set(instance.instanceId, instance);
       list.push(instance);
     }
@@ -544,6 +573,12 @@ export async function createFakeChutesServer(
   // Evidence quotes are real, signed TDX v4 quotes from a synthetic platform (its own root CA, generated on
   // first use), so clients can run the full offline verification against `tdxRoot()`.
   const tdxPlatform = lazyTestTdxPlatform(options.tdxPlatform);
+  // GPU evidence is real-shaped and really signed: the nvtrust SDK evidence list of simulated GPUs (a synthetic
+  // NVIDIA-like TEST root), bound to the same digest as the quote's REPORTDATA[0:32].
+  const gpuEvidence = createFakeGpuEvidenceSource({
+    platform: options.nvidiaPlatform,
+    gpusPerInstance,
+  });
 
   // NVIDIA-style attestation tokens: [["JWT", <platform token>], {"GPU-0": <GPU token>}], ES384 with an
   // in-memory key (fake: nothing chains to NVIDIA), the platform token's eat_nonce being the binding digest.
@@ -619,6 +654,7 @@ export async function createFakeChutesServer(
           const attributes = takeFault('td-attributes', instance.instanceId);
           const status = takeFault('tdx-status', instance.instanceId);
           const gpu = takeFault('gpu-token-bad', instance.instanceId);
+          const badEvidence = takeFault('gpu-evidence-bad', instance.instanceId);
           const entry: Record<string, unknown> = {
             quote: bytesToBase64(
               await tdx.createQuote({
@@ -626,7 +662,12 @@ export async function createFakeChutesServer(
                 ...(attributes ? { tdAttributes: hexToBytes(attributes.hex) } : {}),
               }),
             ),
-            gpu_evidence: [],
+            gpu_evidence: await gpuEvidence.evidence(
+              instanceIndex.get(instance.instanceId)!,
+              digest,
+              nonce.toLowerCase(),
+              badEvidence ? (badEvidence.variant ?? 'tampered-report') : undefined,
+            ),
             instance_id: instance.instanceId,
             certificate: '',
             tdx_verification: {
@@ -888,6 +929,10 @@ export async function createFakeChutesServer(
     async tdxRoot() {
       return (await tdxPlatform()).root;
     },
+    async nvidiaRoot() {
+      return (await gpuEvidence.platform()).deviceRoot;
+    },
+    nvidiaPlatform: gpuEvidence.platform,
     port: address.port,
     host,
     chutes,

@@ -1,3 +1,4 @@
+export type { FakeGpuEvidenceVariant } from './fake-gpu-evidence.js';
 export {
   createFakeChutesServer,
   type DiscoveryLogEntry,

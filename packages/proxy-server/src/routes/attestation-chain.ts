@@ -13,6 +13,7 @@ import {
   safeToken,
   verifyChutesInstance,
 } from '../chutes-attestation.js';
+import { loadNvidiaMaterial, type NvidiaMaterial } from '../chutes-gpu-evidence.js';
 import { ApiError } from '../errors.js';
 import { sha256Hex } from '../signing.js';
 import { upstreamFailure } from '../upstream-failure.js';
@@ -115,13 +116,32 @@ function createChuteIdCache(ttlSeconds: number, now: () => number): ChuteIdCache
   };
 }
 
+/** `verified` when every instance's GPU evidence verified, `absent` when none had any (not required), else `mixed`. */
+function gpuSummary(results: readonly ChutesInstanceResult[]): 'verified' | 'absent' | 'mixed' {
+  const outcomes = new Set(results.map((result) => result.checks.gpu_evidence));
+  if (outcomes.size === 1 && outcomes.has('pass')) return 'verified';
+  if (outcomes.size === 1 && outcomes.has('absent')) return 'absent';
+  return 'mixed';
+}
+
+/** The distinct roots that anchored the verified GPU chains (subject and SHA-256), as the receipt names them. */
+function gpuRoots(results: readonly ChutesInstanceResult[]): Array<{ subject: string; sha256: string }> {
+  const roots = new Map<string, { subject: string; sha256: string }>();
+  for (const result of results) {
+    if (result.gpu) roots.set(result.gpu.device_root.sha256, result.gpu.device_root);
+  }
+  return [...roots.values()];
+}
+
 /**
  * `GET /v1/attestation/chain` (vllm-proxy version C, §6.4, D12) with the reference's caveats fixed: the nonce
  * must be exactly 32 bytes as 64 hex characters; in `verify_mode=proxy` every discovered instance is verified
  * fail-closed (REPORTDATA binding, little-endian TD debug bit, offline DCAP signature chain and TCB status when
  * the operator configured `chutes.tdx_root_file` / `chutes.tdx_collateral_file`, otherwise Chutes' reported
- * `tdx_verification` status, GPU platform token claims) and a `verification_receipt` signed with the proxy's
- * response-signing key is returned; `verify_mode=passthrough` returns the bundle with a signed `binding_proof`.
+ * `tdx_verification` status; the GPU evidence verified offline with nvidia-attestation, bound to the same digest,
+ * chained to NVIDIA's root or `chutes.nvidia_root_file` (the built-in simulator's TEST root for that simulator
+ * only), measurements against `chutes.nvidia_rim_file`; GPU platform token claims as an additional signal) and a
+ * `verification_receipt` signed with the proxy's response-signing key is returned; `verify_mode=passthrough` returns the bundle with a signed `binding_proof`.
  * Needs the Bearer `TOKEN`; 503 `chutes_disabled` / `chutes_misconfigured` as the Chutes sidecar routes.
  *
  * @example
@@ -131,12 +151,17 @@ function createChuteIdCache(ttlSeconds: number, now: () => number): ChuteIdCache
  *   headers: { authorization: `Bearer ${token}` },
  * });
  * ```
- * @throws {ConfigError} at construction when `chutes.tdx_root_file` / `chutes.tdx_collateral_file` cannot be read.
+ * @throws {ConfigError} at construction when `chutes.tdx_root_file` / `chutes.tdx_collateral_file` /
+ * `chutes.nvidia_root_file` / `chutes.nvidia_rim_file` / `chutes.nvidia_rim_root_file` cannot be read or parsed.
  */
 export function attestationChainRoutes(deps: AppDependencies): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   const settings = deps.config.chutes;
   const dcap: DcapMaterial | undefined = settings.enabled ? loadDcapMaterial(settings) : undefined;
+  // The simulator's TEST root only when the simulator is the upstream (chutes.simulate forbids other base URLs).
+  const nvidia: NvidiaMaterial | undefined = settings.enabled
+    ? loadNvidiaMaterial(settings, settings.simulate ? deps.embeddedChutes?.nvidiaRoot : undefined)
+    : undefined;
   const now = deps.now ?? Date.now;
   const cache = createChuteIdCache(settings.chuteIdCacheTtlSeconds, now);
   // The embedded default (no upstream configured) serves Chutes from the built-in fake server, which is also the
@@ -344,7 +369,7 @@ export function attestationChainRoutes(deps: AppDependencies): Hono<AppEnv> {
         param: 'model',
       });
     }
-    const proxyAttestation = ownAttestationReport(deps, algo, nonce);
+    const proxyAttestation = await ownAttestationReport(deps, algo, nonce);
     const proxy = { attestation: proxyAttestation, signing_public_key: proxyAttestation.signing_public_key };
 
     const { bundle, discovered, failedIds } = await fetchBundle(model, nonce, apiKey, c.req.raw.signal);
@@ -385,6 +410,7 @@ export function attestationChainRoutes(deps: AppDependencies): Hono<AppEnv> {
     const options = {
       nonce,
       dcap,
+      nvidia,
       requireGpu: settings.attestationRequireGpu,
       now: now(),
     };
@@ -411,8 +437,10 @@ export function attestationChainRoutes(deps: AppDependencies): Hono<AppEnv> {
           td_debug_disabled: 'not_checked',
           tdx_quote_signature: 'not_checked',
           tdx_status: 'not_checked',
+          gpu_evidence: 'not_checked',
           gpu_platform_token: 'not_checked',
         },
+        gpu: null,
         tdx_status: null,
         tdx_status_source: dcap && dcap.collaterals.length > 0 ? 'dcap-collateral' : 'chutes-reported',
       });
@@ -447,8 +475,13 @@ export function attestationChainRoutes(deps: AppDependencies): Hono<AppEnv> {
         tdx_status_source: dcap && dcap.collaterals.length > 0 ? 'dcap-collateral' : 'chutes-reported',
         tdx_quote_signature: dcap ? 'dcap-verified' : 'not-verified',
         tdx_trust_anchor: dcap ? (dcap.root === undefined ? 'intel-sgx-root-ca' : 'configured') : null,
+        gpu_evidence_required: settings.attestationRequireGpu,
+        gpu_evidence: gpuSummary(results),
+        gpu_trust_anchor: nvidia?.rootSource ?? 'nvidia-device-identity-ca',
+        gpu_trust_anchor_roots: gpuRoots(results),
+        gpu_measurements: nvidia && nvidia.rims.length > 0 ? 'compared-with-rims' : 'not-compared',
         gpu_token_signature: 'not-verified',
-        gpu_token_required: settings.attestationRequireGpu,
+        gpu_token_role: 'additional-signal',
         proxy_attestation: 'simulated',
       },
       instance_results: results,

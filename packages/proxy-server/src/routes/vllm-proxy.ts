@@ -81,7 +81,7 @@ export function vllmProxyRoutes(deps: AppDependencies): Hono<AppEnv> {
     return c.body(text, 200, { 'content-type': 'application/json' });
   });
 
-  routes.get('/v1/attestation/report', auth, (c) => {
+  routes.get('/v1/attestation/report', auth, async (c) => {
     const algo = signingAlgoParam(c.req.query('signing_algo'));
     const nonce = c.req.query('nonce');
     if (nonce !== undefined && !/^[0-9a-fA-F]{64}$/.test(nonce)) {
@@ -89,7 +89,7 @@ export function vllmProxyRoutes(deps: AppDependencies): Hono<AppEnv> {
         param: 'nonce',
       });
     }
-    return c.json(ownAttestationReport(deps, algo, nonce?.toLowerCase()), 200, {
+    return c.json(await ownAttestationReport(deps, algo, nonce?.toLowerCase()), 200, {
       'x-attestation-simulated': 'true',
     });
   });

@@ -105,7 +105,7 @@ export async function verifierCases(env: CaseEnvironment): Promise<Outcome[]> {
 const FACES = [
   { service: 'vllm-proxy', path: '/v1', model: 'fake-model', apiKey: 'demo-token' },
   { service: 'chutes', path: '/v1/chutes', model: 'fake/echo-model', apiKey: 'demo-token' },
-  { service: 'tee-gateway', path: '/tee-gateway/v1', model: 'gpt-4.1', apiKey: 'unused' },
+  { service: 'tee-gateway', path: '/tee-gateway/v1', model: 'gpt-4.1', apiKey: 'demo-token' },
 ] as const;
 
 async function liveCases(base: string): Promise<Outcome[]> {
