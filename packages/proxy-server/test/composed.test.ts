@@ -82,11 +82,12 @@ describe('composed server: vllm-proxy, Chutes sidecar, Venice proxy and TEE gate
     expect(data.choices[0]?.message.content).toContain('sealed to the enclave');
     expect(response.headers.get('x-venice-proxy-e2ee')).toBe('verified');
     expect(response.headers.get('x-venice-proxy-key-binding')).toBe('true');
-    // The client can attest the same model key through the face, with its own nonce.
+    // The client can attest the same model key through the face, with its own nonce (and the client token: the
+    // relay spends the operator's Venice key).
     const nonce = 'c4'.repeat(32);
-    const attestation = await fetch(
-      `${server.url}${VENICE_MOUNT_PATH}/v1/tee/attestation?model=${encodeURIComponent(model!)}&nonce=${nonce}`,
-    );
+    const attestationUrl = `${server.url}${VENICE_MOUNT_PATH}/v1/tee/attestation?model=${encodeURIComponent(model!)}&nonce=${nonce}`;
+    expect((await fetch(attestationUrl)).status).toBe(401);
+    const attestation = await fetch(attestationUrl, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(attestation.status).toBe(200);
     const report = (await attestation.json()) as { nonce: string };
     expect(report.nonce).toBe(nonce);
