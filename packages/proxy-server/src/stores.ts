@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import type { Logger } from '@confidential-ai/server-kit';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ProxyServerError } from './errors.js';
 
 /** One E2EE v2 claim. */
@@ -192,13 +193,19 @@ export interface RedisClientOptions {
   logger?: Logger;
 }
 
+// ioredis (CommonJS, about a quarter of a second of CPU to load) is required only when a Redis client is created:
+// a server without Redis never loads it.
+let ioredis: typeof import('ioredis') | undefined;
+
 /**
  * Creates an ioredis client tuned to fail fast: no offline queue (commands fail at once while disconnected),
- * no per-command retries, a command timeout, and background reconnection with capped backoff.
+ * no per-command retries, a command timeout, and background reconnection with capped backoff. ioredis is loaded
+ * on the first call.
  */
 export function createRedisClient(options: RedisClientOptions): Redis {
   const timeoutMs = options.timeoutMs ?? 500;
-  const client = new Redis({
+  ioredis ??= createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+  const client = new ioredis.Redis({
     host: options.host,
     port: options.port ?? 6379,
     ...(options.password ? { password: options.password } : {}),
@@ -209,7 +216,7 @@ export function createRedisClient(options: RedisClientOptions): Redis {
     enableOfflineQueue: false,
     enableReadyCheck: true,
     lazyConnect: false,
-    retryStrategy: (times) => Math.min(100 * times, 2000),
+    retryStrategy: (times: number) => Math.min(100 * times, 2000),
   });
   let wasReady = false;
   client.on('ready', () => {

@@ -20,7 +20,10 @@ async function startRecorded(toml: string) {
     env: { ...process.env, RECORD_FILE: record },
   });
   const resolved = readFileSync(record, 'utf8').split('\n').filter(Boolean);
-  return { result: JSON.parse(stdout) as { health: Record<string, number> }, resolved };
+  return {
+    result: JSON.parse(stdout) as { health: Record<string, number>; commonJsAtReady: string[] },
+    resolved,
+  };
 }
 
 /** The files `entry` of a workspace package's dist loads statically (itself and the chunks it imports). */
@@ -62,6 +65,10 @@ describe('faces are imported only when enabled', () => {
       expect([...new Set(loaded)].sort(), face).toEqual(staticClosure(face, 'config.js'));
     }
     expect(resolved.filter((url) => /\/(@x402|viem|ox)\//.test(url))).toEqual([]);
+    // Start-up cost: ioredis is loaded only with Redis configured, undici on the first upstream request.
+    expect(result.commonJsAtReady).not.toContain('ioredis');
+    expect(result.commonJsAtReady).not.toContain('undici');
+    expect(result.commonJsAtReady).toContain('pino'); // the check sees CommonJS packages at all
   }, 60_000);
 
   it('every face enabled (x402 off): both packages are loaded, still no payment package', async () => {

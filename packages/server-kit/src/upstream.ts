@@ -1,5 +1,16 @@
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
+import type { Agent } from 'undici';
+
+type Undici = typeof import('undici');
+
+// undici (CommonJS, one of the largest modules a server loads) is required on the first upstream request, not at
+// start-up: a face that never calls its upstream, and every server's ready line, do not wait for it.
+let undici: Undici | undefined;
+const loadUndici = (): Undici => {
+  undici ??= createRequire(import.meta.url)('undici') as Undici;
+  return undici;
+};
 
 /** The standard fetch signature (what the OpenAI SDK, hono's proxy helper and createChutesFetch use). */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -73,41 +84,49 @@ export interface UpstreamFetch {
  * ```
  */
 export function createUpstreamFetch(options: UpstreamFetchOptions = {}): UpstreamFetch {
-  const agent = new Agent({
-    connect: { timeout: options.connectTimeoutMs ?? 10_000 },
-    headersTimeout: options.headersTimeoutMs ?? 600_000,
-    bodyTimeout: options.bodyTimeoutMs ?? 600_000,
-    connections: options.maxConnections ?? 1000,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
-    pipelining: 1,
-  });
+  let agent: Agent | undefined;
+  // The pool is created on first use (with undici itself, see loadUndici).
+  const pool = (): Agent => {
+    agent ??= new (loadUndici().Agent)({
+      connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+      headersTimeout: options.headersTimeoutMs ?? 600_000,
+      bodyTimeout: options.bodyTimeoutMs ?? 600_000,
+      connections: options.maxConnections ?? 1000,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+      pipelining: 1,
+    });
+    return agent;
+  };
   // Redirects are never followed (as the reference's httpx client): a request body here can be a decrypted
   // prompt, and a redirect must not send it to another origin. A 3xx reaches the caller as a non-200 reply.
-  const fetch: FetchFunction = (input, init) =>
-    undiciFetch(input as Parameters<typeof undiciFetch>[0], {
-      ...(init as Parameters<typeof undiciFetch>[1]),
+  const fetch: FetchFunction = (input, init) => {
+    const dispatcher = pool();
+    return loadUndici().fetch(input as Parameters<Undici['fetch']>[0], {
+      ...(init as Parameters<Undici['fetch']>[1]),
       redirect: 'manual',
-      dispatcher: agent,
+      dispatcher,
     }) as unknown as Promise<Response>;
+  };
   const request: RequestFunction = async (url, init) => {
-    const reply = await undiciRequest(url, {
+    const dispatcher = pool();
+    const reply = await loadUndici().request(url, {
       method: init.method as 'POST',
       headers: init.headers as Record<string, string>,
       ...(init.body === undefined ? {} : { body: init.body }),
       ...(init.signal ? { signal: init.signal } : {}),
-      dispatcher: agent,
+      dispatcher,
     });
     return new DispatcherReply(reply.statusCode, reply.body);
   };
   return {
     fetch,
     request,
-    close: () => agent.close(),
-    destroy: () => agent.destroy(),
+    close: () => (agent ? agent.close() : Promise.resolve()),
+    destroy: () => (agent ? agent.destroy() : Promise.resolve()),
   };
 }
 
-type ReplyBody = Awaited<ReturnType<typeof undiciRequest>>['body'];
+type ReplyBody = Awaited<ReturnType<Undici['request']>>['body'];
 
 class DispatcherReply implements UpstreamReply {
   private stream: ReadableStream<Uint8Array> | null | undefined;
