@@ -3,6 +3,11 @@ import { resolve as resolvePath } from 'node:path';
 import { type ConfigIssue, isHttpUrl, parseBooleanWord } from '@confidential-ai/server-kit';
 import { parse as parseToml } from 'smol-toml';
 import { VeniceProxyConfigError } from './errors.js';
+import { parseHumantimeDuration } from './humantime.js';
+import { checkLogLevel } from './log-filter.js';
+
+export { parseHumantimeDuration } from './humantime.js';
+export { pinoLevelFromFilter } from './log-filter.js';
 
 /** Environment variable prefix of the Venice proxy configuration (figment-style, split on `__`). */
 export const VENICE_ENV_PREFIX = 'VENICE_E2EE_PROXY__';
@@ -114,30 +119,6 @@ interface FieldSpec {
   check?: (value: never) => string | undefined;
 }
 
-const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'off']);
-const TARGET = /^[A-Za-z0-9_:.\-[\]{}]+$/;
-
-/**
- * Validates an EnvFilter-style directive list (`info`, `warn,my_crate=debug`).
- * @returns An error message, or undefined when valid.
- */
-function checkLogLevel(value: string): string | undefined {
-  if (value.trim() === '') return 'must not be empty';
-  for (const raw of value.split(',')) {
-    const directive = raw.trim();
-    if (directive === '') continue;
-    const equals = directive.indexOf('=');
-    if (equals < 0) {
-      if (LEVELS.has(directive.toLowerCase()) || TARGET.test(directive)) continue;
-      return `invalid filter directive "${directive}"`;
-    }
-    const target = directive.slice(0, equals);
-    const level = directive.slice(equals + 1).toLowerCase();
-    if (!TARGET.test(target) || !LEVELS.has(level)) return `invalid filter directive "${directive}"`;
-  }
-  return undefined;
-}
-
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function oneOf(...values: string[]) {
@@ -240,71 +221,6 @@ const SCHEMA: Schema = {
     validate_json_schema: { kind: 'boolean', fallback: true },
   },
 };
-
-const UNITS: Record<string, number> = {
-  nsec: 1e-6,
-  ns: 1e-6,
-  usec: 1e-3,
-  us: 1e-3,
-  msec: 1,
-  ms: 1,
-  seconds: 1000,
-  second: 1000,
-  sec: 1000,
-  secs: 1000,
-  s: 1000,
-  minutes: 60_000,
-  minute: 60_000,
-  min: 60_000,
-  mins: 60_000,
-  m: 60_000,
-  hours: 3_600_000,
-  hour: 3_600_000,
-  hr: 3_600_000,
-  hrs: 3_600_000,
-  h: 3_600_000,
-  days: 86_400_000,
-  day: 86_400_000,
-  d: 86_400_000,
-  weeks: 604_800_000,
-  week: 604_800_000,
-  w: 604_800_000,
-  months: 2_630_016_000,
-  month: 2_630_016_000,
-  M: 2_630_016_000,
-  years: 31_557_600_000,
-  year: 31_557_600_000,
-  y: 31_557_600_000,
-};
-
-/**
- * Parses a humantime-style duration (`30s`, `10m`, `1h 30m`, `250ms`, `2days`) into milliseconds. Each part
- * is an unsigned integer followed by a unit; parts may be separated by whitespace.
- * @throws RangeError for an empty string, a missing or unknown unit, or a non-integer number.
- * @example
- * ```ts
- * parseHumantimeDuration('1h 30m'); // 5_400_000
- * ```
- */
-export function parseHumantimeDuration(text: string): number {
-  if (typeof text !== 'string') throw new TypeError('duration must be a string');
-  const trimmed = text.trim();
-  if (trimmed === '') throw new RangeError('duration is empty');
-  const part = /([0-9]+)\s*([A-Za-z]+)\s*/y;
-  let total = 0;
-  let position = 0;
-  while (position < trimmed.length) {
-    part.lastIndex = position;
-    const match = part.exec(trimmed);
-    if (!match) throw new RangeError(`invalid duration "${text}": expected <integer><unit>`);
-    const unit = UNITS[match[2]!];
-    if (unit === undefined) throw new RangeError(`invalid duration "${text}": unknown unit "${match[2]}"`);
-    total += Number(match[1]) * unit;
-    position = part.lastIndex;
-  }
-  if (!Number.isFinite(total)) throw new RangeError(`invalid duration "${text}": too large`);
-  return total;
-}
 
 /** Options of {@link loadVeniceProxyConfig}. */
 export interface LoadVeniceProxyConfigOptions {
@@ -569,30 +485,4 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-/**
- * The pino level for an EnvFilter directive list: the level of a `venice_e2ee_proxy` target if given, else
- * the bare default level, else `info` (`off` → `silent`, `warn` → `warn`).
- * @example
- * ```ts
- * pinoLevelFromFilter('venice_e2ee_proxy=debug,tower_http=warn'); // 'debug'
- * ```
- */
-export function pinoLevelFromFilter(
-  filter: string,
-): 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent' {
-  let bare: string | undefined;
-  let own: string | undefined;
-  for (const raw of filter.split(',')) {
-    const directive = raw.trim().toLowerCase();
-    const equals = directive.indexOf('=');
-    if (equals < 0) {
-      if (LEVELS.has(directive)) bare = directive;
-    } else if (directive.slice(0, equals) === 'venice_e2ee_proxy') {
-      own = directive.slice(equals + 1);
-    }
-  }
-  const level = own ?? bare ?? 'info';
-  return level === 'off' ? 'silent' : (level as 'trace' | 'debug' | 'info' | 'warn' | 'error');
 }
