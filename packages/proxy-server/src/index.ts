@@ -123,6 +123,7 @@ export {
   type MemorySignatureStoreOptions,
   REPLAY_KNOWN_SINCE_KEY,
   type RedisClientOptions,
+  type RedisConnection,
   type RedisReplayStoreOptions,
   type ReplayClaim,
   type ReplayClaimResult,

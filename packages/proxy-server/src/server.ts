@@ -10,7 +10,6 @@ import {
   type UpstreamFetch,
 } from '@confidential-ai/server-kit';
 import type { Hono } from 'hono';
-import type { Redis } from 'ioredis';
 import {
   type AppDependencies,
   type AppEnv,
@@ -35,6 +34,7 @@ import {
   createRedisClient,
   createRedisReplayStore,
   createRedisSignatureStore,
+  type RedisConnection,
 } from './stores.js';
 
 /** Default Chutes inference API when `chutes.base_url` is unset (and `chutes.simulate` is off). */
@@ -92,7 +92,7 @@ function chutesLogger(logger: Logger) {
   };
 }
 
-async function waitForRedis(client: Redis, timeoutMs: number): Promise<boolean> {
+async function waitForRedis(client: RedisConnection, timeoutMs: number): Promise<boolean> {
   if (client.status === 'ready') return true;
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
