@@ -8,28 +8,30 @@ const root = new URL('..', import.meta.url).pathname;
 const scope = '@confidential-ai/';
 const problems = [];
 
+/**
+ * The layers of AGENTS.md, bottom first. A package imports only packages of its own layer or lower ones (never a
+ * layer above), only those its entry in `allowed` lists, and the `allowed` graph has no cycle.
+ */
+const layers = [
+  ['bytes'],
+  ['chutes-crypto', 'nitro-attestation', 'nvidia-attestation', 'tdx-attestation', 'tee-signing'],
+  ['chutes-transport', 'venice-e2ee', 'verifier', 'chat-ui'],
+  ['server-kit'],
+  ['tee-gateway', 'venice-proxy'],
+  ['proxy-server', 'chutes-cli'],
+];
+const layerOf = new Map(layers.flatMap((names, index) => names.map((name) => [name, index])));
+
 /** Which workspace packages each package may import (the layering of AGENTS.md). */
 const allowed = {
   bytes: [],
   'chutes-crypto': ['bytes'],
   'nitro-attestation': ['bytes'],
-  'tdx-attestation': ['bytes'],
   'nvidia-attestation': ['bytes'],
+  'tdx-attestation': ['bytes'],
   'tee-signing': ['bytes'],
   'chutes-transport': ['bytes', 'chutes-crypto', 'tdx-attestation', 'nvidia-attestation'],
   'venice-e2ee': ['bytes', 'tdx-attestation', 'nitro-attestation', 'nvidia-attestation'],
-  'proxy-server': [
-    'bytes',
-    'chat-ui',
-    'chutes-crypto',
-    'chutes-transport',
-    'venice-e2ee',
-    'tee-signing',
-    'nitro-attestation',
-    'tdx-attestation',
-    'nvidia-attestation',
-  ],
-  'chutes-cli': ['bytes', 'chutes-crypto', 'chutes-transport'],
   verifier: [
     'bytes',
     'tdx-attestation',
@@ -40,7 +42,56 @@ const allowed = {
   ],
   // The chat page: its Node entry exports only the assets directory; its browser code (src/page/) bundles these.
   'chat-ui': ['bytes', 'venice-e2ee', 'verifier'],
+  // What every server face shares; nothing service-specific, so only the byte helpers below it.
+  'server-kit': ['bytes'],
+  'tee-gateway': ['bytes', 'server-kit', 'tee-signing'],
+  'venice-proxy': ['bytes', 'server-kit', 'venice-e2ee', 'tdx-attestation', 'nvidia-attestation'],
+  'proxy-server': [
+    'bytes',
+    'chat-ui',
+    'chutes-crypto',
+    'chutes-transport',
+    'venice-e2ee',
+    'tee-signing',
+    'nitro-attestation',
+    'tdx-attestation',
+    'nvidia-attestation',
+    'server-kit',
+    'tee-gateway',
+    'venice-proxy',
+  ],
+  'chutes-cli': ['bytes', 'chutes-crypto', 'chutes-transport'],
 };
+for (const [name, targets] of Object.entries(allowed)) {
+  if (!layerOf.has(name)) problems.push(`scripts/check-packages.mjs: ${name} is in no layer`);
+  for (const target of targets) {
+    if (!(layerOf.get(target) <= layerOf.get(name))) {
+      problems.push(`scripts/check-packages.mjs: ${name} may not import ${target} (a layer above it)`);
+    }
+  }
+}
+/** The first cycle of the `allowed` graph, as a path, or undefined. */
+function findCycle() {
+  const state = new Map();
+  const visit = (name, path) => {
+    if (state.get(name) === 'done') return undefined;
+    if (state.get(name) === 'open') return [...path.slice(path.indexOf(name)), name];
+    state.set(name, 'open');
+    for (const target of allowed[name] ?? []) {
+      const cycle = visit(target, [...path, name]);
+      if (cycle) return cycle;
+    }
+    state.set(name, 'done');
+    return undefined;
+  };
+  for (const name of Object.keys(allowed)) {
+    const cycle = visit(name, []);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+const cycle = findCycle();
+if (cycle) problems.push(`scripts/check-packages.mjs: the layering has a cycle: ${cycle.join(' -> ')}`);
 
 /**
  * Source folders bundled into static assets at build time (not imported at run time): their workspace imports must
@@ -61,6 +112,13 @@ const changesets = readdirSync(join(root, '.changeset'))
   .join('\n');
 
 const licence = readFileSync(join(root, 'LICENSE'), 'utf8');
+
+/** The subpaths (`.`, `./testing`, ...) a workspace package exports. */
+function exportsOf(name) {
+  const file = join(root, 'packages', name, 'package.json');
+  if (!existsSync(file)) return [];
+  return Object.keys(JSON.parse(readFileSync(file, 'utf8')).exports ?? {});
+}
 
 function sourceFiles(dir) {
   if (!existsSync(dir)) return [];
@@ -138,7 +196,9 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
     const text = readFileSync(file, 'utf8')
       .replace(/\/\*[\s\S]*?\*\//g, '')
       .replace(/^\s*\/\/.*$/gm, '');
-    for (const match of text.matchAll(/(?:from|import\()\s*['"](@confidential-ai\/[a-z0-9-]+)/g)) {
+    for (const match of text.matchAll(
+      /(?:from|import\()\s*['"](@confidential-ai\/[a-z0-9-]+)(\/[^'"]*)?['"]/g,
+    )) {
       const target = match[1].slice(scope.length);
       if (target === name) continue;
       if (!mayImport.includes(target)) {
@@ -146,6 +206,13 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
       } else if (!(atBuild ? buildDeclared : declared).includes(match[1])) {
         problems.push(
           `${file.slice(root.length)}: imports ${match[1]} without declaring it in ${atBuild ? 'devDependencies' : 'dependencies'}`,
+        );
+      }
+      // Only what the target's exports map offers: never another package's internals.
+      const subpath = `.${match[2] ?? ''}`;
+      if (!exportsOf(target).includes(subpath)) {
+        problems.push(
+          `${file.slice(root.length)}: imports ${match[1]}${match[2] ?? ''}, not in its exports map`,
         );
       }
     }

@@ -1,26 +1,28 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Socket } from 'node:net';
+import {
+  BEARER_FAILURE_MESSAGES,
+  CLIENT_CLOSED_REQUEST,
+  checkBearer,
+  closeIfBodyUnread,
+  errorForLog,
+  escapeControlCharacters,
+  type FetchFunction,
+  isClientAbort,
+  type Logger,
+  observeRequests,
+  type RequestFunction,
+  requestIdMiddleware,
+} from '@confidential-ai/server-kit';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
-import { routePath } from 'hono/route';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ProxyConfig } from './config.js';
-import {
-  ApiError,
-  CLIENT_CLOSED_REQUEST,
-  errorEnvelope,
-  escapeControlCharacters,
-  isClientAbort,
-  ProxyServerError,
-} from './errors.js';
+import { ApiError, errorEnvelope, ProxyServerError } from './errors.js';
 import type { ModelKeys } from './keys.js';
-import type { Logger } from './logger.js';
 import type { ProxyMetrics } from './metrics.js';
+
 import type { ResponseSigner } from './signing.js';
 import type { ReplayStore, SignatureStore } from './stores.js';
-import type { FetchFunction, RequestFunction } from './upstream.js';
 
 /** One upstream the routes call: resolved base URL (no trailing slash) and the fetch to reach it. */
 export interface Upstream {
@@ -98,28 +100,16 @@ export interface CreateAppOptions {
    * toolkit (TEE gateway, Venice proxy) are further modules that can be mounted alone or together.
    */
   modules: readonly RouteModule[];
+  /**
+   * Other faces, each under its own prefix (e.g. `mountAt('/tee-gateway', teeGatewayRouteModule(gateway))`). They
+   * are mounted before this app's middleware, so their own middleware, body limit, metrics and error shape serve
+   * every path below their prefix (unknown ones included); only the request id is shared.
+   */
+  faces?: readonly RouteModule[];
 }
 
 function statusOf(status: number): ContentfulStatusCode {
   return (status >= 400 && status <= 599 ? status : 500) as ContentfulStatusCode;
-}
-
-/**
- * A log-safe view of an error: name, code and stack frames, never the message (messages of parsers and
- * crypto libraries can quote input, i.e. prompt plaintext).
- */
-export function errorForLog(error: unknown): Record<string, unknown> {
-  if (typeof error !== 'object' || error === null) return { type: typeof error };
-  const record = error as { name?: unknown; code?: unknown; stack?: unknown; type?: unknown };
-  const frames =
-    typeof record.stack === 'string'
-      ? record.stack
-          .split('\n')
-          .filter((line) => line.trimStart().startsWith('at '))
-          .slice(0, 8)
-          .map((line) => line.trim())
-      : undefined;
-  return { name: record.name, code: record.code, type: record.type, frames };
 }
 
 /**
@@ -136,75 +126,6 @@ export function sendError(c: Context<AppEnv>, error: ApiError): Response {
   );
 }
 
-function safeEqual(left: string, right: string): boolean {
-  const a = createHash('sha256').update(left).digest();
-  const b = createHash('sha256').update(right).digest();
-  return timingSafeEqual(a, b);
-}
-
-/** What {@link checkBearer} found in an `Authorization` header. */
-export type BearerCheck = 'ok' | 'missing' | 'invalid';
-
-/**
- * The one client-token check of every face (vllm-proxy, Chutes, Venice, TEE gateway): `missing` for an absent or
- * non-Bearer header, `invalid` for a wrong token or when no token is configured (fail closed), `ok` otherwise. The
- * comparison is constant-time.
- * @example
- * ```ts
- * checkBearer('Bearer secret', 'secret'); // 'ok'
- * checkBearer(undefined, 'secret'); // 'missing'
- * ```
- */
-export function checkBearer(header: string | undefined, token: string | undefined): BearerCheck {
-  const match = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
-  if (!match) return 'missing';
-  if (token === undefined || !safeEqual(match[1]!.trim(), token)) return 'invalid';
-  return 'ok';
-}
-
-/** How long a refused upload is still read and discarded after the answer, so the client can read it. */
-const LINGER_MS = 500;
-
-/**
- * For an answer to a request whose body was never read (an access check failed first): once the answer is sent,
- * half-close the connection (FIN) and drop it after a short linger ({@link LINGER_MS}, during which the rest of
- * the upload is discarded, never parsed, so the client can still read the answer instead of a reset). Requests
- * without a body, and requests not served from a Node socket (`app.request`), are left alone.
- * @example
- * ```ts
- * return closeIfBodyUnread(c, c.json({ error: 'Invalid token' }, 401));
- * ```
- */
-export function closeIfBodyUnread(c: Context, response: Response): Response {
-  const method = c.req.method;
-  const headers = c.req.raw.headers;
-  const declared = headers.get('content-length');
-  const hasBody =
-    method !== 'GET' &&
-    method !== 'HEAD' &&
-    (headers.has('transfer-encoding') || (declared !== null && declared.trim() !== '0'));
-  const node = c.env as
-    | {
-        outgoing?: { once?: (event: 'finish', listener: () => void) => unknown };
-        incoming?: { socket?: Socket };
-      }
-    | undefined;
-  const socket = node?.incoming?.socket;
-  if (hasBody && socket && typeof node?.outgoing?.once === 'function') {
-    node.outgoing.once('finish', () => {
-      socket.end();
-      setTimeout(() => socket.destroy(), LINGER_MS).unref();
-    });
-  }
-  return response;
-}
-
-/** The client-facing messages of the two {@link checkBearer} failures (§1.3). */
-export const BEARER_FAILURE_MESSAGES: Readonly<Record<Exclude<BearerCheck, 'ok'>, string>> = Object.freeze({
-  missing: 'Invalid or missing Authorization header',
-  invalid: 'Invalid token',
-});
-
 /**
  * Bearer authentication against `auth.token` (§1.3), answered in the OpenAI envelope (D10): missing or
  * non-Bearer header → 401 "Invalid or missing Authorization header"; mismatch or unset token → 401
@@ -219,8 +140,8 @@ export function requireBearer(): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * Builds the Hono app from route modules. Middleware order: request id, access log + metrics, body-size limit,
- * then the modules (each applies its own auth). One `onError` turns every failure into the OpenAI error
+ * Builds the Hono app from route modules. Middleware order: request id, then the other faces (`faces`, with their
+ * own middleware), then access log + metrics, body-size limit and the modules (each applies its own auth). One `onError` turns every failure into the OpenAI error
  * envelope; unknown errors become 500 `internal_error` without their message (it could carry secrets).
  *
  * @example
@@ -233,30 +154,16 @@ export function createApp(deps: AppDependencies, options: CreateAppOptions): Hon
   const app = new Hono<AppEnv>();
   const { logger, metrics } = deps;
 
+  // Every response of every face carries X-Request-Id.
+  app.use('*', requestIdMiddleware());
+  // The other faces first: their own middleware, body limits, metrics and error shapes answer their routes, and the
+  // middleware below (this face's) never runs for them.
+  for (const face of options.faces ?? []) app.route('/', face(deps));
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     await next();
   });
-  app.use('*', requestId({ limitLength: 128 }));
-  app.use('*', async (c, next) => {
-    const started = performance.now();
-    await next();
-    const seconds = (performance.now() - started) / 1000;
-    let route = 'unmatched';
-    try {
-      const path = routePath(c, -1);
-      if (path && path !== '*' && path !== '/*') route = path;
-    } catch {
-      route = 'unmatched';
-    }
-    const status = c.res.status;
-    metrics.requests.inc({ route, method: c.req.method, status: String(status) });
-    metrics.requestDuration.observe({ route }, seconds);
-    logger.info(
-      { reqId: c.var.requestId, method: c.req.method, route, status, ms: Math.round(seconds * 10_000) / 10 },
-      'request',
-    );
-  });
+  app.use('*', observeRequests({ logger, metrics }));
   const maxRequestBytes = deps.config.server.maxRequestBytes;
   const tooLarge = (): never => {
     throw new ApiError(413, 'request_too_large', `Request body exceeds ${maxRequestBytes} bytes`);

@@ -1,4 +1,5 @@
 import { base64ToBytes, bytesToHex } from '@confidential-ai/bytes';
+import { isPlainObject } from '@confidential-ai/server-kit';
 import {
   chutesReportDataPrefix,
   parseTdxQuote,
@@ -16,7 +17,6 @@ import {
 } from './chutes-gpu-evidence.js';
 import { readRootFile, readSettingFile } from './config-files.js';
 import { ConfigError } from './errors.js';
-import { isPlainObject } from './json.js';
 
 /** The `verification_policy` of proxy-mode receipts (version C of the reference). */
 export const CHUTES_VERIFICATION_POLICY = 'chutes-v1';

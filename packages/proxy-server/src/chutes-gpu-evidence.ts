@@ -5,10 +5,10 @@ import {
   NvidiaAttestationError,
   verifyGpuEvidence,
 } from '@confidential-ai/nvidia-attestation';
+import { isPlainObject } from '@confidential-ai/server-kit';
 import type { CheckOutcome } from './chutes-attestation.js';
 import { type FileSetting, readRootFile, readSettingFile } from './config-files.js';
 import { ConfigError } from './errors.js';
-import { isPlainObject } from './json.js';
 
 const MAX_JWT_CHARS = 64 * 1024;
 

@@ -1,41 +1,49 @@
+import {
+  announceAndStopOnSignals,
+  type CliStreams,
+  cliStreams,
+  parsePort,
+  runProgram,
+} from '@confidential-ai/server-kit';
 import { Command } from 'commander';
-import { announceAndStopOnSignals, parsePort } from './cli-serve.js';
 import { CONFIG_ENV_VARS, describeConfig, loadConfig } from './config.js';
-import { ConfigError, ProxyServerError } from './errors.js';
 import { type RunningServer, startServer } from './server.js';
-import { addTeeGatewayCommand } from './tee-gateway/cli.js'; // TEE gateway (issue 6)
-// BEGIN Venice E2EE proxy (issue 7)
-import { registerVeniceCommand } from './venice-proxy/cli.js';
-// END Venice E2EE proxy (issue 7)
 import { VERSION } from './version.js';
 
 /** Streams and hooks the CLI uses (injectable for tests). */
-export interface CliIo {
-  /** Standard output (the one ready line, `--json` reports). */
-  stdout: (text: string) => void;
-  /** Standard error (one-line failure reasons). */
-  stderr: (text: string) => void;
-  /** Environment variables. */
-  env: Readonly<Record<string, string | undefined>>;
+export interface CliIo extends CliStreams {
   /** Called with the running server (tests); the CLI itself waits for SIGTERM/SIGINT. */
   onServer?: (server: RunningServer) => void;
   /** Install SIGTERM/SIGINT handlers that close the server and exit (default true). */
   handleSignals?: boolean;
 }
 
-function oneLine(error: unknown): string {
-  if (error instanceof ConfigError) {
-    return `invalid configuration: ${error.issues
-      .map((issue) => `${issue.tomlKey}${issue.envVar ? ` (env ${issue.envVar})` : ''}: ${issue.message}`)
-      .join('; ')}`;
-  }
-  if (ProxyServerError.isInstance(error)) return error.message;
-  return error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
-}
+/**
+ * The commands of other packages that `confidential-proxy` keeps as aliases: `confidential-proxy venice ARGS` runs
+ * `venice-e2ee-proxy ARGS` (`@confidential-ai/venice-proxy`) and `confidential-proxy tee-gateway ARGS` runs
+ * `tee-gateway ARGS` (`@confidential-ai/tee-gateway`), with the same options, help and exit codes. The package is
+ * imported only when its alias runs.
+ */
+const ALIASES = {
+  venice: {
+    bin: 'venice-e2ee-proxy',
+    description:
+      'Alias of `venice-e2ee-proxy` (@confidential-ai/venice-proxy): the Venice E2EE proxy on its own',
+    run: async (argv: string[], io: Partial<CliIo>) =>
+      (await import('@confidential-ai/venice-proxy')).runVeniceProxyCli(argv, io),
+  },
+  'tee-gateway': {
+    bin: 'tee-gateway',
+    description: 'Alias of `tee-gateway` (@confidential-ai/tee-gateway): the TEE gateway on its own',
+    run: async (argv: string[], io: Partial<CliIo>) =>
+      (await import('@confidential-ai/tee-gateway')).runTeeGatewayCli(argv, io),
+  },
+} as const;
 
 /**
- * Builds the `confidential-proxy` command line: `serve --config file.toml [--host] [--port] [--json]` and
- * `config --config file.toml [--json]` (prints the validated configuration with secrets hidden).
+ * Builds the `confidential-proxy` command line: `serve --config file.toml [--host] [--port] [--json]`,
+ * `config --config file.toml [--json]` (prints the validated configuration with secrets hidden), and the aliases
+ * `venice` and `tee-gateway` (see {@link runCli}; they are dispatched before this program is parsed).
  */
 export function createProgram(io: CliIo): Command {
   const program = new Command('confidential-proxy')
@@ -78,22 +86,23 @@ export function createProgram(io: CliIo): Command {
       const summary = describeConfig(config);
       io.stdout(flags.json ? `${JSON.stringify(summary)}\n` : `${JSON.stringify(summary, null, 2)}\n`);
     });
-  // BEGIN Venice E2EE proxy (issue 7): `venice [config.toml]`
-  registerVeniceCommand(program, io);
-  // END Venice E2EE proxy (issue 7)
-  // BEGIN TEE gateway (issue 6): `tee-gateway [--simulate] [--no-x402] [--opg-price-usd N]`
-  addTeeGatewayCommand(program, {
-    stdout: io.stdout,
-    env: io.env,
-    ...(io.handleSignals !== undefined ? { handleSignals: io.handleSignals } : {}),
-  });
-  // END TEE gateway (issue 6)
+
+  // Listed for --help; `runCli` hands these to the other package's command line before parsing.
+  for (const [name, alias] of Object.entries(ALIASES)) {
+    program
+      .command(name)
+      .description(`${alias.description}; \`confidential-proxy ${name} --help\` shows its options`)
+      .allowUnknownOption()
+      .helpOption(false)
+      .argument('[args...]');
+  }
   return program;
 }
 
 /**
  * Runs the CLI with `argv` (as `process.argv`). Resolves to the exit code for failures and for commands
- * that finish; `serve` keeps running until SIGTERM/SIGINT.
+ * that finish; `serve` keeps running until SIGTERM/SIGINT. `venice ...` and `tee-gateway ...` run the
+ * `venice-e2ee-proxy` and `tee-gateway` command lines of their own packages with the remaining arguments.
  *
  * @example
  * ```ts
@@ -102,25 +111,8 @@ export function createProgram(io: CliIo): Command {
  * ```
  */
 export async function runCli(argv: readonly string[], io?: Partial<CliIo>): Promise<number> {
-  // A reader that went away (EPIPE on stdout/stderr) must not crash a running server.
-  if (!io?.stdout) process.stdout.on('error', () => {});
-  if (!io?.stderr) process.stderr.on('error', () => {});
-  const full: CliIo = {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-    env: process.env,
-    ...io,
-  };
-  const program = createProgram(full);
-  try {
-    await program.parseAsync([...argv]);
-    return 0;
-  } catch (error) {
-    const commanderError = error as { code?: string; exitCode?: number };
-    if (typeof commanderError.code === 'string' && commanderError.code.startsWith('commander.')) {
-      return commanderError.exitCode ?? 1;
-    }
-    full.stderr(`error: ${oneLine(error)}\n`);
-    return 1;
-  }
+  const alias = ALIASES[argv[2] as keyof typeof ALIASES];
+  if (alias) return alias.run([argv[0] ?? 'node', alias.bin, ...argv.slice(3)], io ?? {});
+  const full = cliStreams<Omit<CliIo, keyof CliStreams>>(io);
+  return runProgram(createProgram(full), argv, full);
 }

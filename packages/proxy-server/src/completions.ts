@@ -1,5 +1,15 @@
+import type { UpstreamReply } from '@confidential-ai/server-kit';
+import {
+  CLIENT_CLOSED_REQUEST,
+  errorForLog,
+  exceedsJsonDepth,
+  isClientAbort,
+  JSON_TOO_DEEP,
+  MAX_JSON_DEPTH,
+  parseJsonObject,
+} from '@confidential-ai/server-kit';
 import type { Context } from 'hono';
-import { type AppDependencies, type AppEnv, errorForLog, type Upstream } from './app.js';
+import type { AppDependencies, AppEnv, Upstream } from './app.js';
 import {
   decryptChatRequest,
   type E2eeContext,
@@ -8,11 +18,10 @@ import {
   parseE2eeHeaders,
 } from './e2ee.js';
 import { encryptChatResponse } from './e2ee-response.js';
-import { ApiError, CLIENT_CLOSED_REQUEST, isClientAbort } from './errors.js';
-import { exceedsJsonDepth, JSON_TOO_DEEP, MAX_JSON_DEPTH, parseJsonObject } from './json.js';
+import { ApiError } from './errors.js';
 import { createSignedEventStream } from './signed-event-stream.js';
 import { sha256Hex, signatureRecord } from './signing.js';
-import { type UpstreamReply, upstreamFailure } from './upstream.js';
+import { upstreamFailure } from './upstream-failure.js';
 
 /** Which backend a completion request goes to and how. */
 export interface CompletionBackend {

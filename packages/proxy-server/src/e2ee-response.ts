@@ -1,7 +1,7 @@
+import { escapeControlCharacters, isPlainObject } from '@confidential-ai/server-kit';
 import { buildResponseAad } from '@confidential-ai/venice-e2ee';
 import type { E2eeContext } from './e2ee.js';
-import { ApiError, escapeControlCharacters } from './errors.js';
-import { isPlainObject } from './json.js';
+import { ApiError } from './errors.js';
 
 /**
  * Fields of `choices[].message` (non-stream) and `choices[].delta` (stream) that carry model text and are

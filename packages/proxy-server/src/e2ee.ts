@@ -1,4 +1,5 @@
 import { type Bytes, bytesToHex, equalBytes, hexToBytes } from '@confidential-ai/bytes';
+import { exceedsJsonDepth, JSON_TOO_DEEP, MAX_JSON_DEPTH } from '@confidential-ai/server-kit';
 import {
   buildRequestAad,
   createFieldDecryptor,
@@ -9,7 +10,6 @@ import {
   VeniceE2eeError,
 } from '@confidential-ai/venice-e2ee';
 import { ApiError } from './errors.js';
-import { exceedsJsonDepth, JSON_TOO_DEEP, MAX_JSON_DEPTH } from './json.js';
 import type { ModelKeys } from './keys.js';
 
 /** E2EE algorithm names of the `X-Signing-Algo` header. */

@@ -1,10 +1,15 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createChutesFetch } from '@confidential-ai/chutes-transport';
 import type { FakeChutesServer } from '@confidential-ai/chutes-transport/testing';
-import { serve } from '@hono/node-server';
+import {
+  configIssuesOf,
+  createLogger,
+  createUpstreamFetch,
+  isToolkitError,
+  type Logger,
+  listen,
+  type UpstreamFetch,
+} from '@confidential-ai/server-kit';
 import type { Hono } from 'hono';
-import type { Redis } from 'ioredis';
 import {
   type AppDependencies,
   type AppEnv,
@@ -15,10 +20,10 @@ import {
 } from './app.js';
 import { configSecrets, describeConfig, type ProxyConfig } from './config.js';
 import { ProxyServerError } from './errors.js';
+import { teeGatewayRouteModule, veniceRouteModule } from './faces.js';
 import { type RunningFakeVllm, startFakeVllm } from './fake-vllm.js';
 import { createModelKeys } from './keys.js';
-import { createLogger, type Logger } from './logger.js';
-import { createMetrics, type ProxyMetrics } from './metrics.js';
+import { createProxyMetrics, type ProxyMetrics } from './metrics.js';
 import { chutesSidecarRoutes } from './routes/chutes.js';
 import { chatUiRoutes, UI_MOUNT_PATH } from './routes/ui.js';
 import { vllmProxyRoutes } from './routes/vllm-proxy.js';
@@ -29,11 +34,8 @@ import {
   createRedisClient,
   createRedisReplayStore,
   createRedisSignatureStore,
+  type RedisConnection,
 } from './stores.js';
-import { createTeeGateway } from './tee-gateway/app.js';
-import { teeGatewayRouteModule } from './tee-gateway/server.js';
-import { createUpstreamFetch, type UpstreamFetch } from './upstream.js';
-import { prepareVeniceMount, veniceRouteModule } from './venice-proxy/server.js';
 
 /** Default Chutes inference API when `chutes.base_url` is unset (and `chutes.simulate` is off). */
 export const DEFAULT_CHUTES_BASE_URL = 'https://llm.chutes.ai';
@@ -90,7 +92,7 @@ function chutesLogger(logger: Logger) {
   };
 }
 
-async function waitForRedis(client: Redis, timeoutMs: number): Promise<boolean> {
+async function waitForRedis(client: RedisConnection, timeoutMs: number): Promise<boolean> {
   if (client.status === 'ready') return true;
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
@@ -124,7 +126,7 @@ async function waitForRedis(client: Redis, timeoutMs: number): Promise<boolean> 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? createLogger({ level: config.log.level, secrets: configSecrets(config) });
-  const metrics: ProxyMetrics = createMetrics({ processMetrics: options.processMetrics ?? true });
+  const metrics: ProxyMetrics = createProxyMetrics({ processMetrics: options.processMetrics ?? true });
   const cleanups: Array<() => Promise<unknown>> = [];
   const runCleanups = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
@@ -245,27 +247,31 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }
 
     // The other faces of the composed server, each under its own prefix (they also serve /v1/chat/completions).
+    // A face's package is imported only when that face is enabled: a disabled face costs nothing at start-up.
     const faces: RouteModule[] = [];
     if (config.venice.proxy) {
+      const { prepareVeniceMount } = await import('@confidential-ai/venice-proxy');
       // The composed server's client token protects this face too (its own server.auth_token is ignored).
       const venice = await prepareVeniceMount({
         config: config.venice.proxy,
         logger,
         requireClientToken: true,
         ...(config.auth.token !== undefined ? { clientToken: config.auth.token } : {}),
+        metricsRegistry: metrics.registry,
       });
       cleanups.push(() => venice.close());
       faces.push(veniceRouteModule(venice, VENICE_MOUNT_PATH));
       logger.info({ mount: VENICE_MOUNT_PATH }, 'Venice E2EE proxy mounted');
     }
     if (config.teeGateway.enabled) {
+      const { createTeeGateway } = await import('@confidential-ai/tee-gateway');
       // Token on every non-public route; with x402 on, payment instead on the paid inference routes.
       const gateway = await createTeeGateway({
         config: config.teeGateway,
         logger,
         requireClientToken: true,
         ...(config.auth.token !== undefined ? { clientToken: config.auth.token } : {}),
-        paymentSessionsGauge: metrics.x402Sessions,
+        metricsRegistry: metrics.registry,
       });
       cleanups.push(() => gateway.close());
       faces.push(mountAt(TEE_GATEWAY_MOUNT_PATH, teeGatewayRouteModule(gateway)));
@@ -293,19 +299,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     };
     // The chat page (public static files of @confidential-ai/chat-ui) at /ui/.
     const app = createApp(deps, {
-      modules: [...(options.modules ?? DEFAULT_MODULES), ...faces, chatUiRoutes()],
+      modules: [...(options.modules ?? DEFAULT_MODULES), chatUiRoutes()],
+      faces,
     });
 
-    const server = await new Promise<Server>((resolve, reject) => {
-      const instance = serve(
-        { fetch: app.fetch, hostname: config.server.host, port: config.server.port },
-        () => resolve(instance as Server),
-      ) as Server;
-      instance.once('error', reject);
+    const listener = await listen({
+      fetch: app.fetch,
+      host: config.server.host,
+      port: config.server.port,
+      shutdownTimeoutMs: config.server.shutdownTimeoutMs,
     });
-    const address = server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const url = `http://${host}:${address.port}`;
+    const url = listener.url;
     logger.info({ url }, 'listening');
     logger.info({ url: `${url}${UI_MOUNT_PATH}/` }, 'chat page');
 
@@ -313,17 +317,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const close = () => {
       closing ??= (async () => {
         logger.info('shutting down');
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            server.closeAllConnections();
-          }, config.server.shutdownTimeoutMs);
-          timer.unref();
-          server.close(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-          server.closeIdleConnections();
-        });
+        await listener.close();
         await runCleanups();
         logger.info('stopped');
         logger.flush?.();
@@ -340,8 +334,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     };
   } catch (error) {
     await runCleanups();
-    if (ProxyServerError.isInstance(error)) throw error;
-    const reason = (error as NodeJS.ErrnoException)?.code ?? (error as Error)?.name ?? 'unknown error';
+    // Our own errors and configuration errors of a face say what is wrong: passed on as they are, or with their
+    // message. Anything else is named by its code only (its message could quote configuration).
+    if (ProxyServerError.isInstance(error) || configIssuesOf(error)) throw error;
+    const reason = isToolkitError(error)
+      ? error.message.split('\n')[0]
+      : ((error as NodeJS.ErrnoException)?.code ?? (error as Error)?.name ?? 'unknown error');
     throw new ProxyServerError('ERR_SERVER_START', `server could not start: ${reason}`, { cause: error });
   }
 }

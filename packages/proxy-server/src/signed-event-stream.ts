@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { type AppDependencies, errorForLog } from './app.js';
+import { errorForLog, isTimeoutError, parseJsonObject } from '@confidential-ai/server-kit';
+import type { AppDependencies } from './app.js';
 import type { E2eeContext } from './e2ee.js';
 import { encryptChatResponse } from './e2ee-response.js';
 import { ApiError, errorEnvelope } from './errors.js';
-import { parseJsonObject } from './json.js';
-import { isTimeoutError } from './upstream.js';
 
 /** Largest single upstream SSE event (or run of bytes without an event boundary) the relay buffers. */
 export const MAX_EVENT_BYTES = 16 * 1024 * 1024;

@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Logger } from '@confidential-ai/server-kit';
 import { ProxyServerError } from './errors.js';
-import type { Logger } from './logger.js';
 
 /** One E2EE v2 claim. */
 export interface ReplayClaim {
@@ -176,6 +176,32 @@ export function createMemorySignatureStore(options: MemorySignatureStoreOptions 
   };
 }
 
+/**
+ * The part of an ioredis client that the Redis stores and the server use; an ioredis `Redis` instance is one.
+ * Declared here so that this package's public types do not include ioredis's own declarations (which do not
+ * compile for consumers with `skipLibCheck: false`: they import the untyped `redis-errors`).
+ */
+export interface RedisConnection {
+  /** Connection state; `ready` when commands can be sent. */
+  readonly status: string;
+  /** Adds a listener (`ready`, `error`, `end`, ...). */
+  on(event: string, listener: (error: Error) => void): unknown;
+  /** Adds a one-time listener. */
+  once(event: string, listener: (error: Error) => void): unknown;
+  /** Removes a listener. */
+  off(event: string, listener: (error: Error) => void): unknown;
+  /** `SET key value NX`. */
+  set(key: string, value: string, mode: 'NX'): Promise<unknown>;
+  /** `SET key value EX seconds`. */
+  set(key: string, value: string, expiry: 'EX', seconds: number): Promise<unknown>;
+  /** `GET key`. */
+  get(key: string): Promise<string | null>;
+  /** Registers a Lua script as a command (ioredis `defineCommand`). */
+  defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void;
+  /** Closes the connection at once (no reconnection). */
+  disconnect(): void;
+}
+
 /** Connection settings of {@link createRedisClient}. */
 export interface RedisClientOptions {
   /** Host name or address. */
@@ -192,13 +218,20 @@ export interface RedisClientOptions {
   logger?: Logger;
 }
 
+// ioredis (CommonJS, about a quarter of a second of CPU to load) is required only when a Redis client is created:
+// a server without Redis never loads it. Its types stay internal (see RedisConnection).
+type IoRedis = typeof import('ioredis');
+let ioredis: IoRedis | undefined;
+
 /**
  * Creates an ioredis client tuned to fail fast: no offline queue (commands fail at once while disconnected),
- * no per-command retries, a command timeout, and background reconnection with capped backoff.
+ * no per-command retries, a command timeout, and background reconnection with capped backoff. ioredis is loaded
+ * on the first call.
  */
-export function createRedisClient(options: RedisClientOptions): Redis {
+export function createRedisClient(options: RedisClientOptions): RedisConnection {
   const timeoutMs = options.timeoutMs ?? 500;
-  const client = new Redis({
+  ioredis ??= createRequire(import.meta.url)('ioredis') as IoRedis;
+  const client = new ioredis.Redis({
     host: options.host,
     port: options.port ?? 6379,
     ...(options.password ? { password: options.password } : {}),
@@ -209,7 +242,7 @@ export function createRedisClient(options: RedisClientOptions): Redis {
     enableOfflineQueue: false,
     enableReadyCheck: true,
     lazyConnect: false,
-    retryStrategy: (times) => Math.min(100 * times, 2000),
+    retryStrategy: (times: number) => Math.min(100 * times, 2000),
   });
   let wasReady = false;
   client.on('ready', () => {
@@ -267,7 +300,10 @@ return {0, since}
  * const store = createRedisReplayStore(createRedisClient({ host: '127.0.0.1' }));
  * ```
  */
-export function createRedisReplayStore(client: Redis, options: RedisReplayStoreOptions = {}): ReplayStore {
+export function createRedisReplayStore(
+  client: RedisConnection,
+  options: RedisReplayStoreOptions = {},
+): ReplayStore {
   const now = options.now ?? Date.now;
   const marker = options.markerKey ?? REPLAY_KNOWN_SINCE_KEY;
   const seconds = () => String(Math.floor(now() / 1000));
@@ -315,7 +351,7 @@ export function createRedisReplayStore(client: Redis, options: RedisReplayStoreO
  * A Redis outage degrades to the local copy with a warning; it never fails a request.
  */
 export function createRedisSignatureStore(
-  client: Redis,
+  client: RedisConnection,
   local: SignatureStore,
   logger?: Logger,
 ): SignatureStore {

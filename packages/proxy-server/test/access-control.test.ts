@@ -1,13 +1,13 @@
 // What protects each route of the composed server (README "What protects each route"). The route list comes from
 // the Hono apps themselves, so a route added without an entry here fails the first assertion.
 
+import { createLogger } from '@confidential-ai/server-kit';
+import { type FakeFacilitator, startFakeFacilitator } from '@confidential-ai/tee-gateway/testing';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { captureLogs, TOKEN } from './helpers.js';
-import { type FakeFacilitator, startFakeFacilitator } from './tee-gateway/fake-facilitator.js';
 
 type Protection =
   | { kind: 'token' }
@@ -23,6 +23,7 @@ function protectionTable(x402: boolean): Record<string, Protection> {
   const paid: Protection = x402 ? { kind: 'payment' } : TOKEN_ONLY;
   return {
     'GET /': { kind: 'public', reason: `liveness; ${REFERENCE_PUBLIC}` },
+    'GET /health': { kind: 'public', reason: 'liveness, the name every face answers' },
     'GET /local-metrics': { kind: 'public', reason: `Prometheus scrape; ${REFERENCE_PUBLIC}` },
     'GET /v1/metrics': { kind: 'public', reason: `Prometheus scrape; ${REFERENCE_PUBLIC}` },
     'GET /v1/models': { kind: 'public', reason: `model list; ${REFERENCE_PUBLIC}` },
@@ -33,6 +34,7 @@ function protectionTable(x402: boolean): Record<string, Protection> {
     'GET /v1/signature/:chatId': TOKEN_ONLY,
     'POST /v1/chutes/chat/completions': TOKEN_ONLY,
     'GET /v1/chutes/models': TOKEN_ONLY,
+    'GET /venice/health': { kind: 'public', reason: 'liveness of the Venice face' },
     'GET /venice/v1/models': TOKEN_ONLY,
     'POST /venice/v1/models': TOKEN_ONLY,
     'GET /venice/v1/chat/completions': TOKEN_ONLY,
@@ -51,6 +53,10 @@ function protectionTable(x402: boolean): Record<string, Protection> {
     'GET /tee-gateway/enclave/attestation': {
       kind: 'public',
       reason: 'verification material: the Nitro attestation binding the signing key',
+    },
+    'GET /tee-gateway/v1/models': {
+      kind: 'public',
+      reason: 'model list: OpenAI clients probe it first, and an x402 client has no token',
     },
     'GET /tee-gateway/heartbeat/status': TOKEN_ONLY,
     'POST /tee-gateway/v1/keys': { kind: 'loopback+token' },
@@ -196,7 +202,7 @@ for (const x402 of [false, true]) {
     if (x402) {
       it('exposes the live x402 session count as a Prometheus gauge', async () => {
         const text = await (await fetch(`${server.url}/local-metrics`)).text();
-        expect(text).toMatch(/^vllm_proxy_x402_sessions 0$/m);
+        expect(text).toMatch(/^tee_gateway_x402_sessions 0$/m);
       });
     }
   });

@@ -11,6 +11,7 @@ import {
   createTestNvidiaPlatform,
   type TestNvidiaPlatform,
 } from '@confidential-ai/nvidia-attestation/testing';
+import { createLogger } from '@confidential-ai/server-kit';
 import { createTestTdxPlatform, type TestTdxPlatform } from '@confidential-ai/tdx-attestation/testing';
 import { ed25519VerifyText, recoverPersonalSignAddress } from '@confidential-ai/tee-signing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +23,6 @@ import {
 } from '../src/chutes-attestation.js';
 import { decodeJwtClaimsUnverified, loadNvidiaMaterial } from '../src/chutes-gpu-evidence.js';
 import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { AUTH, captureLogs, createTestApp, TOKEN } from './helpers.js';
 

@@ -1,9 +1,9 @@
+import { createLogger } from '@confidential-ai/server-kit';
 import { verifyResponse } from '@confidential-ai/tee-signing';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSecrets, loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
-import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer, TEE_GATEWAY_MOUNT_PATH, VENICE_MOUNT_PATH } from '../src/server.js';
 import { captureLogs, TOKEN } from './helpers.js';
 
@@ -82,11 +82,12 @@ describe('composed server: vllm-proxy, Chutes sidecar, Venice proxy and TEE gate
     expect(data.choices[0]?.message.content).toContain('sealed to the enclave');
     expect(response.headers.get('x-venice-proxy-e2ee')).toBe('verified');
     expect(response.headers.get('x-venice-proxy-key-binding')).toBe('true');
-    // The client can attest the same model key through the face, with its own nonce.
+    // The client can attest the same model key through the face, with its own nonce (and the client token: the
+    // relay spends the operator's Venice key).
     const nonce = 'c4'.repeat(32);
-    const attestation = await fetch(
-      `${server.url}${VENICE_MOUNT_PATH}/v1/tee/attestation?model=${encodeURIComponent(model!)}&nonce=${nonce}`,
-    );
+    const attestationUrl = `${server.url}${VENICE_MOUNT_PATH}/v1/tee/attestation?model=${encodeURIComponent(model!)}&nonce=${nonce}`;
+    expect((await fetch(attestationUrl)).status).toBe(401);
+    const attestation = await fetch(attestationUrl, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(attestation.status).toBe(200);
     const report = (await attestation.json()) as { nonce: string };
     expect(report.nonce).toBe(nonce);
@@ -113,6 +114,81 @@ describe('composed server: vllm-proxy, Chutes sidecar, Venice proxy and TEE gate
     await expect(
       verifyResponse({ request, response: tampered, signingKey: key.public_key }),
     ).rejects.toThrow();
+  });
+  it('every face answers GET /health, unknown routes in its own error shape, X-Request-Id on every response', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const cases: Array<[string, RequestInit, number, (body: unknown) => void]> = [
+      ['/health', {}, 200, (body) => expect(body).toEqual({ status: 'ok' })],
+      ['/venice/health', {}, 200, (body) => expect(body).toEqual({ status: 'ok' })],
+      ['/tee-gateway/health', {}, 200, (body) => expect(body).toMatchObject({ status: 'OK' })],
+      // vllm-proxy / Chutes: the OpenAI envelope.
+      [
+        '/v1/nowhere',
+        { headers: auth },
+        404,
+        (body) =>
+          expect(body).toEqual({
+            error: { message: 'No route for GET /v1/nowhere', type: 'not_found', param: null, code: null },
+          }),
+      ],
+      // Venice: the crate's envelope.
+      [
+        '/venice/v1/nowhere',
+        { headers: auth },
+        404,
+        (body) =>
+          expect(body).toEqual({
+            error: {
+              message: 'route /venice/v1/nowhere was not found',
+              type: 'invalid_request_error',
+              code: 'not_found',
+            },
+          }),
+      ],
+      // TEE gateway: the reference's flat body.
+      [
+        '/tee-gateway/v1/nowhere',
+        { headers: auth },
+        404,
+        (body) =>
+          expect(body).toEqual({ error: 'No route for GET /tee-gateway/v1/nowhere', code: 'not_found' }),
+      ],
+      [
+        '/tee-gateway/v1/chat/completions',
+        { headers: auth },
+        405,
+        (body) => expect(body).toMatchObject({ code: 'method_not_allowed' }),
+      ],
+      ['/tee-gateway/v1/models', {}, 200, (body) => expect(body).toMatchObject({ object: 'list' })],
+      ['/v1/chat/completions', { method: 'POST' }, 401, (body) => expect(body).toHaveProperty('error.type')],
+    ];
+    const ids = new Set<string>();
+    for (const [path, init, status, check] of cases) {
+      const response = await fetch(`${server.url}${path}`, init);
+      expect(response.status, path).toBe(status);
+      expect(response.headers.get('content-type'), path).toMatch(/^application\/json/);
+      check(await response.json());
+      const id = response.headers.get('x-request-id');
+      expect(id, path).toMatch(/^[0-9a-f-]{36}$/);
+      ids.add(id!);
+    }
+    expect(ids.size).toBe(cases.length);
+  });
+
+  it('one Prometheus endpoint for the whole server, each face with its own prefix', async () => {
+    await fetch(`${server.url}/venice/health`);
+    await fetch(`${server.url}/tee-gateway/health`);
+    const text = await (await fetch(`${server.url}/local-metrics`)).text();
+    expect(text).toContain('venice_proxy_requests_total{route="/health",method="GET",status="200"}');
+    expect(text).toContain('tee_gateway_requests_total{route="/health",method="GET",status="200"}');
+    expect(text).toContain('vllm_proxy_requests_total{route="/health",method="GET",status="200"}');
+    // A face's requests are counted once, by the face, never again under the vllm-proxy prefix.
+    expect(text).not.toMatch(/vllm_proxy_requests_total\{route="\/(venice|tee-gateway)/);
+    // The faces serve no /metrics of their own here: the one endpoint is the server's.
+    expect((await fetch(`${server.url}/tee-gateway/metrics`)).status).toBe(404);
+    expect(
+      (await fetch(`${server.url}/venice/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status,
+    ).toBe(404);
   });
 });
 

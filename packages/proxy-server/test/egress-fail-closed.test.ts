@@ -1,10 +1,11 @@
 // Issue 14, E2EE egress: a fault-injecting upstream in its own process (test/fault-upstream.mjs) answers exactly
 // what each test asks for; the proxy runs over real HTTP; the client is the real openai SDK plus an E2EE client
 // built only on node:crypto (test/independent-cipher.ts). Same assertions on the vLLM face and the Chutes sidecar.
+
+import { createLogger } from '@confidential-ai/server-kit';
 import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSecrets, loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { captureLogs, sseData, TOKEN } from './helpers.js';
 import { createIndependentSession, fetchModelKey, type IndependentSession } from './independent-session.js';

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
+import { createLogger, type FetchFunction } from '@confidential-ai/server-kit';
 import {
   buildRequestAad,
   buildResponseAad,
@@ -13,13 +14,11 @@ import { type AppDependencies, type AppEnv, createApp, type RouteModule } from '
 import { type LoadConfigOptions, loadConfig } from '../src/config.js';
 import { createFakeVllmApp } from '../src/fake-vllm.js';
 import { createModelKeys } from '../src/keys.js';
-import { createLogger } from '../src/logger.js';
-import { createMetrics } from '../src/metrics.js';
+import { createProxyMetrics } from '../src/metrics.js';
 import { chutesSidecarRoutes } from '../src/routes/chutes.js';
 import { vllmProxyRoutes } from '../src/routes/vllm-proxy.js';
 import { createResponseSigner } from '../src/signing.js';
 import { createMemoryReplayStore, createMemorySignatureStore } from '../src/stores.js';
-import type { FetchFunction } from '../src/upstream.js';
 
 export const TOKEN = 'test-token-6f1d2a9c';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -77,7 +76,7 @@ export function createTestApp(
   const deps: AppDependencies = {
     config,
     logger,
-    metrics: createMetrics(),
+    metrics: createProxyMetrics(),
     keys,
     signer: createResponseSigner(keys),
     // as startServer: per-process keys, so nothing from before this store can be replayed

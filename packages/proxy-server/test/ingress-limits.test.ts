@@ -3,9 +3,9 @@
 // one stable code; a client that disconnects mid-upload is a client abort; error messages never echo control or
 // bidirectional-control characters from client input.
 import { connect } from 'node:net';
+import { createLogger } from '@confidential-ai/server-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSecrets, loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { captureLogs, createE2eeClient, TOKEN } from './helpers.js';
 

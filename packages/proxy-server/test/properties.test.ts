@@ -1,10 +1,10 @@
+import { createSilentLogger } from '@confidential-ai/server-kit';
 import { fc, test as fcTest, test } from '@fast-check/vitest';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { parseE2eeHeaders } from '../src/e2ee.js';
 import { ApiError } from '../src/errors.js';
 import { createModelKeys } from '../src/keys.js';
-import { createSilentLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import {
   deliveryArbitrary,

@@ -1,6 +1,7 @@
+import { createLogger } from '@confidential-ai/server-kit';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
 import {
   createMemorySignatureStore,
@@ -11,6 +12,10 @@ import {
 } from '../src/stores.js';
 import { captureLogs, createE2eeClient, freePort, hasRedisServer, startRedis, TOKEN } from './helpers.js';
 import { killAllSpawned, type SpawnedServer, spawnServer } from './processes.js';
+
+/** The client as the ioredis `Redis` it is (the package types it as its narrower `RedisConnection`). */
+const ioredisClient = (options: Parameters<typeof createRedisClient>[0]) =>
+  createRedisClient(options) as unknown as Redis;
 
 const redisAvailable = hasRedisServer();
 if (!redisAvailable) {
@@ -54,9 +59,9 @@ describe.skipIf(!redisAvailable)('Redis stores', () => {
   });
 
   it('SET NX EX claims once; signatures are shared; outage throws ERR_REPLAY_STORE_UNAVAILABLE', async () => {
-    const client = createRedisClient({ host: '127.0.0.1', port: redis.port });
+    const client = ioredisClient({ host: '127.0.0.1', port: redis.port });
     await new Promise((resolve) => client.once('ready', resolve));
-    const other = createRedisClient({ host: '127.0.0.1', port: redis.port });
+    const other = ioredisClient({ host: '127.0.0.1', port: redis.port });
     await new Promise((resolve) => other.once('ready', resolve));
     const store = createRedisReplayStore(client);
     const otherStore = createRedisReplayStore(other);
@@ -93,7 +98,7 @@ describe.skipIf(!redisAvailable)('two server processes sharing one Redis', () =>
     redis = await startRedis();
     // This Redis is new and these keys were never used before: its replay knowledge is complete from the start
     // of time (without this marker, the first window after startup refuses v2 requests; see replay-state.test.ts).
-    const setup = createRedisClient({ host: '127.0.0.1', port: redis.port });
+    const setup = ioredisClient({ host: '127.0.0.1', port: redis.port });
     await new Promise((resolve) => setup.once('ready', resolve));
     await setup.set(REPLAY_KNOWN_SINCE_KEY, '0');
     setup.disconnect();

@@ -1,9 +1,11 @@
 // Issue 14, replay state: a claim store that loses its state (a proxy restart with a fixed SIGNING_KEY_SEED and
 // the memory store; a Redis restarted empty or flushed) must refuse what it can no longer vouch for, at most for
 // one acceptance window, and never accept a replay.
+
+import { createLogger } from '@confidential-ai/server-kit';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSecrets, loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { createRedisClient, REPLAY_KNOWN_SINCE_KEY } from '../src/stores.js';
 import {
@@ -15,6 +17,10 @@ import {
   TOKEN,
 } from './helpers.js';
 import { killAllSpawned, spawnServer } from './processes.js';
+
+/** The client as the ioredis `Redis` it is (the package types it as its narrower `RedisConnection`). */
+const ioredisClient = (options: Parameters<typeof createRedisClient>[0]) =>
+  createRedisClient(options) as unknown as Redis;
 
 const SEED = '6b'.repeat(32);
 const WINDOW = 300;
@@ -115,7 +121,7 @@ describe.skipIf(!hasRedisServer())('Redis replay state lost', () => {
     redis = await startRedis();
     // A brand-new deployment whose operator knows the state is complete (see the README): without this marker
     // the first window after the first start refuses v2 requests as well.
-    const setup = createRedisClient({ host: '127.0.0.1', port: redis.port });
+    const setup = ioredisClient({ host: '127.0.0.1', port: redis.port });
     await new Promise((resolve) => setup.once('ready', resolve));
     await setup.set(REPLAY_KNOWN_SINCE_KEY, '0');
     setup.disconnect();
@@ -159,7 +165,7 @@ describe.skipIf(!hasRedisServer())('Redis replay state lost', () => {
     const key = await modelKey(server.url);
     const original = request(createE2eeClient('ecdsa', 2), key);
     expect((await original(server.url)).status).toBe(200);
-    const admin = createRedisClient({ host: '127.0.0.1', port: redis.port });
+    const admin = ioredisClient({ host: '127.0.0.1', port: redis.port });
     await new Promise((resolve) => admin.once('ready', resolve));
     await admin.flushall();
     const replay = await original(server.url);

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createFakeChutesServer, type FakeChutesServer } from '@confidential-ai/chutes-transport/testing';
+import { createLogger } from '@confidential-ai/server-kit';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSecrets, loadConfig } from '../src/config.js';
 import { fakeReplyText, type RunningFakeVllm, startFakeVllm } from '../src/fake-vllm.js';
-import { createLogger } from '../src/logger.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { captureLogs, createE2eeClient, sseData, TOKEN } from './helpers.js';
 

@@ -20,6 +20,17 @@ describe('createResponseSigner', () => {
     }
   });
 
+  it('names the addresses tee-signing derives from the same keys (computed without building the signers)', () => {
+    for (const keys of [createModelKeys({ seed: '44'.repeat(32) }), createModelKeys()]) {
+      const signer = createResponseSigner(keys);
+      const ecdsa = createVllmProxySigner({ algorithm: 'ecdsa', privateKey: keys.ecdsa.privateKey });
+      const ed25519 = createVllmProxySigner({ algorithm: 'ed25519', privateKey: keys.ed25519.privateKey });
+      expect(signer.ecdsaAddress).toBe(ecdsa.signingAddress);
+      expect(signer.ed25519Address).toBe(ed25519.signingAddress);
+      expect(signer.signWith('ecdsa', 'x:y')).toBe(ecdsa.sign('x:y'));
+    }
+  });
+
   it('a seed gives stable keys; no seed gives fresh keys', () => {
     const seed = '22'.repeat(32);
     expect(createResponseSigner(createModelKeys({ seed })).ecdsaAddress).toBe(

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createUpstreamFetch, isTimeoutError } from '@confidential-ai/server-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUpstreamFetch, isTimeoutError, upstreamFailure } from '../src/upstream.js';
+import { upstreamFailure } from '../src/upstream-failure.js';
 import { AUTH, createTestApp } from './helpers.js';
 
 describe('upstream HTTP (undici)', () => {

@@ -41,7 +41,8 @@ export async function bundlePage(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-const VECTOR_PATH = /^packages\/[a-z0-9-]+\/(?:test\/(?:vectors|fixtures)|fixtures|samples)\/[A-Za-z0-9._-]+$/;
+const VECTOR_PATH =
+  /^packages\/[a-z0-9-]+\/(?:test\/(?:vectors|fixtures)|fixtures|samples)\/[A-Za-z0-9._-]+$/;
 
 /** Reads a vector or fixture file by its repository path (the Node side of the suite's loader). */
 export async function loadRepoFile(path: string): Promise<Uint8Array> {

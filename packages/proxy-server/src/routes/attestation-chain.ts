@@ -1,5 +1,6 @@
+import { errorForLog, isPlainObject } from '@confidential-ai/server-kit';
 import { type Context, Hono } from 'hono';
-import { type AppDependencies, type AppEnv, errorForLog, requireBearer, sendError } from '../app.js';
+import { type AppDependencies, type AppEnv, requireBearer, sendError } from '../app.js';
 import { ownAttestationReport, signingAlgoParam } from '../attestation.js';
 import {
   CHUTES_VERIFICATION_POLICY,
@@ -13,108 +14,23 @@ import {
   verifyChutesInstance,
 } from '../chutes-attestation.js';
 import { loadNvidiaMaterial, type NvidiaMaterial } from '../chutes-gpu-evidence.js';
+import {
+  createChuteIdCache,
+  readLimitedText,
+  type Step,
+  saneRetryAfter,
+  UpstreamRateLimitedError,
+} from '../chutes-platform-reads.js';
 import { ApiError } from '../errors.js';
-import { isPlainObject } from '../json.js';
 import { sha256Hex } from '../signing.js';
-import { upstreamFailure } from '../upstream.js';
+import { upstreamFailure } from '../upstream-failure.js';
 
 /** Default Chutes platform API of the chain route (`CHUTES_ATTESTATION_BASE_URL`). */
 const DEFAULT_ATTESTATION_BASE_URL = 'https://api.chutes.ai';
-/** Largest upstream JSON body read by the chain route. */
-const MAX_UPSTREAM_BYTES = 8 * 1024 * 1024;
-/** Bound of the model → chute_id cache. */
-const MAX_CACHED_MODELS = 1024;
 const MAX_MODEL_CHARS = 256;
 const CHUTE_ID = /^[A-Za-z0-9-]{1,64}$/;
 
-type Step = 'listing' | 'discovery' | 'evidence';
 type SigningAlgo = 'ecdsa' | 'ed25519';
-
-/** Upstream 429, answered as 429 `upstream_rate_limited` with the upstream's `Retry-After` when it is sane. */
-class UpstreamRateLimitedError extends ApiError {
-  readonly retryAfter: string | undefined;
-  constructor(retryAfter: string | undefined) {
-    super(
-      429,
-      'upstream_rate_limited',
-      retryAfter === undefined
-        ? 'Chutes attestation API is rate limited'
-        : /^\d+$/.test(retryAfter)
-          ? `Chutes attestation API is rate limited; retry after ${retryAfter} seconds`
-          : `Chutes attestation API is rate limited; retry after ${retryAfter}`,
-    );
-    this.retryAfter = retryAfter;
-  }
-}
-
-function saneRetryAfter(value: string | null): string | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d{1,10}$/.test(trimmed)) return trimmed;
-  // An HTTP-date (IMF-fixdate): letters, digits, spaces, commas and colons only.
-  if (/^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(trimmed)) return trimmed;
-  return undefined;
-}
-
-async function readLimitedText(response: Response, step: Step): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > MAX_UPSTREAM_BYTES) {
-    await response.body?.cancel().catch(() => {});
-    throw new ApiError(
-      502,
-      'upstream_invalid_response',
-      `Chutes attestation API answer is too large (${step})`,
-    );
-  }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > MAX_UPSTREAM_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw new ApiError(
-        502,
-        'upstream_invalid_response',
-        `Chutes attestation API answer is too large (${step})`,
-      );
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The per-process model → chute_id cache of the chain route, with single-flight lookups. */
-interface ChuteIdCache {
-  get(model: string): string | undefined;
-  set(model: string, chuteId: string): void;
-  pending: Map<string, Promise<string>>;
-}
-
-function createChuteIdCache(ttlSeconds: number, now: () => number): ChuteIdCache {
-  const entries = new Map<string, { chuteId: string; expiresAt: number }>();
-  return {
-    get(model) {
-      const entry = entries.get(model);
-      if (!entry) return undefined;
-      if (now() >= entry.expiresAt) {
-        entries.delete(model);
-        return undefined;
-      }
-      return entry.chuteId;
-    },
-    set(model, chuteId) {
-      if (ttlSeconds <= 0) return;
-      entries.delete(model);
-      entries.set(model, { chuteId, expiresAt: now() + ttlSeconds * 1000 });
-      while (entries.size > MAX_CACHED_MODELS) entries.delete(entries.keys().next().value!);
-    },
-    pending: new Map(),
-  };
-}
 
 /** `verified` when every instance's GPU evidence verified, `absent` when none had any (not required), else `mixed`. */
 function gpuSummary(results: readonly ChutesInstanceResult[]): 'verified' | 'absent' | 'mixed' {

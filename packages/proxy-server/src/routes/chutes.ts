@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { type AppDependencies, type AppEnv, requireBearer } from '../app.js';
 import { type CompletionBackend, handleCompletion, upstreamHttpError } from '../completions.js';
 import { ApiError } from '../errors.js';
-import { upstreamFailure } from '../upstream.js';
+import { upstreamFailure } from '../upstream-failure.js';
 
 /** D1 checks: 503 `chutes_disabled` / `chutes_misconfigured`; returns the backend otherwise. */
 function chutesBackend(deps: AppDependencies): CompletionBackend {

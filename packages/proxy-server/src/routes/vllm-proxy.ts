@@ -1,5 +1,6 @@
+import { errorForLog } from '@confidential-ai/server-kit';
 import { Hono } from 'hono';
-import { type AppDependencies, type AppEnv, errorForLog, requireBearer } from '../app.js';
+import { type AppDependencies, type AppEnv, requireBearer } from '../app.js';
 import { ownAttestationReport, signingAlgoParam } from '../attestation.js';
 import {
   awaitPendingSignature,
@@ -10,7 +11,7 @@ import {
   upstreamHttpError,
 } from '../completions.js';
 import { ApiError } from '../errors.js';
-import { upstreamFailure } from '../upstream.js';
+import { upstreamFailure } from '../upstream-failure.js';
 import { attestationChainRoutes } from './attestation-chain.js';
 
 function vllmBackend(deps: AppDependencies): CompletionBackend {
@@ -18,7 +19,7 @@ function vllmBackend(deps: AppDependencies): CompletionBackend {
 }
 
 /**
- * The vllm-proxy face (Dstack-TEE `main` route table, §1.1): `GET /`, `GET /local-metrics`,
+ * The vllm-proxy face (Dstack-TEE `main` route table, §1.1): `GET /` (and `GET /health`), `GET /local-metrics`,
  * `GET /v1/attestation/report`, `POST /v1/chat/completions`, `POST /v1/completions`,
  * `GET /v1/signature/:chatId`, `GET /v1/metrics`, `GET /v1/models`, plus version C's
  * `GET /v1/attestation/chain` (D12, {@link attestationChainRoutes}).
@@ -33,6 +34,8 @@ export function vllmProxyRoutes(deps: AppDependencies): Hono<AppEnv> {
   const auth = requireBearer();
 
   routes.get('/', (c) => c.json({}));
+  // Liveness under the name every face of the toolkit answers (`/venice/health`, `/tee-gateway/health`).
+  routes.get('/health', (c) => c.json({ status: 'ok' }));
 
   routes.get('/local-metrics', async (c) =>
     c.text(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }),

@@ -1,0 +1,88 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { ServerKitError } from './errors.js';
+
+/** Options of {@link listen}. */
+export interface ListenOptions {
+  /** The app's fetch handler, e.g. `app.fetch` of a Hono app (it receives the Node request and socket as env). */
+  fetch: (request: Request, env: never) => Response | Promise<Response>;
+  /** Interface to bind. Default `127.0.0.1`. */
+  host?: string;
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  /** Grace period for in-flight requests on close, in ms; then remaining connections are closed. Default 10000. */
+  shutdownTimeoutMs?: number;
+}
+
+/** A listening server. */
+export interface RunningListener {
+  /** Base URL, e.g. `http://127.0.0.1:8000` (IPv6 addresses in brackets). */
+  readonly url: string;
+  /** The Node HTTP server. */
+  readonly server: Server;
+  /**
+   * Graceful shutdown: stop accepting, close idle keep-alive connections, let in-flight requests finish for up to
+   * `shutdownTimeoutMs`, then close what remains. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves a fetch handler on Node with @hono/node-server: the one listener of every face and of the composed server.
+ * @example
+ * ```ts
+ * const listener = await listen({ fetch: app.fetch, port: 0 });
+ * console.log(`listening on ${listener.url}`);
+ * await listener.close();
+ * ```
+ * @throws {ServerKitError} `ERR_SERVER_START` when the address cannot be bound (the message names the address and
+ * the system error code, e.g. `EADDRINUSE`).
+ */
+export async function listen(options: ListenOptions): Promise<RunningListener> {
+  const host = options.host ?? '127.0.0.1';
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const instance = serve({
+        fetch: options.fetch as (request: Request) => Response | Promise<Response>,
+        hostname: host,
+        port: options.port,
+      }) as Server;
+      instance.once('error', reject);
+      if (instance.listening) resolve(instance);
+      else instance.once('listening', () => resolve(instance));
+    });
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException)?.code;
+    throw new ServerKitError(
+      'ERR_SERVER_START',
+      `cannot listen on ${host}:${options.port}${typeof code === 'string' ? ` (${code})` : ''}`,
+      { cause },
+    );
+  }
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    server,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.closeAllConnections(), shutdownTimeoutMs);
+        timer.unref();
+        // Keep-alive connections whose last request finishes while closing are dropped as soon as they are idle.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        sweep.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          clearInterval(sweep);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}

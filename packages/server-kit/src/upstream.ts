@@ -1,0 +1,171 @@
+import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
+import type { Agent } from 'undici';
+
+type Undici = typeof import('undici');
+
+// undici (CommonJS, one of the largest modules a server loads) is required on the first upstream request, not at
+// start-up: a face that never calls its upstream, and every server's ready line, do not wait for it.
+let undici: Undici | undefined;
+const loadUndici = (): Undici => {
+  undici ??= createRequire(import.meta.url)('undici') as Undici;
+  return undici;
+};
+
+/** The standard fetch signature (what the OpenAI SDK, hono's proxy helper and createChutesFetch use). */
+export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Options of {@link createUpstreamFetch}. */
+export interface UpstreamFetchOptions {
+  /** TCP/TLS connect timeout in ms. Default 10000. */
+  connectTimeoutMs?: number;
+  /** Time to wait for response headers in ms. Default 600000. */
+  headersTimeoutMs?: number;
+  /** Longest silence inside a response body in ms. Default 600000. */
+  bodyTimeoutMs?: number;
+  /** Pooled connections per origin. Default 1000. */
+  maxConnections?: number;
+  /** Idle keep-alive of pooled sockets in ms. Default 30000. */
+  keepAliveTimeoutMs?: number;
+}
+
+/**
+ * The part of a fetch `Response` the completion routes read: status, the body as a web stream, or the whole
+ * body at once. A WHATWG `Response` satisfies it.
+ */
+export interface UpstreamReply {
+  /** HTTP status code. */
+  readonly status: number;
+  /** The body as a web stream (`null` when there is none). */
+  readonly body: ReadableStream<Uint8Array> | null;
+  /** Reads the whole body. */
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/** Options of one {@link RequestFunction} call. */
+export interface UpstreamRequestOptions {
+  /** HTTP method. */
+  method: string;
+  /** Request headers. */
+  headers: Readonly<Record<string, string>>;
+  /** Request body. */
+  body?: string | Uint8Array;
+  /** Aborts the call (e.g. when the client disconnects). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A lighter upstream call than `fetch` (undici's dispatcher `request` API: no WHATWG Request/Response objects
+ * per call) with the same pool and timeouts; used on the completion hot path. Neither follows redirects.
+ */
+export type RequestFunction = (url: string, options: UpstreamRequestOptions) => Promise<UpstreamReply>;
+
+/** A pooled upstream fetch and the means to close its pool. */
+export interface UpstreamFetch {
+  /** undici's fetch bound to a dedicated, pooled `Agent` with the configured timeouts. */
+  readonly fetch: FetchFunction;
+  /** The same pool through undici's `request` API (cheaper per call than `fetch`). */
+  readonly request: RequestFunction;
+  /** Closes every pooled connection (waits for in-flight requests). */
+  close(): Promise<void>;
+  /** Destroys every pooled connection immediately. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Creates the upstream HTTP client: undici `fetch` over a dedicated `Agent` (keep-alive pooling per origin,
+ * connect/headers/body timeouts, redirects not followed). TLS uses Node's default certificate verification.
+ *
+ * @example
+ * ```ts
+ * const upstream = createUpstreamFetch({ headersTimeoutMs: 60_000 });
+ * const response = await upstream.fetch('http://127.0.0.1:8001/v1/models');
+ * await upstream.close();
+ * ```
+ */
+export function createUpstreamFetch(options: UpstreamFetchOptions = {}): UpstreamFetch {
+  let agent: Agent | undefined;
+  // The pool is created on first use (with undici itself, see loadUndici).
+  const pool = (): Agent => {
+    agent ??= new (loadUndici().Agent)({
+      connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+      headersTimeout: options.headersTimeoutMs ?? 600_000,
+      bodyTimeout: options.bodyTimeoutMs ?? 600_000,
+      connections: options.maxConnections ?? 1000,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+      pipelining: 1,
+    });
+    return agent;
+  };
+  // Redirects are never followed (as the reference's httpx client): a request body here can be a decrypted
+  // prompt, and a redirect must not send it to another origin. A 3xx reaches the caller as a non-200 reply.
+  const fetch: FetchFunction = (input, init) => {
+    const dispatcher = pool();
+    return loadUndici().fetch(input as Parameters<Undici['fetch']>[0], {
+      ...(init as Parameters<Undici['fetch']>[1]),
+      redirect: 'manual',
+      dispatcher,
+    }) as unknown as Promise<Response>;
+  };
+  const request: RequestFunction = async (url, init) => {
+    const dispatcher = pool();
+    const reply = await loadUndici().request(url, {
+      method: init.method as 'POST',
+      headers: init.headers as Record<string, string>,
+      ...(init.body === undefined ? {} : { body: init.body }),
+      ...(init.signal ? { signal: init.signal } : {}),
+      dispatcher,
+    });
+    return new DispatcherReply(reply.statusCode, reply.body);
+  };
+  return {
+    fetch,
+    request,
+    close: () => (agent ? agent.close() : Promise.resolve()),
+    destroy: () => (agent ? agent.destroy() : Promise.resolve()),
+  };
+}
+
+type ReplyBody = Awaited<ReturnType<Undici['request']>>['body'];
+
+class DispatcherReply implements UpstreamReply {
+  private stream: ReadableStream<Uint8Array> | null | undefined;
+  constructor(
+    readonly status: number,
+    private readonly raw: ReplyBody,
+  ) {}
+  get body(): ReadableStream<Uint8Array> | null {
+    if (this.stream === undefined) {
+      this.stream = Readable.toWeb(this.raw as unknown as Readable) as unknown as ReadableStream<Uint8Array>;
+    }
+    return this.stream;
+  }
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return this.raw.arrayBuffer();
+  }
+}
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+function causeCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    const name = (current as { name?: unknown }).name;
+    if (typeof code === 'string') codes.push(code);
+    if (typeof name === 'string') codes.push(name);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return codes;
+}
+
+/** True when a fetch failure was a timeout (connect, headers or body). */
+export function isTimeoutError(error: unknown): boolean {
+  return causeCodes(error).some((code) => TIMEOUT_CODES.has(code) || code === 'TimeoutError');
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger, errorForLog, REDACTED } from '../src/index.js';
+
+function captureLogs() {
+  const lines: string[] = [];
+  return { destination: { write: (line: string) => void lines.push(line) }, text: () => lines.join('') };
+}
+
+describe('logger redaction', () => {
+  it('redacts secret-named fields and headers, and scrubs secret values anywhere in a line', () => {
+    const logs = captureLogs();
+    const logger = createLogger({
+      level: 'debug',
+      destination: logs.destination,
+      secrets: ['s3cr3t-value', 'a"quoted"secret'],
+    });
+    logger.info(
+      {
+        req: { headers: { authorization: 'Bearer abc', 'x-api-key': 'k1' } },
+        apiKey: 'k2',
+        nested: { password: 'p' },
+      },
+      'hello',
+    );
+    logger.warn({ message: 'upstream said s3cr3t-value and a"quoted"secret' }, 'contains s3cr3t-value');
+    logger.error(new Error('boom s3cr3t-value'));
+    const text = logs.text();
+    for (const leaked of ['Bearer abc', 'k1', 'k2', '"p"', 's3cr3t-value', 'quoted'])
+      expect(text).not.toContain(leaked);
+    expect(text).toContain(REDACTED);
+  });
+});
+
+describe('errorForLog', () => {
+  it('keeps name, code and stack frames, never the message (it can quote a prompt)', () => {
+    const error = Object.assign(new TypeError('the prompt was: attack at dawn'), { code: 'ERR_X' });
+    const view = errorForLog(error);
+    expect(view).toMatchObject({ name: 'TypeError', code: 'ERR_X' });
+    expect(JSON.stringify(view)).not.toContain('attack at dawn');
+    expect((view.frames as string[]).every((frame) => frame.startsWith('at '))).toBe(true);
+    expect(errorForLog('plain string')).toEqual({ type: 'string' });
+  });
+
+  it('names the program that wrote a line', () => {
+    const logs = captureLogs();
+    createLogger({ destination: logs.destination, name: 'tee-gateway' }).info('hello');
+    expect(JSON.parse(logs.text())).toMatchObject({ name: 'tee-gateway', msg: 'hello' });
+  });
+});

@@ -1,0 +1,87 @@
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUpstreamFetch, isTimeoutError } from '../src/index.js';
+
+describe('createUpstreamFetch (undici pool)', () => {
+  let silent: Server;
+  let port: number;
+  const sockets: Socket[] = [];
+  beforeAll(async () => {
+    // accepts connections and never answers
+    silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    port = (silent.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('a headers timeout is classified as a timeout, on fetch and on request', async () => {
+    const upstream = createUpstreamFetch({ headersTimeoutMs: 200 });
+    try {
+      const viaFetch = await upstream.fetch(`http://127.0.0.1:${port}/x`).catch((error: unknown) => error);
+      expect(isTimeoutError(viaFetch)).toBe(true);
+      const viaRequest = await upstream
+        .request(`http://127.0.0.1:${port}/x`, { method: 'GET', headers: {} })
+        .catch((error: unknown) => error);
+      expect(isTimeoutError(viaRequest)).toBe(true);
+    } finally {
+      await upstream.destroy();
+    }
+  });
+
+  it('a refused connection is not a timeout', async () => {
+    const upstream = createUpstreamFetch();
+    try {
+      const refused = await upstream.fetch('http://127.0.0.1:1/').catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(Error);
+      expect(isTimeoutError(refused)).toBe(false);
+    } finally {
+      await upstream.destroy();
+    }
+  });
+
+  it('never follows a redirect: the body is not re-sent to another origin', async () => {
+    let targetHits = 0;
+    const target = createHttpServer((_request, response) => {
+      targetHits++;
+      response.end('{}');
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    const targetUrl = `http://127.0.0.1:${(target.address() as { port: number }).port}`;
+    const redirector = createHttpServer((_request, response) => {
+      response.writeHead(307, { location: `${targetUrl}/elsewhere` });
+      response.end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(redirector.address() as { port: number }).port}/v1/chat/completions`;
+    const upstream = createUpstreamFetch();
+    try {
+      const viaFetch = await upstream.fetch(url, { method: 'POST', body: 'secret prompt' });
+      expect(viaFetch.status).toBe(307);
+      await viaFetch.body?.cancel();
+      const viaRequest = await upstream.request(url, { method: 'POST', headers: {}, body: 'secret prompt' });
+      expect(viaRequest.status).toBe(307);
+      await viaRequest.arrayBuffer();
+      expect(targetHits).toBe(0);
+    } finally {
+      await upstream.destroy();
+      await new Promise((resolve) => target.close(resolve));
+      await new Promise((resolve) => redirector.close(resolve));
+    }
+  });
+
+  it('classifies timeouts through the cause chain', () => {
+    const timeout = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('t'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
+    });
+    expect(isTimeoutError(timeout)).toBe(true);
+    expect(isTimeoutError(new DOMException('aborted', 'TimeoutError'))).toBe(true);
+    const refused = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('r'), { code: 'ECONNREFUSED' }),
+    });
+    expect(isTimeoutError(refused)).toBe(false);
+  });
+});

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Kept outside dist/ so that installs link it before the first build.
+import '../dist/bin/tee-gateway.js';
