@@ -116,6 +116,8 @@ export interface ProxyConfig {
     readonly e2ee: boolean;
     /** Chutes platform API: instance discovery with `chutes.e2ee` and the `GET /v1/attestation/chain` calls (`chutes.api_base_url`, env `CHUTES_ATTESTATION_BASE_URL`). Default `https://api.chutes.ai`, or the simulated server with `chutes.simulate`. */
     readonly apiBaseUrl: string | undefined;
+    /** Pooled connections per origin of the Chutes E2EE transport's own connection pool (`chutes.max_connections`, env `CHUTES_MAX_CONNECTIONS`). Default 256. */
+    readonly maxConnections: number;
     /** Lifetime of the model → chute_id cache of `/v1/attestation/chain`, in seconds; 0 disables it (`chutes.chute_id_cache_ttl_seconds`, env `CHUTES_CHUTE_ID_CACHE_TTL_SECONDS`). Default 3600. */
     readonly chuteIdCacheTtlSeconds: number;
     /** Timeout of each Chutes platform call of `/v1/attestation/chain`, in ms (`chutes.attestation_timeout_ms`, env `CHUTES_ATTESTATION_TIMEOUT_MS`). Default 30000. */
@@ -229,6 +231,7 @@ const SETTINGS: readonly Setting[] = [
   { section: 'chutes', key: 'simulate', env: 'CHUTES_SIMULATE' },
   { section: 'chutes', key: 'e2ee', env: 'CHUTES_E2EE' },
   { section: 'chutes', key: 'api_base_url', env: 'CHUTES_ATTESTATION_BASE_URL' },
+  { section: 'chutes', key: 'max_connections', env: 'CHUTES_MAX_CONNECTIONS' },
   { section: 'chutes', key: 'chute_id_cache_ttl_seconds', env: 'CHUTES_CHUTE_ID_CACHE_TTL_SECONDS' },
   { section: 'chutes', key: 'attestation_timeout_ms', env: 'CHUTES_ATTESTATION_TIMEOUT_MS' },
   { section: 'chutes', key: 'attestation_require_gpu', env: 'CHUTES_ATTESTATION_REQUIRE_GPU' },
@@ -317,6 +320,7 @@ const schema = z.object({
       simulate: boolean.default(false),
       e2ee: boolean.default(false),
       api_base_url: httpUrl.optional(),
+      max_connections: integer(1, 100_000).default(256),
       chute_id_cache_ttl_seconds: integer(0, 30 * 86_400).default(3600),
       attestation_timeout_ms: integer(100, 600_000).default(30_000),
       attestation_require_gpu: boolean.default(true),
@@ -523,6 +527,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
       simulate: value.chutes.simulate,
       e2ee: value.chutes.e2ee,
       apiBaseUrl: value.chutes.api_base_url,
+      maxConnections: value.chutes.max_connections,
       chuteIdCacheTtlSeconds: value.chutes.chute_id_cache_ttl_seconds,
       attestationTimeoutMs: value.chutes.attestation_timeout_ms,
       attestationRequireGpu: value.chutes.attestation_require_gpu,
@@ -589,6 +594,7 @@ export function describeConfig(config: ProxyConfig): Record<string, unknown> {
       simulate: config.chutes.simulate,
       e2ee: config.chutes.e2ee,
       apiBaseUrl: config.chutes.apiBaseUrl,
+      maxConnections: config.chutes.maxConnections,
       chuteIdCacheTtlSeconds: config.chutes.chuteIdCacheTtlSeconds,
       attestationRequireGpu: config.chutes.attestationRequireGpu,
       tdxRootFile: config.chutes.tdxRootFile,

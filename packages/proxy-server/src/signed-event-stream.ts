@@ -30,6 +30,9 @@ export interface SignedEventStreamOptions {
   readonly onComplete: (id: string, responseHash: string) => Promise<void>;
 }
 
+/** At most this many events are coalesced into one write. */
+const MAX_BATCHED_EVENTS = 1024;
+
 const encoder = new TextEncoder();
 const plainDecoder = new TextDecoder('utf-8');
 const LF = 0x0a;
@@ -116,19 +119,27 @@ class EventFramer {
 class LineSplitter {
   private rest = '';
   push(text: string): string[] {
-    const data = this.rest + text;
+    const data = this.rest.length === 0 ? text : this.rest + text;
     const lines: string[] = [];
     let start = 0;
-    for (let index = 0; index < data.length; index++) {
-      const char = data.charCodeAt(index);
-      if (char === 10 || char === 13) {
-        if (char === 13 && index === data.length - 1) break;
-        lines.push(data.slice(start, index));
-        if (char === 13 && data.charCodeAt(index + 1) === 10) index++;
-        start = index + 1;
+    // The next LF and CR at or after `start` (-1: none left), found with indexOf instead of a loop per character.
+    let lineFeed = data.indexOf('\n');
+    let carriageReturn = data.indexOf('\r');
+    for (;;) {
+      if (lineFeed !== -1 && lineFeed < start) lineFeed = data.indexOf('\n', start);
+      if (carriageReturn !== -1 && carriageReturn < start) carriageReturn = data.indexOf('\r', start);
+      if (carriageReturn === -1 || (lineFeed !== -1 && lineFeed < carriageReturn)) {
+        if (lineFeed === -1) break;
+        lines.push(data.slice(start, lineFeed));
+        start = lineFeed + 1;
+      } else {
+        // a CR ends the line; its LF (CRLF) may still come in the next chunk
+        if (carriageReturn === data.length - 1) break;
+        lines.push(data.slice(start, carriageReturn));
+        start = data.charCodeAt(carriageReturn + 1) === 10 ? carriageReturn + 2 : carriageReturn + 1;
       }
     }
-    this.rest = data.slice(start);
+    this.rest = start === 0 ? data : data.slice(start);
     return lines;
   }
   /** The incomplete last line, if any (a lone trailing `\r` counts as a line end). */
@@ -358,11 +369,16 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
     await finish(controller, false);
   };
 
+  // A read already started (and maybe already answered) while the batch waited to be written.
+  let nextRead: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
+
   // One upstream read; may enqueue nothing (partial event, held bytes).
   const step = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
     let result: ReadableStreamReadResult<Uint8Array>;
+    const read = nextRead ?? reader.read();
+    nextRead = undefined;
     try {
-      result = await reader.read();
+      result = await read;
     } catch (error) {
       if (finished) return; // the client went away (cancel): nothing more to relay, nothing to report
       if (!sawDone && context) {
@@ -431,12 +447,29 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
     }
   };
 
+  // Resolves on the next turn of the event loop: after every read whose bytes have already arrived.
+  const nextTurn = () =>
+    new Promise<'turn'>((resolve) => {
+      setImmediate(resolve, 'turn');
+    });
+
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      // A pull that enqueues nothing is not called again: read until something is sent or the stream ends.
+      // A pull that enqueues nothing is not called again: read until something is sent or the stream ends. What
+      // the upstream has already delivered is relayed as one write: the next read is started and, when it is
+      // answered within this turn of the event loop, its events join the batch; otherwise the batch is written
+      // now and that read is the next pull's first.
       const before = enqueued;
       while (!finished && enqueued === before) {
         await step(controller);
+        while (!finished && batch.length > 0 && batch.length < MAX_BATCHED_EVENTS) {
+          const read = reader.read();
+          nextRead = read;
+          // A read that fails is handled by the next step; here it only must not be an unhandled rejection.
+          const first = await Promise.race([read.then(() => 'read' as const, () => 'read' as const), nextTurn()]);
+          if (first === 'turn') break;
+          await step(controller);
+        }
         if (!finished) flush(controller);
       }
     },
