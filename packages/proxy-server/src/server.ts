@@ -29,7 +29,6 @@ import { chutesSidecarRoutes } from './routes/chutes.js';
 import { chatUiRoutes, UI_MOUNT_PATH } from './routes/ui.js';
 import { vllmProxyRoutes } from './routes/vllm-proxy.js';
 import { createResponseSigner } from './signing.js';
-import { warmUpCrypto } from './warm-up.js';
 import {
   createMemoryReplayStore,
   createMemorySignatureStore,
@@ -37,6 +36,7 @@ import {
   createRedisReplayStore,
   createRedisSignatureStore,
 } from './stores.js';
+import { warmUpCrypto } from './warm-up.js';
 
 /** Default Chutes inference API when `chutes.base_url` is unset (and `chutes.simulate` is off). */
 export const DEFAULT_CHUTES_BASE_URL = 'https://llm.chutes.ai';

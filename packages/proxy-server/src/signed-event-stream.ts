@@ -466,7 +466,13 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
           const read = reader.read();
           nextRead = read;
           // A read that fails is handled by the next step; here it only must not be an unhandled rejection.
-          const first = await Promise.race([read.then(() => 'read' as const, () => 'read' as const), nextTurn()]);
+          const first = await Promise.race([
+            read.then(
+              () => 'read' as const,
+              () => 'read' as const,
+            ),
+            nextTurn(),
+          ]);
           if (first === 'turn') break;
           await step(controller);
         }
