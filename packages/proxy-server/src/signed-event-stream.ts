@@ -30,9 +30,6 @@ export interface SignedEventStreamOptions {
   readonly onComplete: (id: string, responseHash: string) => Promise<void>;
 }
 
-/** At most this many events are coalesced into one write. */
-const MAX_BATCHED_EVENTS = 1024;
-
 const encoder = new TextEncoder();
 const plainDecoder = new TextDecoder('utf-8');
 const LF = 0x0a;
@@ -369,16 +366,11 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
     await finish(controller, false);
   };
 
-  // A read already started (and maybe already answered) while the batch waited to be written.
-  let nextRead: Promise<ReadableStreamReadResult<Uint8Array>> | undefined;
-
   // One upstream read; may enqueue nothing (partial event, held bytes).
   const step = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
     let result: ReadableStreamReadResult<Uint8Array>;
-    const read = nextRead ?? reader.read();
-    nextRead = undefined;
     try {
-      result = await read;
+      result = await reader.read();
     } catch (error) {
       if (finished) return; // the client went away (cancel): nothing more to relay, nothing to report
       if (!sawDone && context) {
@@ -447,35 +439,12 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
     }
   };
 
-  // Resolves on the next turn of the event loop: after every read whose bytes have already arrived.
-  const nextTurn = () =>
-    new Promise<'turn'>((resolve) => {
-      setImmediate(resolve, 'turn');
-    });
-
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      // A pull that enqueues nothing is not called again: read until something is sent or the stream ends. What
-      // the upstream has already delivered is relayed as one write: the next read is started and, when it is
-      // answered within this turn of the event loop, its events join the batch; otherwise the batch is written
-      // now and that read is the next pull's first.
+      // A pull that enqueues nothing is not called again: read until something is sent or the stream ends.
       const before = enqueued;
       while (!finished && enqueued === before) {
         await step(controller);
-        while (!finished && batch.length > 0 && batch.length < MAX_BATCHED_EVENTS) {
-          const read = reader.read();
-          nextRead = read;
-          // A read that fails is handled by the next step; here it only must not be an unhandled rejection.
-          const first = await Promise.race([
-            read.then(
-              () => 'read' as const,
-              () => 'read' as const,
-            ),
-            nextTurn(),
-          ]);
-          if (first === 'turn') break;
-          await step(controller);
-        }
         if (!finished) flush(controller);
       }
     },
