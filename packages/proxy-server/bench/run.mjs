@@ -5,7 +5,9 @@
 // the first read of a response signature (signatures are computed on first read), and E2EE stream chunks per
 // second through the proxy. A second part measures E2EE v2 (ECDSA and Ed25519) against plain requests in
 // alternating rounds at 16 clients: the proxy's CPU per request, and per stream chunk (each E2EE request has a
-// fresh client key, nonce and timestamp, as separate clients would send). `--json` prints the results as JSON.
+// fresh client key, nonce and timestamp, as separate clients would send). The plain-chat levels also read the
+// bare hop's CPU from /proc, and a final "targets" table prints every issue-20 target as a ratio against its
+// baseline measured in the same run. `--json` prints the results as JSON.
 // Usage: node bench/run.mjs [--json] [--requests N] [--chunks N] [--rounds N] [--e2ee-requests N] [--only e2ee]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -173,10 +175,16 @@ async function level(upstreamUrl, bare, proxy, concurrency, total) {
   const bareRuns = [];
   const proxied = [];
   let cpuSeconds = 0;
+  let bareCpuSeconds = 0;
   const perRound = Math.max(concurrency, Math.floor(total / ROUNDS));
   for (let round = 0; round < ROUNDS; round++) {
     direct.push(await load(upstreamUrl, concurrency, perRound));
-    bareRuns.push(await load(bare.url, concurrency, perRound));
+    const bareRun = await measured(bare.child.pid, () => load(bare.url, concurrency, perRound));
+    bareRuns.push(bareRun);
+    bareCpuSeconds =
+      bareRun.cpuSeconds === undefined || bareCpuSeconds === undefined
+        ? undefined
+        : bareCpuSeconds + bareRun.cpuSeconds;
     const run = await measured(proxy.child.pid, () => load(proxy.url, concurrency, perRound));
     proxied.push(run);
     cpuSeconds =
@@ -187,6 +195,7 @@ async function level(upstreamUrl, bare, proxy, concurrency, total) {
     bare: summary(bareRuns),
     proxied: summary(proxied),
     cpuSeconds,
+    bareCpuSeconds,
     requests: perRound * ROUNDS,
   };
 }
@@ -456,13 +465,14 @@ try {
   await load(upstream.url, 10, 1000);
   await load(proxy.url, 10, 1000);
   await load(bare.url, 10, 1000);
-  for (const concurrency of ONLY === 'e2ee' ? [] : [1, 50, 200]) {
+  for (const concurrency of ONLY === 'e2ee' ? [] : [1, 16, 50, 64, 200]) {
     const total = REQUESTS;
     const {
       direct,
       bare: bareProxy,
       proxied,
       cpuSeconds,
+      bareCpuSeconds,
       requests,
     } = await level(upstream.url, bare, proxy, concurrency, total);
     results.levels.push({
@@ -472,6 +482,9 @@ try {
       proxied,
       bareAddedP50Ms: bareProxy.p50 - direct.p50,
       proxyCpuMsPerRequest: cpuSeconds === undefined ? undefined : (cpuSeconds * 1000) / requests,
+      bareCpuMsPerRequest: bareCpuSeconds === undefined ? undefined : (bareCpuSeconds * 1000) / requests,
+      bareAddedP99Ms: bareProxy.p99 - direct.p99,
+      rpsRatioToBare: proxied.rps / bareProxy.rps,
       addedP50Ms: proxied.p50 - direct.p50,
       addedP99Ms: proxied.p99 - direct.p99,
       rpsRatio: proxied.rps / direct.rps,
@@ -498,16 +511,16 @@ try {
 if (json) {
   process.stdout.write(`${JSON.stringify(results)}\n`);
 } else {
-  const f = (value) => value.toFixed(2);
+  const f = (value, digits = 2) => value.toFixed(digits);
   process.stdout.write(
     `proxy overhead vs direct fake vLLM, non-stream chat, ${REQUESTS} requests per level (node ${process.version})\n`,
   );
   process.stdout.write(
-    'clients | direct p50/p99 ms | proxied p50/p99 ms | added p50/p99 ms | bare hop added p50 | direct rps | proxied rps | ratio | proxy CPU ms/req\n',
+    'clients | direct p50/p99 ms | proxied p50/p99 ms | added p50/p99 ms | bare hop added p50 | direct rps | proxied rps | ratio | proxy CPU ms/req | bare hop added p99 | bare rps | bare CPU ms/req\n',
   );
   for (const level of results.levels) {
     process.stdout.write(
-      `${String(level.concurrency).padStart(7)} | ${f(level.direct.p50)} / ${f(level.direct.p99)} | ${f(level.proxied.p50)} / ${f(level.proxied.p99)} | ${f(level.addedP50Ms)} / ${f(level.addedP99Ms)} | ${f(level.bareAddedP50Ms)} | ${level.direct.rps.toFixed(0)} | ${level.proxied.rps.toFixed(0)} | ${f(level.rpsRatio)} | ${level.proxyCpuMsPerRequest === undefined ? '-' : f(level.proxyCpuMsPerRequest)}\n`,
+      `${String(level.concurrency).padStart(7)} | ${f(level.direct.p50)} / ${f(level.direct.p99)} | ${f(level.proxied.p50)} / ${f(level.proxied.p99)} | ${f(level.addedP50Ms)} / ${f(level.addedP99Ms)} | ${f(level.bareAddedP50Ms)} | ${level.direct.rps.toFixed(0)} | ${level.proxied.rps.toFixed(0)} | ${f(level.rpsRatio)} | ${level.proxyCpuMsPerRequest === undefined ? '-' : f(level.proxyCpuMsPerRequest)} | ${f(level.bareAddedP99Ms)} | ${level.bare.rps.toFixed(0)} | ${level.bareCpuMsPerRequest === undefined ? '-' : f(level.bareCpuMsPerRequest, 3)}\n`,
     );
   }
   if (results.signatureFetch) {
@@ -535,6 +548,71 @@ if (json) {
       `${row.name.padStart(7)} | ${row.chunks} | ${g(row.proxyCpuMicrosecondsPerChunk, 1)} | ${g(row.ratioToPlain)}\n`,
     );
   }
+  const levelAt = (clients) => results.levels.find((level) => level.concurrency === clients);
+  const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? undefined : a / b);
+  const targets = [];
+  for (const clients of [16, 64]) {
+    const level = levelAt(clients);
+    if (!level) continue;
+    targets.push([
+      `plain chat, ${clients} clients: proxy CPU / bare hop CPU`,
+      `${g(level.proxyCpuMsPerRequest, 3)} / ${g(level.bareCpuMsPerRequest, 3)} ms/req`,
+      ratio(level.proxyCpuMsPerRequest, level.bareCpuMsPerRequest),
+      '≤ 2',
+      (value) => value <= 2,
+    ]);
+    targets.push([
+      `plain chat, ${clients} clients: proxy req/s / bare hop req/s`,
+      `${level.proxied.rps.toFixed(0)} / ${level.bare.rps.toFixed(0)}`,
+      level.rpsRatioToBare,
+      '≥ 0.6',
+      (value) => value >= 0.6,
+    ]);
+  }
+  const at64 = levelAt(64);
+  if (at64) {
+    targets.push([
+      'plain chat, 64 clients: added p99 / bare hop added p99',
+      `${g(at64.addedP99Ms)} / ${g(at64.bareAddedP99Ms)} ms`,
+      at64.bareAddedP99Ms > 0 ? at64.addedP99Ms / at64.bareAddedP99Ms : undefined,
+      '≤ 2',
+      (value) => value <= 2,
+    ]);
+  }
+  const plainRequest = e2ee.requests.find((row) => row.name === 'plain');
+  for (const row of e2ee.requests.filter((row) => row.name !== 'plain')) {
+    targets.push([
+      `E2EE v2 ${row.name} request: proxy CPU / plain request`,
+      `${g(row.proxyCpuMsPerRequest, 3)} / ${g(plainRequest.proxyCpuMsPerRequest, 3)} ms (≤ 1.0 ms)`,
+      row.ratioToPlain,
+      '≤ 5',
+      (value) => value <= 5 && row.proxyCpuMsPerRequest <= 1,
+    ]);
+  }
+  const plainChunk = e2ee.streams.find((row) => row.name === 'plain');
+  for (const row of e2ee.streams.filter((row) => row.name !== 'plain')) {
+    targets.push([
+      `E2EE ${row.name} stream: proxy CPU per chunk / plain chunk`,
+      `${g(row.proxyCpuMicrosecondsPerChunk, 1)} / ${g(plainChunk.proxyCpuMicrosecondsPerChunk, 1)} µs (≤ 15 µs)`,
+      row.ratioToPlain,
+      '-',
+      () => row.proxyCpuMicrosecondsPerChunk <= 15,
+    ]);
+  }
+  process.stdout.write('targets (issue 20), each against its baseline in this run:\n');
+  process.stdout.write('target | measured | ratio | goal | met\n');
+  for (const [name, measuredText, value, goal, met] of targets) {
+    process.stdout.write(
+      `${name} | ${measuredText} | ${g(value)} | ${goal} | ${value === undefined ? '-' : met(value) ? 'yes' : 'NO'}\n`,
+    );
+  }
+  results.targets = targets.map(([name, measuredText, value, goal, met]) => ({
+    name,
+    measured: measuredText,
+    ratio: value,
+    goal,
+    met: value === undefined ? undefined : met(value),
+  }));
   process.stdout.write(
     `1-minute load average during the run: ${results.loadAverage.toFixed(1)} (wall-clock numbers are unreliable on a shared machine; CPU-based ones less so)\n`,
   );

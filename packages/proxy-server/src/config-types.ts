@@ -102,6 +102,8 @@ export interface ProxyConfig {
     readonly e2ee: boolean;
     /** Chutes platform API: instance discovery with `chutes.e2ee` and the `GET /v1/attestation/chain` calls (`chutes.api_base_url`, env `CHUTES_ATTESTATION_BASE_URL`). Default `https://api.chutes.ai`, or the simulated server with `chutes.simulate`. */
     readonly apiBaseUrl: string | undefined;
+    /** Pooled connections per origin of the Chutes E2EE transport's own connection pool (`chutes.max_connections`, env `CHUTES_MAX_CONNECTIONS`). Default 256. */
+    readonly maxConnections: number;
     /** Lifetime of the model → chute_id cache of `/v1/attestation/chain`, in seconds; 0 disables it (`chutes.chute_id_cache_ttl_seconds`, env `CHUTES_CHUTE_ID_CACHE_TTL_SECONDS`). Default 3600. */
     readonly chuteIdCacheTtlSeconds: number;
     /** Timeout of each Chutes platform call of `/v1/attestation/chain`, in ms (`chutes.attestation_timeout_ms`, env `CHUTES_ATTESTATION_TIMEOUT_MS`). Default 30000. */

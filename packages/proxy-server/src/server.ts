@@ -36,6 +36,7 @@ import {
   createRedisSignatureStore,
   type RedisConnection,
 } from './stores.js';
+import { warmUpCrypto } from './warm-up.js';
 
 /** Default Chutes inference API when `chutes.base_url` is unset (and `chutes.simulate` is off). */
 export const DEFAULT_CHUTES_BASE_URL = 'https://llm.chutes.ai';
@@ -234,11 +235,18 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         );
       }
       if (useE2ee && config.chutes.apiKey) {
+        // The transport's own pool, limited to `chutes.max_connections` per origin (the vLLM pool's limit is
+        // for a different upstream), with the same timeouts.
+        const chutesPool = createUpstreamFetch({
+          ...config.upstream,
+          maxConnections: config.chutes.maxConnections,
+        });
+        cleanups.push(() => chutesPool.close());
         const chutesFetch = createChutesFetch({
           apiKey: config.chutes.apiKey,
           apiBase,
           modelsBase: chutes.baseUrl,
-          fetch: upstream.fetch as typeof globalThis.fetch,
+          fetch: chutesPool.fetch as typeof globalThis.fetch,
           logger: chutesLogger(logger),
         });
         chutes = { baseUrl: chutes.baseUrl, fetch: chutesFetch };
@@ -312,6 +320,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const url = listener.url;
     logger.info({ url }, 'listening');
     logger.info({ url: `${url}${UI_MOUNT_PATH}/` }, 'chat page');
+    // After the ready line (the caller prints it when this resolves): the crypto of the E2EE paths, once.
+    const chutesE2ee = deps.chutes.fetch !== upstream.fetch;
+    setImmediate(() => void warmUpCrypto({ keys, chutes: chutesE2ee, logger })).unref();
 
     let closing: Promise<void> | undefined;
     const close = () => {

@@ -116,19 +116,27 @@ class EventFramer {
 class LineSplitter {
   private rest = '';
   push(text: string): string[] {
-    const data = this.rest + text;
+    const data = this.rest.length === 0 ? text : this.rest + text;
     const lines: string[] = [];
     let start = 0;
-    for (let index = 0; index < data.length; index++) {
-      const char = data.charCodeAt(index);
-      if (char === 10 || char === 13) {
-        if (char === 13 && index === data.length - 1) break;
-        lines.push(data.slice(start, index));
-        if (char === 13 && data.charCodeAt(index + 1) === 10) index++;
-        start = index + 1;
+    // The next LF and CR at or after `start` (-1: none left), found with indexOf instead of a loop per character.
+    let lineFeed = data.indexOf('\n');
+    let carriageReturn = data.indexOf('\r');
+    for (;;) {
+      if (lineFeed !== -1 && lineFeed < start) lineFeed = data.indexOf('\n', start);
+      if (carriageReturn !== -1 && carriageReturn < start) carriageReturn = data.indexOf('\r', start);
+      if (carriageReturn === -1 || (lineFeed !== -1 && lineFeed < carriageReturn)) {
+        if (lineFeed === -1) break;
+        lines.push(data.slice(start, lineFeed));
+        start = lineFeed + 1;
+      } else {
+        // a CR ends the line; its LF (CRLF) may still come in the next chunk
+        if (carriageReturn === data.length - 1) break;
+        lines.push(data.slice(start, carriageReturn));
+        start = data.charCodeAt(carriageReturn + 1) === 10 ? carriageReturn + 2 : carriageReturn + 1;
       }
     }
-    this.rest = data.slice(start);
+    this.rest = start === 0 ? data : data.slice(start);
     return lines;
   }
   /** The incomplete last line, if any (a lone trailing `\r` counts as a line end). */

@@ -1,5 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLogger, errorForLog, REDACTED } from '../src/index.js';
+import { createLogger, createStderrDestination, errorForLog, REDACTED } from '../src/index.js';
 
 function captureLogs() {
   const lines: string[] = [];
@@ -45,5 +49,43 @@ describe('errorForLog', () => {
     const logs = captureLogs();
     createLogger({ destination: logs.destination, name: 'tee-gateway' }).info('hello');
     expect(JSON.parse(logs.text())).toMatchObject({ name: 'tee-gateway', msg: 'hello' });
+  });
+});
+
+describe('createStderrDestination', () => {
+  it('writes the lines of one event-loop turn together, and everything still waiting at exit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'server-kit-log-'));
+    const path = join(dir, 'log');
+    const fd = openSync(path, 'w');
+    try {
+      const destination = createStderrDestination(fd);
+      destination.write('one\n');
+      destination.write('two\n');
+      // nothing written yet: the lines wait for the end of this turn
+      expect(readFileSync(path, 'utf8')).toBe('');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(readFileSync(path, 'utf8')).toBe('one\ntwo\n');
+      destination.write('three\n');
+      destination.flush();
+      expect(readFileSync(path, 'utf8')).toBe('one\ntwo\nthree\n');
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loses no line when the process exits in the same turn', async () => {
+    const entry = new URL('../dist/index.js', import.meta.url).href;
+    const code = `const { createLogger } = await import(${JSON.stringify(entry)});
+const logger = createLogger();
+for (let index = 0; index < 3; index++) logger.info({ index }, 'line');
+process.exit(3);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' });
+    expect(child.status).toBe(3);
+    const lines = child.stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.map((line) => line.index)).toEqual([0, 1, 2]);
   });
 });
