@@ -13,4 +13,4 @@ set -eu
 nitriding -fqdn localhost -appwebsrv http://127.0.0.1:8000 -ext-pub-port 443 -intport 8080 -wait-for-app &
 node /usr/local/lib/confidential-ai/loopback-relay.mjs 8001 8000 &
 exec setpriv --reuid=node --regid=node --init-groups \
-  node /app/bin/confidential-proxy.js tee-gateway --host 127.0.0.1 --port 8000 --register-with-nitriding
+  node /app/node_modules/@confidential-ai/tee-gateway/bin/tee-gateway.js --host 127.0.0.1 --port 8000 --register-with-nitriding

@@ -1,18 +1,13 @@
 #!/usr/bin/env node
-// Health check run inside the service images (compose `healthcheck`, `podman healthcheck run`):
-// `node healthcheck.mjs <url>` exits 0 when GET <url> answers 2xx within 3 s, 1 otherwise.
-// `--reachable` accepts any HTTP answer (a liveness check for a server that has no health route yet).
-const args = process.argv.slice(2);
-const reachable = args.includes('--reachable');
-const url = args.find((argument) => !argument.startsWith('--'));
-if (!url) {
-  process.stderr.write('usage: healthcheck.mjs [--reachable] <url>\n');
-  process.exit(2);
-}
+// Health check run inside the service images (compose `healthcheck`, `podman healthcheck run`, `podman exec`):
+// `node healthcheck.mjs [url]` exits 0 when GET <url> answers 2xx with a JSON body within 3 s, 1 otherwise.
+// Every face answers GET /health without a token (confidential-proxy and tee-gateway on port 8000,
+// venice-e2ee-proxy on 8080); the default URL is http://127.0.0.1:8000/health.
+const url = process.argv[2] ?? 'http://127.0.0.1:8000/health';
 try {
   const response = await fetch(url, { signal: AbortSignal.timeout(3000) });
-  await response.body?.cancel();
-  process.exit(reachable || response.ok ? 0 : 1);
+  const healthy = response.ok && (await response.json()) !== null;
+  process.exit(healthy ? 0 : 1);
 } catch {
   process.exit(1);
 }

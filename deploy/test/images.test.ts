@@ -1,10 +1,20 @@
 // Each service image on its own, as an operator runs it: non-root, its health check, a real client, the access
 // control it listens behind, and a prompt stop on SIGTERM without an init process (node is PID 1).
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, images, podman, run, waitFor } from './support/commands.js';
+import { freePort, images, podman, productionClosure, repoDir, run, waitFor } from './support/commands.js';
 import { simulatedReply } from './support/e2ee-client.js';
+
+/** The package name of a `node_modules/.pnpm` directory (`@scope+name@1.2.3_peer@4` → `@scope/name`). */
+function pnpmDirectoryName(directory: string): string {
+  const scoped = directory.startsWith('@');
+  const at = directory.indexOf('@', scoped ? 1 : 0);
+  const name = at === -1 ? directory : directory.slice(0, at);
+  return scoped ? name.replace('+', '/') : name;
+}
 
 const started: string[] = [];
 afterAll(async () => {
@@ -37,11 +47,58 @@ async function stopSeconds(name: string): Promise<number> {
   return (Date.now() - before) / 1000;
 }
 
+// The composed image also holds the gateway face's optional x402 peers (@x402/*, viem and what they pull in):
+// `pnpm deploy` resolves the injected tee-gateway's peers from proxy-server's devDependencies. Allowed here, and no
+// more: exactly what the tee-gateway image installs for them (deploy/images/tee-gateway).
 describe.each([
-  ['confidential-proxy', 8000],
-  ['tee-gateway', 8000],
-  ['venice-e2ee-proxy', 8080],
-] as const)('image %s', (service, port) => {
+  [
+    'confidential-proxy',
+    8000,
+    'packages/proxy-server',
+    '/app/bin/confidential-proxy.js',
+    ['deploy/images/tee-gateway'],
+  ],
+  [
+    'tee-gateway',
+    8000,
+    'deploy/images/tee-gateway',
+    '/app/node_modules/@confidential-ai/tee-gateway/bin/tee-gateway.js',
+    [],
+  ],
+  ['venice-e2ee-proxy', 8080, 'packages/venice-proxy', '/app/bin/venice-e2ee-proxy.js', []],
+] as const)('image %s', (service, port, importer, bin, alsoAllowed) => {
+  it(`runs its bin and holds only the production dependency closure of ${importer}`, async () => {
+    const config = JSON.parse(
+      await podman(['image', 'inspect', '--format', '{{json .Config}}', images.service(service)]),
+    );
+    expect(config.Entrypoint).toEqual(['node', bin]);
+    const listing = await podman([
+      'run',
+      '--rm',
+      '--pull=never',
+      '--entrypoint',
+      'sh',
+      images.service(service),
+      '-c',
+      `node -p "require('/app/package.json').name"; test -f ${bin} && echo bin; ls /app/node_modules/.pnpm`,
+    ]);
+    const [name, hasBin, ...entries] = listing.trim().split('\n');
+    const installed = new Set(
+      entries.filter((entry) => entry !== 'node_modules' && entry !== 'lock.yaml').map(pnpmDirectoryName),
+    );
+    expect(name).toBe(JSON.parse(readFileSync(join(repoDir, importer, 'package.json'), 'utf8')).name);
+    expect(hasBin).toBe('bin');
+    // Nothing outside what pnpm-lock.yaml pins for this package's production dependencies (no other service's
+    // stack: the Venice image has no viem, the gateway's no ioredis), and every direct dependency is there.
+    const { direct, closure } = productionClosure(importer);
+    const allowed = new Set([
+      ...closure,
+      ...alsoAllowed.flatMap((other) => [...productionClosure(other).closure]),
+    ]);
+    expect([...installed].filter((entry) => !allowed.has(entry))).toEqual([]);
+    expect(direct.filter((entry) => !installed.has(entry))).toEqual([]);
+  });
+
   it('runs as the unprivileged user node and ships its health check', async () => {
     const output = await podman([
       'run',
@@ -78,7 +135,7 @@ describe('confidential-proxy image', () => {
           name,
           'node',
           '/usr/local/lib/confidential-ai/healthcheck.mjs',
-          'http://127.0.0.1:8000/',
+          'http://127.0.0.1:8000/health',
         ])) === '',
     );
     const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: token, maxRetries: 0 });
@@ -146,11 +203,33 @@ describe('tee-gateway image', () => {
 });
 
 describe('venice-e2ee-proxy image', () => {
-  it('reads the crate-layout configuration and answers the openai SDK through the simulated Venice', async () => {
-    const { name, url } = await start(images.service('venice-e2ee-proxy'), 8080);
+  it('refuses to start on its public listener without the client token', async () => {
+    const result = await run('podman', ['run', '--rm', '--pull=never', images.service('venice-e2ee-proxy')]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('VENICE_E2EE_PROXY__SERVER__AUTH_TOKEN');
+    expect(result.stdout).not.toContain('listening on');
+  });
+
+  it('reads the crate-layout configuration and answers the openai SDK with the token through the simulated Venice', async () => {
+    const token = randomBytes(16).toString('hex');
+    const { name, url } = await start(images.service('venice-e2ee-proxy'), 8080, [
+      '-e',
+      `VENICE_E2EE_PROXY__SERVER__AUTH_TOKEN=${token}`,
+    ]);
     const config = await podman(['exec', name, 'cat', '/etc/venice-e2ee-proxy/config.toml']);
     expect(config).toContain('[venice]');
-    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'ignored', maxRetries: 0 });
+    await waitFor(
+      'the health check',
+      async () =>
+        (await podman([
+          'exec',
+          name,
+          'node',
+          '/usr/local/lib/confidential-ai/healthcheck.mjs',
+          'http://127.0.0.1:8080/health',
+        ])) === '',
+    );
+    const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: token, maxRetries: 0 });
     const models = await waitFor('the model list', async () => (await client.models.list()).data);
     const model = models[0]?.id as string;
     const { data, response } = await client.chat.completions
@@ -158,6 +237,8 @@ describe('venice-e2ee-proxy image', () => {
       .withResponse();
     expect(response.headers.get('x-venice-proxy-e2ee')).toBe('verified');
     expect(data.choices[0]?.message.content).toBeTruthy();
+    const stranger = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'wrong', maxRetries: 0 });
+    await expect(stranger.models.list()).rejects.toMatchObject({ status: 401 });
     expect(await stopSeconds(name)).toBeLessThan(5);
   });
 });

@@ -32,7 +32,7 @@ describe('scripts', () => {
         'deploy/enclave/build-enclave.sh',
         'deploy/enclave/run-enclave.sh',
         'deploy/enclave/start-enclave.sh',
-        'deploy/images/build-package.sh',
+        'deploy/images/build-stage.sh',
         'deploy/scripts/build-base.sh',
         'deploy/scripts/test-images.sh',
       ]),
@@ -203,6 +203,39 @@ describe('Kubernetes manifests', () => {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
     });
+  });
+});
+
+describe('health checks', () => {
+  it('probe GET /health everywhere: compose, haproxy, the Kubernetes probes', () => {
+    const compose = parseAllDocuments(read('deploy/compose.yaml'))[0]?.toJS() as {
+      services: Record<string, { healthcheck?: { test: string } }>;
+    };
+    expect(compose.services['proxy']?.healthcheck?.test).toBe(
+      'node /usr/local/lib/confidential-ai/healthcheck.mjs http://127.0.0.1:8000/health',
+    );
+    expect(read('deploy/balancer/haproxy.cfg')).toMatch(/^\s*option httpchk GET \/health$/m);
+    const probes = [
+      ...read('deploy/kubernetes/confidential-proxy.yaml').matchAll(/httpGet: \{ path: ([^,]+),/g),
+    ];
+    expect(probes.map((match) => match[1])).toEqual(['/health', '/health']);
+  });
+});
+
+describe("the images' entrypoints", () => {
+  it("run each package's own bin, the Venice proxy as the crate's image does", () => {
+    const entrypoint = (service: string) =>
+      /^ENTRYPOINT (.+)$/m.exec(read(`deploy/images/${service}/Dockerfile`))?.[1];
+    const command = (service: string) => /^CMD (.+)$/m.exec(read(`deploy/images/${service}/Dockerfile`))?.[1];
+    expect(entrypoint('confidential-proxy')).toBe('["node", "/app/bin/confidential-proxy.js"]');
+    expect(command('confidential-proxy')).toBe(
+      '["serve", "--config", "/etc/confidential-proxy/config.toml"]',
+    );
+    expect(entrypoint('tee-gateway')).toBe(
+      '["node", "/app/node_modules/@confidential-ai/tee-gateway/bin/tee-gateway.js"]',
+    );
+    expect(entrypoint('venice-e2ee-proxy')).toBe('["node", "/app/bin/venice-e2ee-proxy.js"]');
+    expect(command('venice-e2ee-proxy')).toBe('["/etc/venice-e2ee-proxy/config.toml"]');
   });
 });
 

@@ -1,6 +1,9 @@
 import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 
 /** The repository root and the deploy/ folder. */
 export const repoDir = fileURLToPath(new URL('../../../', import.meta.url));
@@ -112,4 +115,51 @@ function nodeVersion(): string {
     { encoding: 'utf8' },
   );
   return result.stdout.trim();
+}
+
+interface LockedDependency {
+  version: string;
+}
+
+interface Lockfile {
+  importers: Record<string, { dependencies?: Record<string, LockedDependency> }>;
+  snapshots: Record<
+    string,
+    { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> }
+  >;
+}
+
+/**
+ * The production dependency closure of a workspace importer (e.g. `packages/venice-proxy`) as pnpm-lock.yaml pins
+ * it: the names of every package reachable through `dependencies` (workspace links followed into their importers,
+ * registry packages through their snapshots, peers included as pnpm resolved them). What its image may hold.
+ */
+export function productionClosure(importer: string): { direct: string[]; closure: Set<string> } {
+  const lock = parse(readFileSync(`${repoDir}pnpm-lock.yaml`, 'utf8')) as Lockfile;
+  const closure = new Set<string>();
+  const seen = new Set<string>();
+  const visitImporter = (path: string) => {
+    if (seen.has(`importer:${path}`)) return;
+    seen.add(`importer:${path}`);
+    for (const [name, { version }] of Object.entries(lock.importers[path]?.dependencies ?? {})) {
+      closure.add(name);
+      if (version.startsWith('link:')) visitImporter(posix.normalize(posix.join(path, version.slice(5))));
+      else visitSnapshot(`${name}@${version}`);
+    }
+  };
+  const visitSnapshot = (key: string) => {
+    if (seen.has(key)) return;
+    seen.add(key);
+    const snapshot = lock.snapshots[key];
+    if (!snapshot) throw new Error(`pnpm-lock.yaml has no snapshot ${key}`);
+    for (const [name, version] of Object.entries({
+      ...snapshot.dependencies,
+      ...snapshot.optionalDependencies,
+    })) {
+      closure.add(name);
+      visitSnapshot(`${name}@${version}`);
+    }
+  };
+  visitImporter(importer);
+  return { direct: Object.keys(lock.importers[importer]?.dependencies ?? {}), closure };
 }

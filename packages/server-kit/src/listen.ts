@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { ServerKitError } from './errors.js';
@@ -23,7 +23,8 @@ export interface RunningListener {
   readonly server: Server;
   /**
    * Graceful shutdown: stop accepting, close idle keep-alive connections, let in-flight requests finish for up to
-   * `shutdownTimeoutMs`, then close what remains. Idempotent.
+   * `shutdownTimeoutMs`, then close what remains. Every response not yet begun says `Connection: close`, so that no
+   * client (or load balancer) sends another request on a connection that is about to close. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -65,11 +66,26 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
   let closing: Promise<void> | undefined;
+  // Responses in flight, so that closing can announce `Connection: close` on those whose headers are not sent yet
+  // (a keep-alive connection closed without it races with the client's next request on it).
+  const inFlight = new Set<ServerResponse>();
+  const announceClose = (response: ServerResponse) => {
+    if (!response.headersSent) response.setHeader('connection', 'close');
+  };
+  server.prependListener('request', (_request, response: ServerResponse) => {
+    if (closing) {
+      announceClose(response);
+      return;
+    }
+    inFlight.add(response);
+    response.once('close', () => inFlight.delete(response));
+  });
   return {
     url: `http://${shownHost}:${address.port}`,
     server,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        for (const response of inFlight) announceClose(response);
         const timer = setTimeout(() => server.closeAllConnections(), shutdownTimeoutMs);
         timer.unref();
         // Keep-alive connections whose last request finishes while closing are dropped as soon as they are idle.

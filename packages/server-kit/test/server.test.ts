@@ -1,4 +1,5 @@
 // listen, request ids, request observation and error shapes, over real loopback HTTP.
+import { Agent, get as httpGet } from 'node:http';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import {
@@ -72,6 +73,43 @@ describe('listen', () => {
     expect(await pending).toBe('done');
     // The client's keep-alive connection is closed as soon as it is idle, not after Node's keep-alive timeout.
     expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('listen: closing under keep-alive (a load balancer reuses its connections to a replica)', () => {
+  it('answers what is in flight with Connection: close, so no request is sent on a connection being closed', async () => {
+    const app = new Hono();
+    app.get('/slow', async (c) => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return c.text('done');
+    });
+    app.get('/fast', (c) => c.text('fast'));
+    const listener = await listen({ fetch: app.fetch, port: 0, shutdownTimeoutMs: 5000 });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const request = (path: string) =>
+      new Promise<{ body: string; connection: string | undefined }>((resolve, reject) => {
+        httpGet(`${listener.url}${path}`, { agent }, (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => {
+            body += chunk;
+          });
+          response.on('end', () => resolve({ body, connection: response.headers.connection }));
+        }).on('error', reject);
+      });
+    try {
+      // Before closing: keep-alive, as any client and haproxy expect.
+      expect(await request('/fast')).toEqual({ body: 'fast', connection: 'keep-alive' });
+      const pending = request('/slow');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const closed = listener.close();
+      // The old code said keep-alive here, then closed the connection as soon as it was idle: a client sending its
+      // next request on it in that moment got ECONNRESET (haproxy: a failed request it must not retry).
+      expect(await pending).toEqual({ body: 'done', connection: 'close' });
+      await closed;
+    } finally {
+      agent.destroy();
+    }
   });
 });
 
