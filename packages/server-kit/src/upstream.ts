@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import { Agent, fetch as undiciFetch, request as undiciRequest } from 'undici';
+import { fetch as undiciFetch, request as undiciRequest } from 'undici';
+import { createOutboundDispatcher } from './outbound-proxy.js';
 
 /** The standard fetch signature (what the OpenAI SDK, hono's proxy helper and createChutesFetch use). */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -16,6 +17,11 @@ export interface UpstreamFetchOptions {
   maxConnections?: number;
   /** Idle keep-alive of pooled sockets in ms. Default 30000. */
   keepAliveTimeoutMs?: number;
+  /**
+   * Environment read for `HTTP_PROXY` / `HTTPS_PROXY` / `NO_PROXY` (see `outboundProxySettings`). Default
+   * `process.env`.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -64,6 +70,8 @@ export interface UpstreamFetch {
 /**
  * Creates the upstream HTTP client: undici `fetch` over a dedicated `Agent` (keep-alive pooling per origin,
  * connect/headers/body timeouts, redirects not followed). TLS uses Node's default certificate verification.
+ * `HTTP_PROXY` / `HTTPS_PROXY` / `NO_PROXY` of `options.env` are honoured (undici's `EnvHttpProxyAgent`; loopback
+ * is direct unless `NO_PROXY` is set: see `outboundProxySettings`).
  *
  * @example
  * ```ts
@@ -73,14 +81,17 @@ export interface UpstreamFetch {
  * ```
  */
 export function createUpstreamFetch(options: UpstreamFetchOptions = {}): UpstreamFetch {
-  const agent = new Agent({
-    connect: { timeout: options.connectTimeoutMs ?? 10_000 },
-    headersTimeout: options.headersTimeoutMs ?? 600_000,
-    bodyTimeout: options.bodyTimeoutMs ?? 600_000,
-    connections: options.maxConnections ?? 1000,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
-    pipelining: 1,
-  });
+  const agent = createOutboundDispatcher(
+    {
+      connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+      headersTimeout: options.headersTimeoutMs ?? 600_000,
+      bodyTimeout: options.bodyTimeoutMs ?? 600_000,
+      connections: options.maxConnections ?? 1000,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+      pipelining: 1,
+    },
+    options.env ?? process.env,
+  );
   // Redirects are never followed (as the reference's httpx client): a request body here can be a decrypted
   // prompt, and a redirect must not send it to another origin. A 3xx reaches the caller as a non-200 reply.
   const fetch: FetchFunction = (input, init) =>
