@@ -1,5 +1,10 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NitroAttestationError, verifyRemoteAttestation } from '../src/index.js';
 import {
@@ -134,5 +139,28 @@ describe('verifyRemoteAttestation over https: through an HTTP CONNECT proxy (HTT
       await verifyRemoteAttestation(options());
     }
     expect(tunnels).toEqual([]);
+  });
+
+  it('verify --url (the built CLI) goes through the tunnel too', async () => {
+    setEnvironment({ https_proxy: proxyUrl, no_proxy: 'example.invalid' });
+    const work = mkdtempSync(join(tmpdir(), 'nitro-proxy-'));
+    try {
+      writeFileSync(join(work, 'measurements.txt'), measurements);
+      writeFileSync(join(work, 'root.pem'), platform.rootPem);
+      const bin = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+      const args = [bin, 'verify', '--url', `${gateway.url}/enclave/attestation`, '--json'];
+      args.push('--measurements', join(work, 'measurements.txt'), '--root', join(work, 'root.pem'));
+      args.push('--at', platform.at.toISOString());
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, args, { timeout: 60_000 }, (error, out, err) =>
+          error ? reject(new Error(`${error.message}\n${out}\n${err}`)) : resolve(out),
+        ),
+      );
+      expect(JSON.parse(stdout)).toMatchObject({ ok: true, gateway: { tlsCertificate: { pinned: true } } });
+      const host = new URL(gateway.url).host;
+      expect(tunnels).toEqual([host, host, host]);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });
