@@ -3,6 +3,6 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig(
   libraryConfig(import.meta.url, {
-    entry: ['src/index.ts'],
+    entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
   }),
 );

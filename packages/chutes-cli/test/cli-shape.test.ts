@@ -136,6 +136,7 @@ describe('chutes-fake-api', () => {
     expect((await runProcess(FAKE_API_BIN, ['--version'])).stdout).toBe(`${version}\n`);
     const bad = await runProcess(FAKE_API_BIN, ['--port', 'abc']);
     expect(bad.code).toBe(2);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, error: { code: 'ERR_USAGE' } });
     expect(bad.stderr).toMatch(
       /^chutes-fake-api: ERR_USAGE: .*must be an integer 0-65535 \(see chutes-fake-api --help\)\n$/,
     );

@@ -67,7 +67,9 @@ describe('outbound HTTP honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY', () => {
     const apiHost = new URL(env.api.url).host;
     for (const name of ['HTTP_PROXY', 'http_proxy']) {
       proxy.seen.length = 0;
-      const result = await chutes(['chutes', 'list', '--json'], { env: { ...env.env, [name]: proxy.url } });
+      const result = await chutes(['chutes', 'list', '--json'], {
+        env: { ...env.env, [name]: proxy.url, NO_PROXY: 'example.invalid' },
+      });
       expect(result.stderr, name).toBe('');
       expect(result.code, name).toBe(0);
       expect(proxy.seen.length, name).toBeGreaterThan(0);
@@ -84,7 +86,7 @@ describe('outbound HTTP honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY', () => {
     expect(proxy.seen).toEqual([]);
     // HTTPS_PROXY alone does not apply to an http:// API.
     const httpsOnly = await chutes(['chutes', 'list', '--json'], {
-      env: { ...env.env, HTTPS_PROXY: proxy.url },
+      env: { ...env.env, HTTPS_PROXY: proxy.url, NO_PROXY: 'example.invalid' },
     });
     expect(httpsOnly.code).toBe(0);
     expect(proxy.seen).toEqual([]);
@@ -92,7 +94,7 @@ describe('outbound HTTP honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY', () => {
 
   it('a dead proxy is a network error, not a silent direct connection', async () => {
     const result = await chutes(['chutes', 'list'], {
-      env: { ...env.env, HTTP_PROXY: 'http://127.0.0.1:1' },
+      env: { ...env.env, HTTP_PROXY: 'http://127.0.0.1:1', NO_PROXY: 'example.invalid' },
     });
     expect(result.code).toBe(9);
     expect(result.stderr).toMatch(
@@ -117,7 +119,14 @@ describe('outbound HTTP honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY', () => {
           '--models-base',
           server.url,
         ],
-        { env: { ...env.env, HTTP_PROXY: proxy.url, CHUTES_CONFIG_PATH: '/nonexistent/config.ini' } },
+        {
+          env: {
+            ...env.env,
+            HTTP_PROXY: proxy.url,
+            NO_PROXY: 'example.invalid',
+            CHUTES_CONFIG_PATH: '/nonexistent/config.ini',
+          },
+        },
       );
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
@@ -126,5 +135,38 @@ describe('outbound HTTP honours HTTP_PROXY / HTTPS_PROXY / NO_PROXY', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('one rule with the other packages: loopback is direct while NO_PROXY is unset (either case)', async () => {
+    for (const extra of [{}, { NO_PROXY: undefined, no_proxy: undefined }]) {
+      proxy.seen.length = 0;
+      const result = await chutes(['chutes', 'list', '--json'], {
+        env: { ...env.env, ...extra, HTTP_PROXY: proxy.url },
+      });
+      expect(result.code).toBe(0);
+      expect(proxy.seen).toEqual([]);
+    }
+  });
+
+  it('one rule with the other packages: lower-case variables win over upper case', async () => {
+    const apiHost = new URL(env.api.url).host;
+    // The lower-case proxy is used, the upper-case (dead) one is not.
+    const lowerProxy = await chutes(['chutes', 'list', '--json'], {
+      env: {
+        ...env.env,
+        http_proxy: proxy.url,
+        HTTP_PROXY: 'http://127.0.0.1:1',
+        NO_PROXY: 'example.invalid',
+      },
+    });
+    expect(lowerProxy.code).toBe(0);
+    expect(proxy.seen.length).toBeGreaterThan(0);
+    // The lower-case NO_PROXY (empty: bypass nothing) wins over an upper-case one that lists the API.
+    proxy.seen.length = 0;
+    const lowerNoProxy = await chutes(['chutes', 'list', '--json'], {
+      env: { ...env.env, HTTP_PROXY: proxy.url, no_proxy: 'example.invalid', NO_PROXY: apiHost },
+    });
+    expect(lowerNoProxy.code).toBe(0);
+    expect(proxy.seen.length).toBeGreaterThan(0);
   });
 });

@@ -17,6 +17,7 @@ import { ChutesTransportError } from './errors.js';
 import type { InstanceFilter, InstanceFilterContext } from './instance-filter.js';
 import { InstancePool, type Lease, type PoolEntry } from './instance-pool.js';
 import { createLevelLogger, type LevelLogger, type Logger, type LogLevel } from './logger.js';
+import { createEnvProxyFetch } from './outbound-proxy.js';
 import { ResponseSnapshot, relayErrorResponse } from './relay-error.js';
 import { EncryptedStreamDecoder } from './sse.js';
 
@@ -35,7 +36,9 @@ export interface ChutesFetchOptions {
   /** Base URL for `GET /v1/models` (model name to chute id). Default `https://llm.chutes.ai`. */
   modelsBase?: string;
   /**
-   * Inner fetch used for every HTTP call, called without a bound `this`. Default `globalThis.fetch`.
+   * Inner fetch used for every HTTP call, called without a bound `this`. Default `globalThis.fetch`, or, when
+   * `HTTPS_PROXY` / `HTTP_PROXY` are set in `process.env`, undici's fetch over its `EnvHttpProxyAgent` (with
+   * `NO_PROXY`; loopback is direct when `NO_PROXY` is not set). A `fetch` given here is used as it is.
    * undici's `fetch` works; bind a dispatcher with `(url, init) => fetch(url, { ...init, dispatcher })`.
    */
   fetch?: FetchFunction;
@@ -310,7 +313,7 @@ export function createChutesFetch(options: ChutesFetchOptions = {}): ChutesFetch
   ) {
     throw new TypeError('apiKey must be a non-empty string of printable ASCII without spaces');
   }
-  const innerFetch: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const innerFetch: FetchFunction = options.fetch ?? createEnvProxyFetch();
   if (typeof innerFetch !== 'function') throw new TypeError('fetch must be a function');
   const inner = (input: RequestInfo | URL, init?: RequestInit) => innerFetch.call(undefined, input, init);
   const now = options.now ?? Date.now;

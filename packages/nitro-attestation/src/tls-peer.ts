@@ -1,13 +1,17 @@
+import type * as NodeHttp from 'node:http';
 import type * as NodeHttps from 'node:https';
+import type { Socket } from 'node:net';
 import type * as NodeTls from 'node:tls';
 import { type Bytes, equalBytes } from '@confidential-ai/bytes';
+import { openTunnel, proxyFor } from './connect-tunnel.js';
 import { NitroAttestationError } from './errors.js';
 
 // Node-only helpers for gateways whose TLS certificate is vouched for by the attestation document rather than
 // by a certificate authority (nitriding's self-signed certificate): read the certificate a server presents,
 // and fetch over HTTPS from a server only when it presents exactly that certificate. The TLS handshake proves
 // the server holds the certificate's private key, so pinning the DER pins the key. `node:tls` and
-// `node:https` are reached lazily through `process.getBuiltinModule`, so the package's root entry stays free
+// `node:https` (and `node:http`, for CONNECT tunnels when `HTTPS_PROXY` / `HTTP_PROXY` apply; see
+// connect-tunnel.ts) are reached lazily through `process.getBuiltinModule`, so the package's root entry stays free
 // of `node:` imports.
 
 function builtin<T>(id: string): T {
@@ -45,32 +49,75 @@ function hostOf(url: URL): { host: string; servername?: string } {
  */
 export function peerCertificate(url: URL, timeout: number, signal?: AbortSignal): Promise<Bytes> {
   const tls = builtin<typeof NodeTls>('node:tls');
+  const proxy = proxyFor(url);
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({
-      ...hostOf(url),
-      port: Number(url.port || 443),
-      rejectUnauthorized: false,
-      ALPNProtocols: ['http/1.1'],
-    });
+    // Through a proxy, the handshake runs inside a CONNECT tunnel; `socket` is a placeholder until it is open.
+    let socket: NodeTls.TLSSocket | undefined;
+    const handshake = (tunnel?: Socket) => {
+      socket = tls.connect({
+        ...hostOf(url),
+        port: Number(url.port || 443),
+        rejectUnauthorized: false,
+        ALPNProtocols: ['http/1.1'],
+        ...(tunnel ? { socket: tunnel } : {}),
+      });
+      socket.once('secureConnect', () => {
+        const raw = socket?.getPeerCertificate()?.raw;
+        if (!raw || raw.length === 0) finish(failed(`${url.host} presented no TLS certificate`));
+        else finish(undefined, new Uint8Array(raw));
+      });
+      socket.once('error', (cause) =>
+        finish(failed(`TLS connection to ${url.host} failed (${describe(cause)})`, cause)),
+      );
+    };
+    let done = false;
+    const tunnelAbort = new AbortController();
     const finish = (error: unknown, der?: Bytes) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
+      tunnelAbort.abort();
+      socket?.destroy();
       if (der) resolve(der);
       else reject(error);
     };
     const onAbort = () => finish(failed('TLS connection aborted', signal?.reason));
     const timer = setTimeout(() => finish(failed(`TLS handshake with ${url.host} timed out`)), timeout);
     signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('secureConnect', () => {
-      const raw = socket.getPeerCertificate()?.raw;
-      if (!raw || raw.length === 0) finish(failed(`${url.host} presented no TLS certificate`));
-      else finish(undefined, new Uint8Array(raw));
-    });
-    socket.once('error', (cause) =>
-      finish(failed(`TLS connection to ${url.host} failed (${describe(cause)})`, cause)),
-    );
+    if (!proxy) handshake();
+    else {
+      openTunnel(builtin<typeof NodeHttp>('node:http'), proxy, url, tunnelAbort.signal).then(
+        (tunnel) => {
+          if (done) tunnel.destroy();
+          else handshake(tunnel);
+        },
+        (error: unknown) => finish(error),
+      );
+    }
   });
+}
+
+/**
+ * A one-connection HTTPS agent whose TLS session runs inside a CONNECT tunnel through `proxy` (the handshake and the
+ * certificate check are the same as without a proxy).
+ */
+function tunnelledAgent(https: typeof NodeHttps, proxy: URL, url: URL): NodeHttps.Agent {
+  const tls = builtin<typeof NodeTls>('node:tls');
+  const http = builtin<typeof NodeHttp>('node:http');
+  const agent = new https.Agent({ keepAlive: false });
+  const create = (
+    options: NodeTls.ConnectionOptions,
+    callback: (error: Error | null, socket?: unknown) => void,
+  ) => {
+    openTunnel(http, proxy, url).then(
+      (tunnel) => callback(null, tls.connect({ ...options, socket: tunnel })),
+      (error: Error) => callback(error),
+    );
+    return undefined;
+  };
+  (agent as unknown as { createConnection: typeof create }).createConnection = create;
+  return agent;
 }
 
 /**
@@ -91,9 +138,10 @@ export function pinnedFetch(certificate: Bytes, maxBytes: number): typeof fetch 
     new Promise<Response>((resolve, reject) => {
       const url = new URL(input instanceof Request ? input.url : String(input));
       const { servername } = hostOf(url);
+      const proxy = proxyFor(url);
       const request = https.request(url, {
         method: 'GET',
-        agent: false,
+        agent: proxy ? tunnelledAgent(https, proxy, url) : false,
         rejectUnauthorized: false,
         ...(servername !== undefined ? { servername } : {}),
         headers: Object.fromEntries(new Headers(init?.headers).entries()),

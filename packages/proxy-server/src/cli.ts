@@ -62,7 +62,7 @@ export function createProgram(io: CliIo): Command {
     .option('--host <host>', 'interface to bind (default 127.0.0.1)')
     .option('--port <port>', 'port to bind, 0 for a free one (default 8000)', parsePort)
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
-    .option('--json', 'print the ready line as JSON ({"url": ...})')
+    .option('--json', 'print the ready line and failures as one-line JSON ({"ok": true, "url": ...})')
     .action(
       async (flags: { config?: string; host?: string; port?: number; logLevel?: string; json?: boolean }) => {
         const config = loadConfig({
@@ -80,11 +80,11 @@ export function createProgram(io: CliIo): Command {
     .command('config')
     .description('Validate the configuration and print it with secrets hidden')
     .option('-c, --config <file>', 'TOML configuration file')
-    .option('--json', 'print JSON')
+    .option('--json', 'print one-line JSON instead of pretty-printed JSON')
     .action((flags: { config?: string; json?: boolean }) => {
       const config = loadConfig({ ...(flags.config ? { file: flags.config } : {}), env: io.env });
-      const summary = describeConfig(config);
-      io.stdout(flags.json ? `${JSON.stringify(summary)}\n` : `${JSON.stringify(summary, null, 2)}\n`);
+      const report = { ok: true, ...describeConfig(config) };
+      io.stdout(`${JSON.stringify(report, null, flags.json ? undefined : 2)}\n`);
     });
 
   // Listed for --help; `runCli` hands these to the other package's command line before parsing.

@@ -51,7 +51,7 @@ describe('confidential-proxy CLI', () => {
       TOKEN: 'super-secret-token',
     });
     expect(result.status).toBe(1);
-    expect(result.stdout).toBe('');
+    expect(JSON.parse(result.stdout).error.code).toBe('ERR_CONFIG_INVALID');
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('chutes.enabled (env CHUTES_ENABLED)');
@@ -65,6 +65,7 @@ describe('confidential-proxy CLI', () => {
     });
     expect(result.status).toBe(0);
     const summary = JSON.parse(result.stdout);
+    expect(summary.ok).toBe(true);
     expect(summary.auth).toEqual({ tokenSet: true });
     expect(result.stdout).not.toContain('super-secret-token');
     expect(result.stdout).not.toContain('cpk-secret');
@@ -94,7 +95,7 @@ describe('confidential-proxy CLI', () => {
     expect(missing.stderr.trim().split('\n')).toHaveLength(1);
     expect(missing.stderr).toContain('/nonexistent-dir/venice.toml');
     const badPort = await run(['tee-gateway', '--port', 'http']);
-    expect(badPort.status).toBe(1);
+    expect(badPort.status).toBe(2);
     expect(badPort.stderr).toContain('expected a port number 0-65535');
   });
 });

@@ -21,7 +21,7 @@ export interface ServeIo {
 }
 
 /**
- * Prints the one ready line of a started server (`listening on URL`, or `{"url":URL}` with `json`) and, unless
+ * Prints the one ready line of a started server (`listening on URL`, or `{"ok":true,"url":URL}` with `json`) and, unless
  * `io.handleSignals` is false, closes it and exits (0, or 1 when closing fails) on SIGTERM or SIGINT.
  */
 export function announceAndStopOnSignals(
@@ -29,7 +29,7 @@ export function announceAndStopOnSignals(
   server: { readonly url: string; close(): Promise<void> },
   json: boolean | undefined,
 ): void {
-  io.stdout(json ? `${JSON.stringify({ url: server.url })}\n` : `listening on ${server.url}\n`);
+  io.stdout(json ? `${JSON.stringify({ ok: true, url: server.url })}\n` : `listening on ${server.url}\n`);
   if (io.handleSignals === false) return;
   const stop = () => {
     server.close().then(

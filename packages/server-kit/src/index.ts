@@ -4,7 +4,14 @@ export {
   checkBearer,
   closeIfBodyUnread,
 } from './access.js';
-export { type CliStreams, cliStreams, describeFailure, runProgram } from './cli-run.js';
+export {
+  type CliFailure,
+  type CliStreams,
+  cliFailureOf,
+  cliStreams,
+  describeFailure,
+  runProgram,
+} from './cli-run.js';
 export { announceAndStopOnSignals, parsePort, type ServeIo } from './cli-serve.js';
 export {
   BOOLEAN_WORDS,
@@ -57,6 +64,12 @@ export {
   metricsResponse,
   type ServerMetrics,
 } from './metrics.js';
+export {
+  createOutboundDispatcher,
+  LOOPBACK_NO_PROXY,
+  type OutboundProxySettings,
+  outboundProxySettings,
+} from './outbound-proxy.js';
 export { REQUEST_ID_HEADER, type RequestIdOptions, requestIdMiddleware } from './request-id.js';
 export { type ObserveRequestsOptions, observeRequests, routeLabel } from './request-log.js';
 export {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import type { Agent } from 'undici';
+import type { Agent, EnvHttpProxyAgent } from 'undici';
 
 type Undici = typeof import('undici');
 
@@ -11,6 +11,8 @@ const loadUndici = (): Undici => {
   undici ??= createRequire(import.meta.url)('undici') as Undici;
   return undici;
 };
+
+import { createOutboundDispatcher } from './outbound-proxy.js';
 
 /** The standard fetch signature (what the OpenAI SDK, hono's proxy helper and createChutesFetch use). */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -27,6 +29,11 @@ export interface UpstreamFetchOptions {
   maxConnections?: number;
   /** Idle keep-alive of pooled sockets in ms. Default 30000. */
   keepAliveTimeoutMs?: number;
+  /**
+   * Environment read for `HTTP_PROXY` / `HTTPS_PROXY` / `NO_PROXY` (see `outboundProxySettings`). Default
+   * `process.env`.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /**
@@ -75,6 +82,8 @@ export interface UpstreamFetch {
 /**
  * Creates the upstream HTTP client: undici `fetch` over a dedicated `Agent` (keep-alive pooling per origin,
  * connect/headers/body timeouts, redirects not followed). TLS uses Node's default certificate verification.
+ * `HTTP_PROXY` / `HTTPS_PROXY` / `NO_PROXY` of `options.env` are honoured (undici's `EnvHttpProxyAgent`; loopback
+ * is direct unless `NO_PROXY` is set: see `outboundProxySettings`).
  *
  * @example
  * ```ts
@@ -84,17 +93,21 @@ export interface UpstreamFetch {
  * ```
  */
 export function createUpstreamFetch(options: UpstreamFetchOptions = {}): UpstreamFetch {
-  let agent: Agent | undefined;
-  // The pool is created on first use (with undici itself, see loadUndici).
-  const pool = (): Agent => {
-    agent ??= new (loadUndici().Agent)({
-      connect: { timeout: options.connectTimeoutMs ?? 10_000 },
-      headersTimeout: options.headersTimeoutMs ?? 600_000,
-      bodyTimeout: options.bodyTimeoutMs ?? 600_000,
-      connections: options.maxConnections ?? 1000,
-      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
-      pipelining: 1,
-    });
+  let agent: Agent | EnvHttpProxyAgent | undefined;
+  // The pool is created on first use (with undici itself, see loadUndici); with HTTP(S)_PROXY set, it is undici's
+  // EnvHttpProxyAgent (createOutboundDispatcher).
+  const pool = (): Agent | EnvHttpProxyAgent => {
+    agent ??= createOutboundDispatcher(
+      {
+        connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+        headersTimeout: options.headersTimeoutMs ?? 600_000,
+        bodyTimeout: options.bodyTimeoutMs ?? 600_000,
+        connections: options.maxConnections ?? 1000,
+        keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+        pipelining: 1,
+      },
+      options.env ?? process.env,
+    );
     return agent;
   };
   // Redirects are never followed (as the reference's httpx client): a request body here can be a decrypted

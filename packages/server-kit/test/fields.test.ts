@@ -15,6 +15,7 @@ import {
   parsePort,
   portNumber,
   runProgram,
+  ServerKitError,
   strictBoolean,
 } from '../src/index.js';
 
@@ -93,12 +94,20 @@ describe('command lines', () => {
     expect(describeFailure(new TypeError('bad\nsecond line'))).toBe('TypeError: bad');
   });
 
-  it('runProgram: exit codes of commander usage errors, 1 with one stderr line for failures', async () => {
+  it('runProgram: the one CLI shape (usage errors exit 2 with ERR_USAGE, failures exit 1, JSON on stdout)', async () => {
+    let stdout = '';
     let stderr = '';
     const io = {
+      stdout: (text: string) => {
+        stdout += text;
+      },
       stderr: (text: string) => {
         stderr += text;
       },
+    };
+    const clear = () => {
+      stdout = '';
+      stderr = '';
     };
     const program = () => {
       const command = new Command('tool')
@@ -111,13 +120,59 @@ describe('command lines', () => {
       command
         .command('port')
         .argument('<port>', 'port', parsePort)
+        .option('--json', 'one-line JSON')
         .action(() => {});
+      command.command('config').action(() => {
+        throw Object.assign(new Error('invalid configuration'), {
+          code: 'ERR_CONFIG_INVALID',
+          issues: [{ tomlKey: 'server.port', envVar: 'PROXY_PORT', message: 'must be <= 65535' }],
+        });
+      });
+      command.command('busy').action(() => {
+        const inUse = Object.assign(new Error('listen EADDRINUSE: address already in use ::1:8000'), {
+          code: 'EADDRINUSE',
+          address: '::1',
+          port: 8000,
+        });
+        throw new ServerKitError('ERR_SERVER_START', 'cannot listen on ::1:8000 (EADDRINUSE)', {
+          cause: inUse,
+        });
+      });
       return command;
     };
     expect(await runProgram(program(), ['node', 'tool', 'ok'], io)).toBe(0);
-    expect(await runProgram(program(), ['node', 'tool', 'port', '99999'], io)).toBe(1);
-    expect(stderr).toBe('');
+    expect(stdout + stderr).toBe('');
+    expect(await runProgram(program(), ['node', 'tool', 'port', '99999', '--json'], io)).toBe(2);
+    expect(JSON.parse(stdout)).toEqual({
+      ok: false,
+      error: {
+        code: 'ERR_USAGE',
+        message:
+          "command-argument value '99999' is invalid for argument 'port'. expected a port number 0-65535",
+      },
+    });
+    expect(stderr).toMatch(/^tool: ERR_USAGE: .* \(see tool port --help\)\n$/);
+    clear();
     expect(await runProgram(program(), ['node', 'tool', 'fail'], io)).toBe(1);
-    expect(stderr).toBe('error: Error: nope\n');
+    expect(JSON.parse(stdout)).toEqual({
+      ok: false,
+      error: { code: 'ERR_UNEXPECTED', message: 'Error: nope' },
+    });
+    expect(stdout).toContain('\n  "ok": false'); // pretty without --json
+    expect(stderr).toBe('tool: ERR_UNEXPECTED: Error: nope\n');
+    clear();
+    expect(await runProgram(program(), ['node', 'tool', 'config'], io)).toBe(1);
+    expect(JSON.parse(stdout).error).toEqual({
+      code: 'ERR_CONFIG_INVALID',
+      message: 'invalid configuration: server.port (env PROXY_PORT): must be <= 65535',
+      issues: [{ tomlKey: 'server.port', envVar: 'PROXY_PORT', message: 'must be <= 65535' }],
+    });
+    clear();
+    expect(await runProgram(program(), ['node', 'tool', 'busy'], io)).toBe(1);
+    expect(JSON.parse(stdout).error).toMatchObject({ code: 'ERR_ADDRESS_IN_USE', address: '[::1]:8000' });
+    expect(stderr).toMatch(/^tool: ERR_ADDRESS_IN_USE: \[::1\]:8000 is already in use/);
+    clear();
+    expect(await runProgram(program(), ['node', 'tool'], io)).toBe(2);
+    expect(JSON.parse(stdout).error).toEqual({ code: 'ERR_USAGE', message: 'a command is required' });
   });
 });

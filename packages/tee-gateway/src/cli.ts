@@ -210,7 +210,7 @@ function configureTeeGatewayCommand(command: Command, io: TeeGatewayCliIo): Comm
     .option('--facilitator-url <url>', 'x402 facilitator URL')
     .option('--register-with-nitriding', 'register the key hash with nitriding at startup')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent', parseLogLevel, 'info')
-    .option('--json', 'print the ready line as JSON ({"url": ...})')
+    .option('--json', 'print the ready line and failures as one-line JSON ({"ok": true, "url": ...})')
     .option(
       '--insecure-no-auth',
       'listen on a non-loopback address with neither x402 nor a client token (TOKEN); logged at warn',

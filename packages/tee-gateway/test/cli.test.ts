@@ -100,7 +100,7 @@ describe('the tee-gateway bin', () => {
       env: {},
       handleSignals: false,
     });
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toContain('expected a port number 0-65535');
   }, 60_000);
 });

@@ -80,7 +80,7 @@ describe('x402 payment stack as an optional peer dependency', () => {
     const stderr = (failed as { stderr: string }).stderr;
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(
-      /^error: x402 is enabled .*`npm install @x402\/core@~2\.27\.0 @x402\/evm@~2\.27\.0 viem@\^2\.57\.20`/,
+      /^tee-gateway: ERR_X402_UNAVAILABLE: x402 is enabled .*`npm install @x402\/core@~2\.27\.0 @x402\/evm@~2\.27\.0 viem@\^2\.57\.20`/,
     );
   }, 60_000);
 });

@@ -17,6 +17,7 @@ import {
   type NvidiaVerificationOptions,
   nvidiaGate,
 } from './nvidia.js';
+import { createEnvProxyFetch } from './outbound-proxy.js';
 import { defaultTdxBackend, type TdxBackend } from './tdx.js';
 
 /** Attestation policy (the `[attestation]` section of the proxy configuration). */
@@ -355,7 +356,10 @@ export interface FetchAttestationOptions {
   apiKey?: string;
   /** The model id. */
   model: string;
-  /** Inner fetch; default `globalThis.fetch`. */
+  /**
+   * Inner fetch; default `globalThis.fetch`, or on Node, when `HTTPS_PROXY` / `HTTP_PROXY` are set, undici's fetch
+   * through that proxy (see {@link createEnvProxyFetch}; read at each call). A `fetch` given here is used as it is.
+   */
   fetch?: typeof globalThis.fetch;
   /** Fixed 32-byte nonce (tests); default a fresh random nonce. */
   nonce?: Uint8Array;
@@ -396,7 +400,7 @@ export async function fetchAttestation(options: FetchAttestationOptions): Promis
   if (options.apiKey) headers['authorization'] = `Bearer ${options.apiKey}`;
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  const fetchFunction = options.fetch ?? globalThis.fetch;
+  const fetchFunction = options.fetch ?? createEnvProxyFetch();
   let response: Response;
   let text: string;
   try {

@@ -4,6 +4,7 @@ import { VeniceE2eeError } from './errors.js';
 import { generateFieldKeyPair, getFieldPublicKey } from './field-cipher.js';
 import type { FieldKeyPair } from './key-agreement.js';
 import { buildUpstreamBody, type RenderedMessage, renderMessages, veniceE2eeHeaders } from './messages.js';
+import { createEnvProxyFetch } from './outbound-proxy.js';
 import { validateChatRequest } from './request.js';
 import { createSessionStore, type Session, type SessionStoreOptions } from './sessions.js';
 import {
@@ -55,7 +56,10 @@ export interface VeniceClientOptions {
   baseUrl?: string;
   /** Venice API key. */
   apiKey?: string;
-  /** Inner fetch; default `globalThis.fetch`. */
+  /**
+   * Inner fetch; default `globalThis.fetch`, or on Node, when `HTTPS_PROXY` / `HTTP_PROXY` are set, undici's fetch
+   * through that proxy (see {@link createEnvProxyFetch}). A `fetch` given here is used as it is.
+   */
   fetch?: typeof globalThis.fetch;
   /** The client ("proxy instance") key pair; default generated once per client. */
   clientKeyPair?: FieldKeyPair;
@@ -189,8 +193,7 @@ export function proxyResponseHeaders(info: ChatInfo): Record<string, string> {
 export function createVeniceClient(options: VeniceClientOptions = {}): VeniceClient {
   const baseUrl = options.baseUrl ?? VENICE_BASE_URL;
   if (!/^https?:\/\//.test(baseUrl)) throw new TypeError('baseUrl must start with http:// or https://');
-  const fetchFunction =
-    options.fetch ?? ((input: string | URL | Request, init?: RequestInit) => globalThis.fetch(input, init));
+  const fetchFunction = options.fetch ?? createEnvProxyFetch();
   const keyPair = options.clientKeyPair ?? generateFieldKeyPair('secp256k1');
   const clientPublicKeyHex = bytesToHex(getFieldPublicKey(keyPair.privateKey));
   const requireEncrypted = options.requireEncryptedResponseContent !== false;

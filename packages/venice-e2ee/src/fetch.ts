@@ -6,6 +6,7 @@ import {
   type VeniceClientOptions,
 } from './client.js';
 import { VeniceE2eeError } from './errors.js';
+import { createEnvProxyFetch } from './outbound-proxy.js';
 import { formatSseData } from './sse.js';
 import type { ChatRequest } from './types.js';
 
@@ -14,7 +15,10 @@ export type FetchFunction = (input: string | URL | Request, init?: RequestInit) 
 
 /** Options of {@link createVeniceFetch}. */
 export interface VeniceFetchOptions extends Omit<VeniceClientOptions, 'baseUrl' | 'apiKey' | 'fetch'> {
-  /** Inner fetch; default `globalThis.fetch`. */
+  /**
+   * Inner fetch; default `globalThis.fetch`, or on Node, when `HTTPS_PROXY` / `HTTP_PROXY` are set, undici's fetch
+   * through that proxy (see {@link createEnvProxyFetch}). A `fetch` given here is used as it is.
+   */
   fetch?: FetchFunction;
   /** Request header that selects the session. Default `x-venice-proxy-session-id`. */
   sessionHeader?: string;
@@ -76,7 +80,7 @@ async function readBody(
  * ```
  */
 export function createVeniceFetch(options: VeniceFetchOptions = {}): VeniceFetch {
-  const inner: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const inner: FetchFunction = options.fetch ?? createEnvProxyFetch();
   const sessionHeader = (options.sessionHeader ?? 'x-venice-proxy-session-id').toLowerCase();
   const clients = new Map<string, VeniceClient>();
 

@@ -86,6 +86,7 @@ export {
   type NvidiaVerificationOptions,
   nvidiaGate,
 } from './nvidia.js';
+export { createEnvProxyFetch, type ProxyEnvironment } from './outbound-proxy.js';
 export { ALLOWED_REQUEST_FIELDS, validateChatRequest } from './request.js';
 export { createSessionStore, type Session, type SessionStore, type SessionStoreOptions } from './sessions.js';
 export { formatSseData, parseSse, type SseEvent } from './sse.js';

@@ -106,8 +106,8 @@ describe.skipIf(!existsSync(bin))('venice-fake bin (built)', () => {
       stderr += data.toString();
     });
     const code = await new Promise<number | null>((resolve) => child.once('exit', (value) => resolve(value)));
-    expect(code).not.toBe(0);
+    expect(code).toBe(2);
     expect(stderr.trim().split('\n')).toHaveLength(1);
-    expect(stderr).toContain('invalid --port');
+    expect(stderr).toContain('--port must be an integer from 0 to 65535');
   });
 });

@@ -76,7 +76,7 @@ export async function runVeniceProxyCli(
   io?: Partial<VeniceCliIo> & VeniceCommandHooks,
 ): Promise<number> {
   const full = cliStreams<Omit<VeniceCliIo, 'stdout' | 'stderr' | 'env'> & VeniceCommandHooks>(io);
-  return runProgram(createVeniceProxyProgram(full), argv, { stderr: full.stderr });
+  return runProgram(createVeniceProxyProgram(full), argv, full);
 }
 
 function configureVeniceCommand(command: Command, io: VeniceCliIo, hooks: VeniceCommandHooks): Command {
@@ -92,7 +92,7 @@ function configureVeniceCommand(command: Command, io: VeniceCliIo, hooks: Venice
       'interface to bind (overrides server.host; 127.0.0.1 when no config file is given)',
     )
     .option('--port <port>', 'port to bind, 0 for a free one (overrides server.port)', parsePort)
-    .option('--json', 'print the ready line as JSON ({"url": ...})')
+    .option('--json', 'print the ready line and failures as one-line JSON ({"ok": true, "url": ...})')
     .option(
       '--insecure-no-auth',
       'listen on a non-loopback address without server.auth_token (an open proxy that spends the Venice key; logged at warn)',

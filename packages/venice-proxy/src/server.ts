@@ -1,5 +1,6 @@
 import {
   createLogger,
+  createUpstreamFetch,
   isLoopbackHost,
   type Logger,
   listen,
@@ -118,7 +119,15 @@ export async function prepareVeniceMount(options: PrepareVeniceMountOptions): Pr
       'no venice.api_key configured: using the BUILT-IN SIMULATED Venice server (fake models, TDX quotes and GPU evidence signed by TEST roots that are trusted for it only, not private)',
     );
   }
-  const dependencies = { ...options, config, logger, ...(attestation ? { attestation } : {}) };
+  // The one outbound client of the servers (server-kit): pooled, and honouring HTTP(S)_PROXY / NO_PROXY.
+  const outbound = options.fetch ? undefined : createUpstreamFetch();
+  const dependencies = {
+    ...options,
+    config,
+    logger,
+    ...(attestation ? { attestation } : {}),
+    ...(outbound ? { fetch: outbound.fetch as typeof globalThis.fetch } : {}),
+  };
   const client = createVeniceProxyClient(dependencies);
   const app = createVeniceProxyApp({ ...dependencies, client });
   let closing: Promise<void> | undefined;
@@ -131,6 +140,7 @@ export async function prepareVeniceMount(options: PrepareVeniceMountOptions): Pr
     close() {
       closing ??= (async () => {
         client.close();
+        await outbound?.close();
         await fake?.close();
       })();
       return closing;

@@ -1,4 +1,5 @@
 import { bytesToHex, concatBytes } from '@confidential-ai/bytes';
+import { createEnvProxyFetch } from '@confidential-ai/venice-e2ee';
 
 /** A `fetch`-compatible function (the OpenAI SDK's `fetch` option has this type). */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -11,7 +12,11 @@ export const DEFAULT_EVIDENCE_TIMEOUT_MS = 30_000;
 
 /** How evidence requests are made. */
 export interface EvidenceTransport {
-  /** The fetch to use; default `globalThis.fetch`. */
+  /**
+   * The fetch to use; default `globalThis.fetch`, or on Node, when `HTTPS_PROXY` / `HTTP_PROXY` are set, undici's
+   * fetch through that proxy (venice-e2ee's `createEnvProxyFetch`; `NO_PROXY` honoured, loopback direct when it is
+   * unset). A `fetch` given here is used as it is.
+   */
   fetch?: FetchFunction | undefined;
   /** Extra headers (e.g. `authorization`) sent with every evidence request. */
   headers?: Readonly<Record<string, string>> | undefined;
@@ -68,7 +73,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * oversized or non-UTF-8 bodies become `{ ok: false, reason }`.
  */
 export async function getEvidence(url: string, transport: EvidenceTransport = {}): Promise<EvidenceReply> {
-  const fetchFunction = transport.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const fetchFunction: FetchFunction = transport.fetch ?? createEnvProxyFetch();
   const timeout = AbortSignal.timeout(transport.timeoutMs ?? DEFAULT_EVIDENCE_TIMEOUT_MS);
   const signal = transport.signal ? AbortSignal.any([transport.signal, timeout]) : timeout;
   let response: Response;

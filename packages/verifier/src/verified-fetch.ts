@@ -1,4 +1,5 @@
 import { concatBytes, utf8ToBytes } from '@confidential-ai/bytes';
+import { createEnvProxyFetch } from '@confidential-ai/venice-e2ee';
 import { type AnswerVerifierOptions, createAnswerVerifier, type ObservedAnswer } from './answer-verifiers.js';
 import { VerifierError } from './errors.js';
 import { type FetchFunction, readBodyLimited } from './http.js';
@@ -10,7 +11,11 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** Options of {@link createVerifiedFetch}. */
 export interface VerifiedFetchOptions extends AnswerVerifierOptions {
-  /** The inner fetch that sends the requests; default `globalThis.fetch`. */
+  /**
+   * The inner fetch that sends the requests (and the evidence requests); default `globalThis.fetch`, or on Node,
+   * when `HTTPS_PROXY` / `HTTP_PROXY` are set, undici's fetch through that proxy (venice-e2ee's
+   * `createEnvProxyFetch`). A `fetch` given here is used as it is.
+   */
   fetch?: FetchFunction | undefined;
   /** Largest answer buffered for verification, in bytes; larger ones fail with `ERR_VERIFY_RESPONSE_TOO_LARGE`. */
   maxResponseBytes?: number | undefined;
@@ -171,7 +176,7 @@ export function createVerifiedFetch(options: VerifiedFetchOptions): VerifiedFetc
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1)
     throw new RangeError('maxResponseBytes must be a positive integer');
-  const inner: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const inner: FetchFunction = options.fetch ?? createEnvProxyFetch();
   const verifier = createAnswerVerifier({ ...options, fetch: options.fetch });
   let lastVerdict: Verdict | undefined;
 

@@ -8,11 +8,13 @@ import { createFakeChutesApi } from '../testing/fake-api.js';
 const NAME = 'chutes-fake-api';
 const json = process.argv.includes('--json');
 
-/** Prints a failure in the one CLI shape and exits (2 for usage errors, 1 otherwise). */
+/** Prints a failure in the one CLI shape (JSON on stdout, pretty unless --json; one stderr line) and exits (2 for usage errors, 1 otherwise). */
 function fail(code: string, message: string, exitCode: number): never {
   const hint = code === 'ERR_USAGE' ? ` (see ${NAME} --help)` : '';
   process.stderr.write(`${NAME}: ${code}: ${message}${hint}\n`);
-  if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: { code, message } })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ok: false, error: { code, message } }, null, json ? undefined : 2)}\n`,
+  );
   process.exit(exitCode);
 }
 

@@ -11,3 +11,4 @@ export {
   type FakeVeniceTurn,
   renderFakeToolCall,
 } from './fake-venice.js';
+export { type LoopbackForwardProxy, startForwardProxy } from './forward-proxy.js';

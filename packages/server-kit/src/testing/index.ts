@@ -1,0 +1,1 @@
+export { createForwardProxy, type ForwardProxy, type ForwardProxyOptions } from './forward-proxy.js';
