@@ -3,6 +3,7 @@
 // (JavaScript only: `npm test` builds and checks everything, declarations included), then run `serve` on the
 // demo configuration. Arguments after `--` go to `serve` (e.g. `npm start -- --port 9000`).
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -47,10 +48,31 @@ function run(command, args, { env, onLine } = {}) {
 
 const pnpm = (args, options) => run(process.execPath, [`${root}scripts/pnpm.mjs`, ...args], options);
 
+/**
+ * Whether node_modules already holds exactly what pnpm-lock.yaml pins: pnpm keeps a copy of the lockfile it last
+ * installed in node_modules/.pnpm/lock.yaml, so equal bytes mean `pnpm install --frozen-lockfile` has nothing to do
+ * (it would still spend 10 s or more fetching pnpm and resolving on a slow machine).
+ */
+function installIsCurrent() {
+  try {
+    const installed = readFileSync(`${root}node_modules/.pnpm/lock.yaml`);
+    return (
+      existsSync(`${root}node_modules/.modules.yaml`) &&
+      installed.equals(readFileSync(`${root}pnpm-lock.yaml`))
+    );
+  } catch {
+    return false;
+  }
+}
+
 const started = performance.now();
-say('[1/3] Installing dependencies (pinned pnpm from the npm registry)…');
-if ((await pnpm(['install', '--frozen-lockfile'])) !== 0) process.exit(1);
-say(`      done in ${seconds(started)}`);
+if (installIsCurrent()) {
+  say('[1/3] Dependencies: up to date (node_modules matches pnpm-lock.yaml)');
+} else {
+  say('[1/3] Installing dependencies (pinned pnpm from the npm registry)…');
+  if ((await pnpm(['install', '--frozen-lockfile'])) !== 0) process.exit(1);
+  say(`      done in ${seconds(started)}`);
+}
 
 const buildStarted = performance.now();
 say('[2/3] Building the server and the packages it uses (JavaScript only; `npm test` builds everything)…');
