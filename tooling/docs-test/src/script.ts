@@ -9,8 +9,9 @@ export interface ReadmeScript {
 }
 
 // The prelude every README script starts with. `npm install` becomes __install (pnpm from the local tarballs,
-// see project.ts); a command a user leaves running with `&` becomes __background, which waits for its first line
-// of output (every server here prints one when it is ready) and shows that output when the script fails.
+// see project.ts); a command a user leaves running with `&` becomes __background, which waits (up to 120 s) for its
+// first line of output that is not an npm warning (every server here prints one when it is ready) and shows that
+// output when the script fails.
 const PRELUDE = `set -euo pipefail
 __logs=()
 __install() {
@@ -22,8 +23,8 @@ __background() {
   local log="$1"; shift
   __logs+=("$log")
   ( eval "$*" ) >"$log" 2>&1 &
-  for _ in $(seq 1 600); do
-    [ -s "$log" ] && { head -n 1 "$log"; return 0; }
+  for _ in $(seq 1 2400); do
+    grep -qiv '^npm warn' "$log" 2>/dev/null && { grep -iv '^npm warn' "$log" | head -n 1; return 0; }
     kill -0 $! 2>/dev/null || break
     sleep 0.05
   done

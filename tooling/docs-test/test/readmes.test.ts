@@ -57,7 +57,10 @@ describe.each(readmes)('%s', (readme) => {
       writeFileSync(join(dir, 'readme.sh'), script);
       const home = join(dir, 'home');
       const env = {
-        ...process.env,
+        // A user's shell: without the npm_config_* variables `pnpm test` sets (npm warns about each of them).
+        ...Object.fromEntries(
+          Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_config_')),
+        ),
         HOME: home,
         PATH: `${join(dir, 'node_modules/.bin')}:${process.env.PATH}`,
         DOCS_TEST_PNPM: pnpmScript,
