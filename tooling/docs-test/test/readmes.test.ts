@@ -29,6 +29,15 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
+/**
+ * `npm_config_cafile` for the README scripts: the one set for this process, else the bundle Node itself is told
+ * to trust (`NODE_EXTRA_CA_CERTS`), else nothing.
+ */
+function registryCaFile(): Record<string, string> {
+  const cafile = process.env.npm_config_cafile ?? process.env.NODE_EXTRA_CA_CERTS;
+  return cafile ? { npm_config_cafile: cafile } : {};
+}
+
 describe.each(readmes)('%s', (readme) => {
   const text = readFileSync(join(repositoryRoot, readme), 'utf8');
   const blocks = readmeBlocks(text);
@@ -61,6 +70,9 @@ describe.each(readmes)('%s', (readme) => {
         ...Object.fromEntries(
           Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_config_')),
         ),
+        // The CA bundle this machine's npm trusts (npm reads it from its global npmrc, which a Node installed from
+        // the npm registry does not share): kept, so that its npm and pnpm reach the registry as the user's do.
+        ...registryCaFile(),
         HOME: home,
         PATH: `${join(dir, 'node_modules/.bin')}:${process.env.PATH}`,
         DOCS_TEST_PNPM: pnpmScript,
