@@ -1,5 +1,6 @@
 export { base64ToBytes, base64UrlToBytes, bytesToBase64, bytesToBase64Url } from './base64.js';
 export { assertBytes, type Bytes, concatBytes, equalBytes, isBytes, toBytes } from './bytes.js';
+export { ecdsaDerToRaw, isSingleDerSequence } from './der.js';
 export { EncodingError, type EncodingErrorCode } from './errors.js';
 export { bytesToHex, type HexOptions, hexToBytes } from './hex.js';
 export { bytesToUtf8, utf8ToBytes } from './utf8.js';

@@ -1,7 +1,6 @@
-import { type Bytes, bytesToHex, toBytes } from '@confidential-ai/bytes';
+import { type Bytes, bytesToHex, ecdsaDerToRaw, isSingleDerSequence, toBytes } from '@confidential-ai/bytes';
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as pkijs from 'pkijs';
-import { ecdsaDerToRaw, isSingleDerSequence } from './der.js';
 import { NitroAttestationError } from './errors.js';
 
 const OID_ECDSA_WITH_SHA384 = '1.2.840.10045.4.3.3';

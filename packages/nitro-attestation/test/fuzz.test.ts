@@ -1,10 +1,9 @@
 // Mutation fuzzing of real documents: only typed errors, never a crash; anything accepted carries exactly the
 // originally signed payload.
 import { createSign, generateKeyPairSync, verify as nodeVerify } from 'node:crypto';
-import { base64ToBytes, equalBytes } from '@confidential-ai/bytes';
+import { base64ToBytes, ecdsaDerToRaw, equalBytes } from '@confidential-ai/bytes';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { ecdsaDerToRaw } from '../src/der.js';
 import { createNitroVerifier, NitroAttestationError, parseAttestationDocument } from '../src/index.js';
 import { debugDoc, documentInput, prodDoc } from './helpers.js';
 import { cborEncode } from './synthetic.js';

@@ -1,8 +1,14 @@
-import { type Bytes, bytesToHex, equalBytes, toBytes } from '@confidential-ai/bytes';
+import {
+  type Bytes,
+  bytesToHex,
+  ecdsaDerToRaw,
+  equalBytes,
+  isSingleDerSequence,
+  toBytes,
+} from '@confidential-ai/bytes';
 import { sha256 } from '@noble/hashes/sha2.js';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { ecdsaDerToRaw, isSingleDerSequence } from './der.js';
 import { NvidiaAttestationError, type NvidiaAttestationErrorCode } from './errors.js';
 
 /** ecdsa-with-SHA384, the signature algorithm of every NVIDIA device, RIM and OCSP certificate. */

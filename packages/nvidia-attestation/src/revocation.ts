@@ -1,4 +1,13 @@
-import { type Bytes, base64ToBytes, bytesToHex, equalBytes, isBytes, toBytes } from '@confidential-ai/bytes';
+import {
+  type Bytes,
+  base64ToBytes,
+  bytesToHex,
+  ecdsaDerToRaw,
+  equalBytes,
+  isBytes,
+  isSingleDerSequence,
+  toBytes,
+} from '@confidential-ai/bytes';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import * as asn1js from 'asn1js';
@@ -11,7 +20,6 @@ import {
   parseCertificate,
 } from './certificate.js';
 import type { SignatureMemo } from './chain.js';
-import { ecdsaDerToRaw, isSingleDerSequence } from './der.js';
 import { type EcdsaBackend, verifyP384 } from './ecdsa.js';
 import { NvidiaAttestationError, type NvidiaAttestationErrorCode } from './errors.js';
 

@@ -1,4 +1,4 @@
-import type { Bytes } from '@confidential-ai/bytes';
+import type { Bytes } from './bytes.js';
 
 /** A DER tag-length header: where the contents start and how long they are. */
 interface Header {
@@ -45,8 +45,8 @@ function readInteger(bytes: Uint8Array, offset: number, size: number): { value: 
 }
 
 /**
- * Converts a DER `ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` into the raw fixed-width `r ‖ s` form
- * (`size` bytes per integer, 48 for P-384). Returns null for anything that is not strict DER.
+ * Converts a DER `ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }` into the raw fixed-width r‖s form
+ * WebCrypto expects (`size` bytes per integer, 48 for P-384). Returns null for anything that is not strict DER.
  */
 export function ecdsaDerToRaw(der: Uint8Array, size: number): Bytes | null {
   const sequence = readHeader(der, 0);
