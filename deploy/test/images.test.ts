@@ -119,13 +119,30 @@ describe.each([
 });
 
 describe('confidential-proxy image', () => {
+  it('refuses to start without VLLM_BASE_URL instead of answering from the simulated vLLM', async () => {
+    const result = await run('podman', [
+      'run',
+      '--rm',
+      '--pull=never',
+      '-e',
+      'TOKEN=t',
+      images.service('confidential-proxy'),
+    ]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('vllm.base_url (env VLLM_BASE_URL)');
+    expect(`${result.stdout}${result.stderr}`).not.toContain('SIMULATED vLLM');
+    expect(result.stdout).not.toContain('listening');
+  });
+
   it('serves the openai SDK with the client token only on a read-only root, and stops at once on SIGTERM as PID 1', async () => {
     const token = randomBytes(16).toString('hex');
-    // --read-only: what the Kubernetes manifest asks for (readOnlyRootFilesystem).
+    // --read-only: what the Kubernetes manifest asks for (readOnlyRootFilesystem). VLLM_SIMULATE=true: a demo.
     const { name, url } = await start(images.service('confidential-proxy'), 8000, [
       '--read-only',
       '-e',
       `TOKEN=${token}`,
+      '-e',
+      'VLLM_SIMULATE=true',
     ]);
     await waitFor(
       'the health check',

@@ -195,7 +195,12 @@ describe('Kubernetes manifests', () => {
     }
     const container = byKind('Deployment', 'confidential-proxy')?.spec.template?.spec.containers[0];
     const names = container?.env.map((entry) => entry.name).sort();
-    expect(names).toEqual(['REDIS_HOST', 'REDIS_PASSWORD', 'SIGNING_KEY_SEED', 'TOKEN']);
+    expect(names).toEqual(['REDIS_HOST', 'REDIS_PASSWORD', 'SIGNING_KEY_SEED', 'TOKEN', 'VLLM_BASE_URL']);
+    // The image's configuration refuses the simulated vLLM; the manifest must name a real upstream.
+    expect(container?.env.find((entry) => entry.name === 'VLLM_BASE_URL')?.value).toMatch(
+      /^https?:\/\/[^/]+/,
+    );
+    expect(read('deploy/images/confidential-proxy/config.toml')).toMatch(/^\[vllm\]\n(?:#.*\n)*simulate = false$/m);
     expect(container?.env.find((entry) => entry.name === 'REDIS_HOST')?.value).toBe(
       byKind('Service', 'confidential-proxy-redis')?.metadata.name,
     );

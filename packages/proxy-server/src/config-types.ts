@@ -33,6 +33,12 @@ export interface ProxyConfig {
     readonly baseUrl: string | undefined;
     /** Model name used as cache namespace (`vllm.model_name`, env `MODEL_NAME`). */
     readonly modelName: string | undefined;
+    /**
+     * Whether the BUILT-IN SIMULATED vLLM may answer when `baseUrl` is unset (`vllm.simulate`, env
+     * `VLLM_SIMULATE`). Default true (demos, the quick start); false makes a missing `vllm.base_url` stop
+     * start-up, as the shipped image's configuration does. A configured `baseUrl` is always used.
+     */
+    readonly simulate: boolean;
   };
   /** Outbound HTTP (undici) settings shared by every upstream. */
   readonly upstream: {

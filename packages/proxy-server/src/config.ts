@@ -42,6 +42,7 @@ const SETTINGS: readonly Setting[] = [
   { section: 'auth', key: 'token', env: 'TOKEN' },
   { section: 'vllm', key: 'base_url', env: 'VLLM_BASE_URL' },
   { section: 'vllm', key: 'model_name', env: 'MODEL_NAME' },
+  { section: 'vllm', key: 'simulate', env: 'VLLM_SIMULATE' },
   { section: 'upstream', key: 'connect_timeout_ms', env: 'UPSTREAM_CONNECT_TIMEOUT_MS' },
   { section: 'upstream', key: 'headers_timeout_ms', env: 'UPSTREAM_HEADERS_TIMEOUT_MS' },
   { section: 'upstream', key: 'body_timeout_ms', env: 'UPSTREAM_BODY_TIMEOUT_MS' },
@@ -109,7 +110,9 @@ const schema = z.object({
     })
     .strict(),
   auth: z.object({ token: text.optional() }).strict(),
-  vllm: z.object({ base_url: httpUrl.optional(), model_name: text.optional() }).strict(),
+  vllm: z
+    .object({ base_url: httpUrl.optional(), model_name: text.optional(), simulate: boolean.default(true) })
+    .strict(),
   upstream: z
     .object({
       connect_timeout_ms: integer(1, 600_000).default(10_000),
@@ -293,6 +296,14 @@ export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
       }
     }
   }
+  if (result.success && !result.data.vllm.simulate && result.data.vllm.base_url === undefined) {
+    issues.push({
+      tomlKey: 'vllm.base_url',
+      envVar: envVarFor('vllm', 'base_url'),
+      message:
+        'required when vllm.simulate (VLLM_SIMULATE) is false: without it only the built-in simulated vLLM could answer',
+    });
+  }
   if (result.success && result.data.chutes.simulate) {
     for (const key of ['base_url', 'api_base_url'] as const) {
       if (result.data.chutes[key] !== undefined) {
@@ -328,7 +339,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
       shutdownTimeoutMs: value.server.shutdown_timeout_ms,
     },
     auth: { token: value.auth.token },
-    vllm: { baseUrl: value.vllm.base_url, modelName: value.vllm.model_name },
+    vllm: { baseUrl: value.vllm.base_url, modelName: value.vllm.model_name, simulate: value.vllm.simulate },
     upstream: {
       connectTimeoutMs: value.upstream.connect_timeout_ms,
       headersTimeoutMs: value.upstream.headers_timeout_ms,
@@ -403,7 +414,11 @@ export function describeConfig(config: ProxyConfig): Record<string, unknown> {
   return {
     server: config.server,
     auth: { tokenSet: config.auth.token !== undefined },
-    vllm: { baseUrl: config.vllm.baseUrl ?? '(embedded fake vLLM)', modelName: config.vllm.modelName },
+    vllm: {
+      baseUrl: config.vllm.baseUrl ?? '(embedded fake vLLM)',
+      modelName: config.vllm.modelName,
+      simulate: config.vllm.simulate,
+    },
     upstream: config.upstream,
     e2ee: config.e2ee,
     signing: {

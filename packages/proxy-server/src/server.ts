@@ -19,7 +19,7 @@ import {
   type Upstream,
 } from './app.js';
 import { configSecrets, describeConfig, type ProxyConfig } from './config.js';
-import { ProxyServerError } from './errors.js';
+import { ConfigError, ProxyServerError } from './errors.js';
 import { teeGatewayRouteModule, veniceRouteModule } from './faces.js';
 import { type RunningFakeVllm, startFakeVllm } from './fake-vllm.js';
 import { createModelKeys } from './keys.js';
@@ -193,6 +193,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
     let fakeVllm: RunningFakeVllm | undefined;
     let vllmBaseUrl = config.vllm.baseUrl;
+    if (vllmBaseUrl === undefined && !config.vllm.simulate) {
+      // loadConfig refuses this too; a configuration built in code must not get a simulator either.
+      throw new ConfigError([
+        {
+          tomlKey: 'vllm.base_url',
+          envVar: 'VLLM_BASE_URL',
+          message: 'required when vllm.simulate (VLLM_SIMULATE) is false',
+        },
+      ]);
+    }
     if (vllmBaseUrl === undefined) {
       fakeVllm = await startFakeVllm({ port: 0 });
       cleanups.push(() => fakeVllm!.close());

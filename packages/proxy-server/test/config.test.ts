@@ -60,7 +60,7 @@ describe('loadConfig', () => {
       },
     });
     expect(config.auth.token).toBe('tok');
-    expect(config.vllm).toEqual({ baseUrl: 'http://vllm:8000', modelName: 'm' });
+    expect(config.vllm).toEqual({ baseUrl: 'http://vllm:8000', modelName: 'm', simulate: true });
     expect(config.chutes).toMatchObject({
       enabled: true,
       baseUrl: 'https://llm.example',

@@ -145,6 +145,40 @@ describe('simulators never stand in for configured real upstreams', () => {
   });
 });
 
+describe('vllm.simulate = false: no simulated vLLM, ever', () => {
+  it('without VLLM_BASE_URL start-up stops, naming the key and its env var', async () => {
+    const issues = issuesOf(() => loadConfig({ env: { VLLM_SIMULATE: 'false' } }));
+    expect(issues).toEqual([expect.objectContaining({ tomlKey: 'vllm.base_url', envVar: 'VLLM_BASE_URL' })]);
+    const refused = await runQuiet(['serve', '--port', '0'], { TOKEN, VLLM_SIMULATE: '0' });
+    expect(refused.status).toBe(1);
+    expect(refused.stdout).not.toContain('listening');
+    expect(refused.stderr).toContain('vllm.base_url (env VLLM_BASE_URL)');
+    expect(refused.stderr).not.toContain('SIMULATED vLLM');
+  });
+
+  it('a configuration built in code is refused by startServer too', async () => {
+    const config = loadConfig({ env: { TOKEN, PROXY_PORT: '0' } });
+    const noSimulator = { ...config, vllm: { ...config.vllm, simulate: false } };
+    const logs = captureLogs();
+    await expect(
+      startServer({
+        config: noSimulator,
+        logger: createLogger({ level: 'info', destination: logs.destination }),
+        processMetrics: false,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_CONFIG_INVALID' });
+    expect(logs.text()).not.toContain('SIMULATED vLLM');
+  });
+
+  it('a configured VLLM_BASE_URL is used with VLLM_SIMULATE=false; a typo in the boolean is refused', () => {
+    const config = loadConfig({ env: { VLLM_SIMULATE: 'false', VLLM_BASE_URL: 'http://127.0.0.1:9' } });
+    expect(config.vllm).toMatchObject({ baseUrl: 'http://127.0.0.1:9', simulate: false });
+    expect(issuesOf(() => loadConfig({ env: { VLLM_SIMULATE: 'flase' } }))).toEqual([
+      expect.objectContaining({ tomlKey: 'vllm.simulate', envVar: 'VLLM_SIMULATE' }),
+    ]);
+  });
+});
+
 describe('the aliases run the standalone faces, which refuse an unprotected public listener', () => {
   it('confidential-proxy venice: a non-loopback host needs server.auth_token', async () => {
     const refused = await runQuiet(['venice', '--host', '0.0.0.0', '--port', '0'], {});
