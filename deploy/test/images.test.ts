@@ -227,11 +227,28 @@ describe('venice-e2ee-proxy image', () => {
     expect(result.stdout).not.toContain('listening on');
   });
 
+  it('refuses to start without the Venice API key instead of answering from the simulated Venice', async () => {
+    const result = await run('podman', [
+      'run',
+      '--rm',
+      '--pull=never',
+      '-e',
+      'VENICE_E2EE_PROXY__SERVER__AUTH_TOKEN=t',
+      images.service('venice-e2ee-proxy'),
+    ]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('venice.api_key (env VENICE_E2EE_PROXY__VENICE__API_KEY)');
+    expect(`${result.stdout}${result.stderr}`).not.toContain('SIMULATED Venice');
+    expect(result.stdout).not.toContain('listening on');
+  });
+
   it('reads the crate-layout configuration and answers the openai SDK with the token through the simulated Venice', async () => {
     const token = randomBytes(16).toString('hex');
     const { name, url } = await start(images.service('venice-e2ee-proxy'), 8080, [
       '-e',
       `VENICE_E2EE_PROXY__SERVER__AUTH_TOKEN=${token}`,
+      '-e',
+      'VENICE_E2EE_PROXY__VENICE__SIMULATE=true',
     ]);
     const config = await podman(['exec', name, 'cat', '/etc/venice-e2ee-proxy/config.toml']);
     expect(config).toContain('[venice]');

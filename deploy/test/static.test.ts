@@ -200,7 +200,9 @@ describe('Kubernetes manifests', () => {
     expect(container?.env.find((entry) => entry.name === 'VLLM_BASE_URL')?.value).toMatch(
       /^https?:\/\/[^/]+/,
     );
-    expect(read('deploy/images/confidential-proxy/config.toml')).toMatch(/^\[vllm\]\n(?:#.*\n)*simulate = false$/m);
+    expect(read('deploy/images/confidential-proxy/config.toml')).toMatch(
+      /^\[vllm\]\n(?:#.*\n)*simulate = false$/m,
+    );
     expect(container?.env.find((entry) => entry.name === 'REDIS_HOST')?.value).toBe(
       byKind('Service', 'confidential-proxy-redis')?.metadata.name,
     );

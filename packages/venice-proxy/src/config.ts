@@ -50,6 +50,12 @@ export interface VeniceProxyConfig {
     readonly apiKey: string;
     /** `venice.request_timeout` in ms, default 30 s. */
     readonly requestTimeoutMs: number;
+    /**
+     * `venice.simulate` (this package's addition to the crate's layout), default true: with no `venice.api_key`
+     * and the default `venice.base_url`, the built-in simulated Venice answers (demos, tests). false: a missing
+     * API key stops start-up instead, as the venice-e2ee-proxy image sets it.
+     */
+    readonly simulate: boolean;
   };
   /** `[keys]`. */
   readonly keys: {
@@ -153,6 +159,7 @@ const SCHEMA: Schema = {
     },
     api_key: { kind: 'string', fallback: '' },
     request_timeout: { kind: 'duration', fallback: '30s' },
+    simulate: { kind: 'boolean', fallback: true },
   },
   keys: { generate_proxy_instance_key_on_startup: { kind: 'boolean', fallback: true } },
   session: {
@@ -448,6 +455,7 @@ export function loadVeniceProxyConfig(options: LoadVeniceProxyConfigOptions = {}
       baseUrl: get<string>('venice.base_url'),
       apiKey: get<string>('venice.api_key'),
       requestTimeoutMs: get<number>('venice.request_timeout'),
+      simulate: get<boolean>('venice.simulate'),
     },
     keys: { generateProxyInstanceKeyOnStartup: get<boolean>('keys.generate_proxy_instance_key_on_startup') },
     session: {

@@ -97,6 +97,12 @@ export async function prepareVeniceMount(options: PrepareVeniceMountOptions): Pr
     if (config.venice.baseUrl !== VENICE_BASE_URL) {
       throw new VeniceProxyError('ERR_SERVER_START', 'Venice API key is not configured');
     }
+    if (!config.venice.simulate) {
+      throw new VeniceProxyError(
+        'ERR_SERVER_START',
+        'venice.api_key (env VENICE_E2EE_PROXY__VENICE__API_KEY) is not configured and venice.simulate (env VENICE_E2EE_PROXY__VENICE__SIMULATE) is false: refusing to answer from the built-in simulated Venice',
+      );
+    }
     const { createFakeVeniceServer } = await import('@confidential-ai/venice-e2ee/testing');
     fake = await createFakeVeniceServer({ host: '127.0.0.1', port: 0 });
     try {

@@ -12,7 +12,7 @@ const DEFAULT_TOML = fileURLToPath(new URL('../config/default.toml', import.meta
 const DEFAULTS = {
   server: { host: '0.0.0.0', port: 8080, authToken: '', allowUnauthenticatedPublicListen: false },
   logging: { level: 'info' },
-  venice: { baseUrl: 'https://api.venice.ai/api/v1', apiKey: '', requestTimeoutMs: 30_000 },
+  venice: { baseUrl: 'https://api.venice.ai/api/v1', apiKey: '', requestTimeoutMs: 30_000, simulate: true },
   keys: { generateProxyInstanceKeyOnStartup: true },
   session: {
     idleTtlMs: 600_000,

@@ -57,6 +57,20 @@ describe('standalone server', () => {
     );
   });
 
+  it('venice.simulate = false: no API key stops startup instead of starting the simulated Venice', async () => {
+    const config = loadVeniceProxyConfig({ env: { VENICE_E2EE_PROXY__VENICE__SIMULATE: 'false' } });
+    expect(config.venice.simulate).toBe(false);
+    await expect(startVeniceProxy({ config, port: 0, host: '127.0.0.1' })).rejects.toSatisfy(
+      (error) =>
+        VeniceProxyError.isInstance(error) &&
+        (error as Error).message.includes('venice.api_key (env VENICE_E2EE_PROXY__VENICE__API_KEY)') &&
+        (error as Error).message.includes('VENICE_E2EE_PROXY__VENICE__SIMULATE'),
+    );
+    expect(() => loadVeniceProxyConfig({ env: { VENICE_E2EE_PROXY__VENICE__SIMULATE: 'nope' } })).toThrow(
+      /venice\.simulate/,
+    );
+  });
+
   it('the redacting logger scrubs the key even if some line carried it', async () => {
     const logs = sink();
     const logger = createLogger({ level: 'debug', secrets: [VENICE_KEY], destination: logs.stream as never });
