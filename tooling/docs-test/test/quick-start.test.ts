@@ -14,8 +14,17 @@ import { repositoryRoot, runCommand } from '../src/project.js';
 let copy: string | undefined;
 let server: ChildProcess | undefined;
 
-afterAll(() => {
-  if (server?.exitCode === null) server.kill('SIGKILL');
+afterAll(async () => {
+  // SIGTERM first: npm passes it to scripts/start.mjs, which stops the server (its own process group, so a SIGKILL
+  // of npm alone would leave it running); SIGKILL only if that does not end it in 15 s.
+  if (server && server.exitCode === null && server.signalCode === null) {
+    const running = server;
+    const closed = new Promise((resolve) => running.on('close', resolve));
+    running.kill('SIGTERM');
+    const timer = setTimeout(() => running.kill('SIGKILL'), 15_000);
+    await closed;
+    clearTimeout(timer);
+  }
   if (copy) rmSync(copy, { recursive: true, force: true });
 });
 
