@@ -1,14 +1,34 @@
 #!/usr/bin/env node
-// `npm start`: install the workspace with the pinned pnpm, build the composed server and the packages it uses
-// (JavaScript only: `npm test` builds and checks everything, declarations included), then run `serve` on the
-// demo configuration. Arguments after `--` go to `serve` (e.g. `npm start -- --port 9000`).
+// `npm start`: install what the composed server and the examples need with the pinned pnpm, build the JavaScript of
+// the packages they load with esbuild in this process (tooling/quick-start; `npm test` builds and checks every
+// package with tsup, declarations included), then run `serve` on the demo configuration. Arguments after `--` go to
+// `serve` (e.g. `npm start -- --port 9000`). The first two steps are skipped when their output is current.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pinnedPnpm, pnpmCommand } from './pinned-pnpm.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const server = '@confidential-ai/proxy-server';
 const serveArgs = process.argv.slice(2);
+const lockfile = join(root, 'pnpm-lock.yaml');
+const modulesState = join(root, 'node_modules', '.modules.yaml');
+const quickInstallStamp = join(root, 'node_modules', '.cache', 'confidential-ai', 'quick-install.json');
+// The production dependencies of the server and of the examples, and esbuild (a production dependency of
+// tooling/quick-start): a tenth of the files of the full development install. Any later `pnpm install` (`npm test` runs one) completes the tree:
+// pnpm-workspace.yaml sets confirmModulesPurge: false, so pnpm rebuilds node_modules without asking.
+const quickInstallArgs = [
+  'install',
+  '--frozen-lockfile',
+  '--prod',
+  '--filter',
+  '@confidential-ai/proxy-server...',
+  '--filter',
+  '@confidential-ai/examples...',
+  '--filter',
+  '@confidential-ai/quick-start',
+];
 
 function say(text) {
   process.stdout.write(`${text}\n`);
@@ -18,86 +38,87 @@ function seconds(since) {
   return `${((performance.now() - since) / 1000).toFixed(1)} s`;
 }
 
-/** Runs a command; resolves with its exit code. `onLine` (if given) receives its output instead of the terminal. */
-function run(command, args, { env, onLine } = {}) {
+/** Runs the pinned pnpm with its output on the terminal; resolves with its exit code. */
+function pnpm(args) {
+  const { command, args: commandArgs, env } = pnpmCommand(args);
   return new Promise((resolve) => {
-    const child = spawn(command, args, {
+    const child = spawn(command, commandArgs, {
       cwd: root,
-      env: { ...process.env, ...env },
-      stdio: onLine ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+      env,
+      stdio: 'inherit',
     });
-    if (onLine) {
-      for (const stream of [child.stdout, child.stderr]) {
-        let rest = '';
-        stream.setEncoding('utf8');
-        stream.on('data', (text) => {
-          const lines = (rest + text).split('\n');
-          rest = lines.pop() ?? '';
-          for (const line of lines) onLine(line);
-        });
-        stream.on('end', () => rest && onLine(rest));
-      }
-    }
     child.on('error', (error) => {
-      say(`could not start ${command}: ${error.message}`);
+      say(`could not start ${pinnedPnpm}: ${error.message}`);
       resolve(1);
     });
     child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }
 
-const pnpm = (args, options) => run(process.execPath, [`${root}scripts/pnpm.mjs`, ...args], options);
+function lockfileDigest() {
+  return createHash('sha256').update(readFileSync(lockfile)).update(quickInstallArgs.join(' ')).digest('hex');
+}
 
 /**
- * Whether node_modules already holds exactly what pnpm-lock.yaml pins: pnpm keeps a copy of the lockfile it last
- * installed in node_modules/.pnpm/lock.yaml, so equal bytes mean `pnpm install --frozen-lockfile` has nothing to do
- * (it would still spend 10 s or more fetching pnpm and resolving on a slow machine).
+ * What node_modules holds: 'full' when it is the complete install of pnpm-lock.yaml (pnpm keeps a copy of the
+ * lockfile it last installed in node_modules/.pnpm/lock.yaml), 'quick' when it is this script's install of the
+ * current lockfile, 'development' when it is an older full install (devDependencies included), else 'none'.
  */
-function installIsCurrent() {
+function installState() {
+  if (!existsSync(modulesState)) return 'none';
   try {
-    const installed = readFileSync(`${root}node_modules/.pnpm/lock.yaml`);
-    return (
-      existsSync(`${root}node_modules/.modules.yaml`) &&
-      installed.equals(readFileSync(`${root}pnpm-lock.yaml`))
-    );
+    if (readFileSync(join(root, 'node_modules', '.pnpm', 'lock.yaml')).equals(readFileSync(lockfile)))
+      return 'full';
   } catch {
-    return false;
+    // No lockfile copy: not a complete install.
   }
+  try {
+    if (JSON.parse(readFileSync(quickInstallStamp, 'utf8')).lockfile === lockfileDigest()) return 'quick';
+  } catch {
+    // No stamp: not this script's install.
+  }
+  // pnpm writes .modules.yaml as JSON (which is YAML); `included` says which dependency kinds it installed.
+  return /"?devDependencies"?:\s*true/.test(readFileSync(modulesState, 'utf8')) ? 'development' : 'none';
 }
 
 const started = performance.now();
-if (installIsCurrent()) {
+const state = installState();
+if (state === 'full' || state === 'quick') {
   say('[1/3] Dependencies: up to date (node_modules matches pnpm-lock.yaml)');
-} else {
-  say('[1/3] Installing dependencies (pinned pnpm from the npm registry)…');
+} else if (state === 'development') {
+  // A developer's tree with an older lockfile: keep it complete rather than trading it for the quick install.
+  say(
+    `[1/3] Installing dependencies (${pinnedPnpm}, the whole workspace: node_modules is a development install)…`,
+  );
   if ((await pnpm(['install', '--frozen-lockfile'])) !== 0) process.exit(1);
+  say(`      done in ${seconds(started)}`);
+} else {
+  say(`[1/3] Installing what the server needs (${pinnedPnpm}; \`npm test\` installs the rest)…`);
+  if ((await pnpm(quickInstallArgs)) !== 0) process.exit(1);
+  mkdirSync(join(quickInstallStamp, '..'), { recursive: true });
+  writeFileSync(quickInstallStamp, `${JSON.stringify({ lockfile: lockfileDigest() })}\n`);
   say(`      done in ${seconds(started)}`);
 }
 
 const buildStarted = performance.now();
-say('[2/3] Building the server and the packages it uses (JavaScript only; `npm test` builds everything)…');
-const log = [];
-const building = new Set();
-const code = await pnpm(
-  ['exec', 'turbo', 'run', 'build', `--filter=${server}...`, '--output-logs=full', '--log-order=stream'],
-  {
-    env: { BUILD_DECLARATIONS: 'false', FORCE_COLOR: '0' },
-    onLine(line) {
-      log.push(line);
-      const task = /^(@confidential-ai\/[\w-]+):build: (.*)$/.exec(line);
-      if (!task) return;
-      const [, name, text] = task;
-      if (/^cache hit/.test(text)) say(`      ${name}: up to date`);
-      else if (/^cache miss/.test(text)) building.add(name);
-      else if (/Build success/.test(text) && building.delete(name)) say(`      ${name}: built`);
-    },
-  },
+const { formatBuildFailure, quickBuild, quickBuildIsCurrent, runtimeClosure } = await import(
+  '../tooling/quick-start/quick-build.mjs'
 );
-if (code !== 0) {
-  process.stdout.write(`${log.join('\n')}\nThe build failed (output above).\n`);
-  process.exit(1);
+const packages = runtimeClosure(root, ['packages/proxy-server', 'examples']);
+if (quickBuildIsCurrent(root, packages)) {
+  say('[2/3] Build: up to date (no source changed since the last build)');
+} else {
+  say(
+    `[2/3] Building the ${packages.length} packages the server and the examples load (esbuild, JavaScript only)…`,
+  );
+  try {
+    const built = await quickBuild(root, packages);
+    say(`      ${built.files} source files built in ${seconds(buildStarted)}`);
+  } catch (error) {
+    process.stdout.write(`${formatBuildFailure(error)}\nThe build failed (esbuild's messages above).\n`);
+    process.exit(1);
+  }
 }
-say(`      done in ${seconds(buildStarted)}`);
 
 say(`[3/3] Starting the composed server (set up in ${seconds(started)})…`);
 const child = spawn(
