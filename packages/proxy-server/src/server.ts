@@ -322,7 +322,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     logger.info({ url: `${url}${UI_MOUNT_PATH}/` }, 'chat page');
     // After the ready line (the caller prints it when this resolves): the crypto of the E2EE paths, once.
     const chutesE2ee = deps.chutes.fetch !== upstream.fetch;
-    setImmediate(() => void warmUpCrypto({ keys, chutes: chutesE2ee, logger })).unref();
+    setImmediate(() => void warmUpCrypto({ keys, signer, chutes: chutesE2ee, logger })).unref();
 
     let closing: Promise<void> | undefined;
     const close = () => {
