@@ -651,7 +651,7 @@ describe('GET /v1/attestation/chain request validation and upstream errors', () 
         gpu_evidence: 'verified',
         gpu_trust_anchor: 'embedded-test-root',
       });
-      const root = proxy.deps.embeddedChutes!.nvidiaRoot;
+      const root = await proxy.deps.embeddedChutes!.nvidiaRoot();
       for (const instance of payload.instance_results) {
         expect(instance.gpu).toMatchObject({
           trust_anchor: 'embedded-test-root',
