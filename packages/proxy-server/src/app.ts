@@ -63,8 +63,9 @@ export interface AppDependencies {
   /**
    * The TEST trust anchor of the built-in simulated Chutes server (`chutes.simulate`), set by `startServer`: the
    * chain route verifies that server's GPU evidence against it, for that server only (and says so in its receipt).
+   * A function: the simulator makes its whole test PKI on first use (after the ready line), not at start-up.
    */
-  readonly embeddedChutes?: { readonly nvidiaRoot: Uint8Array };
+  readonly embeddedChutes?: { readonly nvidiaRoot: () => Promise<Uint8Array> };
   /** Clock in ms since the epoch (tests). Default `Date.now`. */
   readonly now?: () => number;
 }

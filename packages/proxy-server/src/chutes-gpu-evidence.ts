@@ -96,9 +96,6 @@ export function loadNvidiaMaterial(
   if (settings.nvidiaRootFile !== undefined) {
     root = certificateFile(settings.nvidiaRootFile, ROOT_SETTING);
     rootSource = 'configured-root';
-  } else if (embeddedTestRoot !== undefined) {
-    root = embeddedTestRoot;
-    rootSource = 'embedded-test-root';
   }
   const rims: string[] = [];
   if (settings.nvidiaRimFile !== undefined) {
@@ -124,7 +121,23 @@ export function loadNvidiaMaterial(
     settings.nvidiaRimRootFile === undefined
       ? undefined
       : certificateFile(settings.nvidiaRimRootFile, RIM_ROOT_SETTING);
-  return { root, rootSource, rims, rimRoot };
+  const material: NvidiaMaterial = { root, rootSource, rims, rimRoot };
+  return embeddedTestRoot === undefined ? material : withEmbeddedTestRoot(material, embeddedTestRoot);
+}
+
+/**
+ * `material` with the built-in simulated Chutes server's TEST root as device trust anchor, unless a root file is
+ * configured (`chutes.nvidia_root_file` always wins). The RIMs and the RIM root stay as loaded.
+ *
+ * @example
+ * ```ts
+ * const material = withEmbeddedTestRoot(loadNvidiaMaterial(settings), await embedded.nvidiaRoot());
+ * ```
+ */
+export function withEmbeddedTestRoot(material: NvidiaMaterial, embeddedTestRoot: Uint8Array): NvidiaMaterial {
+  return material.rootSource === 'configured-root'
+    ? material
+    : { ...material, root: embeddedTestRoot, rootSource: 'embedded-test-root' };
 }
 
 /**

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Bytes, hexToBytes } from '@confidential-ai/bytes';
-import { deriveVllmProxyKeys } from '@confidential-ai/tee-signing';
-import { generateFieldKeyPair, getFieldPublicKey } from '@confidential-ai/venice-e2ee';
+import { deriveVllmProxyKeys, TeeSigningError, vllmProxyPublicKey } from '@confidential-ai/tee-signing';
 
 /**
  * The instance keys. As in the reference, the same keys sign responses and act as the E2EE "model keys":
@@ -34,8 +33,22 @@ export interface ModelKeysOptions {
   seed?: string | undefined;
 }
 
+/** A fresh secp256k1 scalar in [1, n-1] (a random 32 bytes is out of range with probability about 2^-128). */
+function randomSecp256k1KeyPair(): ModelKeys['ecdsa'] {
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const privateKey = new Uint8Array(randomBytes(32));
+    try {
+      return { privateKey, publicKey: vllmProxyPublicKey('ecdsa', privateKey) };
+    } catch (error) {
+      if (!(TeeSigningError.isInstance(error) && error.code === 'ERR_KEY_INVALID')) throw error;
+    }
+  }
+  throw new RangeError('the random source did not produce a valid secp256k1 scalar');
+}
+
 /**
- * Creates the instance keys: random per process, or derived from a configured seed (D11).
+ * Creates the instance keys: random per process, or derived from a configured seed (D11). The public keys come
+ * from tee-signing's `vllmProxyPublicKey` (node:crypto, no precomputed tables at start-up).
  *
  * @example
  * ```ts
@@ -45,10 +58,10 @@ export interface ModelKeysOptions {
  */
 export function createModelKeys(options: ModelKeysOptions = {}): ModelKeys {
   if (options.seed === undefined) {
-    const random = (length: number) => new Uint8Array(randomBytes(length));
+    const seed = new Uint8Array(randomBytes(32));
     return Object.freeze({
-      ecdsa: generateFieldKeyPair('secp256k1', random),
-      ed25519: generateFieldKeyPair('ed25519', random),
+      ecdsa: randomSecp256k1KeyPair(),
+      ed25519: { privateKey: seed, publicKey: vllmProxyPublicKey('ed25519', seed) },
     });
   }
   let seed: Uint8Array;
@@ -62,11 +75,11 @@ export function createModelKeys(options: ModelKeysOptions = {}): ModelKeys {
   return Object.freeze({
     ecdsa: {
       privateKey: derived.ecdsaPrivateKey,
-      publicKey: getFieldPublicKey(derived.ecdsaPrivateKey, 'secp256k1'),
+      publicKey: vllmProxyPublicKey('ecdsa', derived.ecdsaPrivateKey),
     },
     ed25519: {
       privateKey: derived.ed25519PrivateKey,
-      publicKey: getFieldPublicKey(derived.ed25519PrivateKey, 'ed25519'),
+      publicKey: vllmProxyPublicKey('ed25519', derived.ed25519PrivateKey),
     },
   });
 }

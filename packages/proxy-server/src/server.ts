@@ -9,6 +9,7 @@ import {
   listen,
   type UpstreamFetch,
 } from '@confidential-ai/server-kit';
+import { createOpenGradientSigner } from '@confidential-ai/tee-signing';
 import type { Hono } from 'hono';
 import {
   type AppDependencies,
@@ -135,6 +136,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }
   };
 
+  // The TEE gateway's RSA key (fresh per process) is generated on the thread pool while the rest starts; awaited
+  // before the gateway is built, so a failure still stops start-up.
+  const gatewaySigner = config.teeGateway.enabled ? createOpenGradientSigner() : undefined;
+  gatewaySigner?.catch(() => {});
+
   try {
     logger.info({ config: describeConfig(config) }, 'configuration loaded');
     if (config.auth.token === undefined) {
@@ -234,8 +240,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
           adminRoutes: false,
         });
         cleanups.push(() => fakeChutes!.close());
-        // Its GPU evidence is signed under a TEST root, trusted by the chain route for this server only.
-        embeddedChutes = { nvidiaRoot: await fakeChutes.nvidiaRoot() };
+        // Its GPU evidence is signed under a TEST root, trusted by the chain route for this server only. The
+        // simulator makes its test PKI on first use: after the ready line (warmed up below), not before it.
+        const simulator = fakeChutes;
+        embeddedChutes = { nvidiaRoot: () => simulator.nvidiaRoot() };
         apiBase = fakeChutes.url;
         useE2ee = true;
         chutes = { baseUrl: fakeChutes.url, fetch: upstream.fetch, request: upstream.request };
@@ -286,6 +294,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       // Token on every non-public route; with x402 on, payment instead on the paid inference routes.
       const gateway = await createTeeGateway({
         config: config.teeGateway,
+        signer: await gatewaySigner!,
         logger,
         requireClientToken: true,
         ...(config.auth.token !== undefined ? { clientToken: config.auth.token } : {}),
@@ -332,7 +341,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     logger.info({ url: `${url}${UI_MOUNT_PATH}/` }, 'chat page');
     // After the ready line (the caller prints it when this resolves): the crypto of the E2EE paths, once.
     const chutesE2ee = deps.chutes.fetch !== upstream.fetch;
-    setImmediate(() => void warmUpCrypto({ keys, chutes: chutesE2ee, logger })).unref();
+    setImmediate(() => {
+      void warmUpCrypto({ keys, signer, chutes: chutesE2ee, logger });
+      // The simulated Chutes server's test PKI (its GPU evidence's root), which the first chain request needs.
+      embeddedChutes?.nvidiaRoot().catch(() => {});
+    }).unref();
 
     let closing: Promise<void> | undefined;
     const close = () => {

@@ -23,6 +23,7 @@ import {
 } from '../src/chutes-attestation.js';
 import { decodeJwtClaimsUnverified, loadNvidiaMaterial } from '../src/chutes-gpu-evidence.js';
 import { loadConfig } from '../src/config.js';
+import { attestationChainRoutes } from '../src/routes/attestation-chain.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { AUTH, captureLogs, createTestApp, TOKEN } from './helpers.js';
 
@@ -624,6 +625,43 @@ describe('GET /v1/attestation/chain request validation and upstream errors', () 
     );
   });
 
+  it("makes the simulator's TEST root on first use, not when the route is built; a failure is retried", async () => {
+    const simulator = await createFakeChutesServer({ port: 0, apiKey: CHUTES_KEY, adminRoutes: false });
+    try {
+      let calls = 0;
+      const nvidiaRoot = async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('the simulator could not make its test PKI');
+        return simulator.nvidiaRoot();
+      };
+      const { app } = createTestApp({
+        env: { CHUTES_ENABLED: 'true', CHUTES_API_KEY: CHUTES_KEY, CHUTES_SIMULATE: 'true' },
+        chutesBaseUrl: simulator.url,
+        chutesFetch: globalThis.fetch,
+        modules: [attestationChainRoutes],
+        overrides: { embeddedChutes: { nvidiaRoot } },
+      });
+      expect(calls).toBe(0);
+      const url = () => `/v1/attestation/chain?model=${encodeURIComponent(MODEL)}&nonce=${randomNonce()}`;
+      const failed = await app.request(url(), { headers: AUTH });
+      expect(failed.status).toBeGreaterThanOrEqual(500);
+      expect(calls).toBe(1);
+      const answered = await app.request(url(), { headers: AUTH });
+      expect(answered.status).toBe(200);
+      const receipt = (
+        (await answered.json()) as { verification_receipt: { payload: Record<string, unknown> } }
+      ).verification_receipt.payload;
+      expect(receipt.verification_summary).toMatchObject({
+        gpu_evidence: 'verified',
+        gpu_trust_anchor: 'embedded-test-root',
+      });
+      expect((await app.request(url(), { headers: AUTH })).status).toBe(200);
+      expect(calls).toBe(2);
+    } finally {
+      await simulator.close();
+    }
+  });
+
   it('uses the embedded fake Chutes server as platform API with chutes.simulate', async () => {
     const config = loadConfig({
       env: {
@@ -651,7 +689,7 @@ describe('GET /v1/attestation/chain request validation and upstream errors', () 
         gpu_evidence: 'verified',
         gpu_trust_anchor: 'embedded-test-root',
       });
-      const root = proxy.deps.embeddedChutes!.nvidiaRoot;
+      const root = await proxy.deps.embeddedChutes!.nvidiaRoot();
       for (const instance of payload.instance_results) {
         expect(instance.gpu).toMatchObject({
           trust_anchor: 'embedded-test-root',

@@ -3,6 +3,7 @@ import {
   ed25519VerifyText,
   recoverPersonalSignAddress,
 } from '@confidential-ai/tee-signing';
+import { getFieldPublicKey } from '@confidential-ai/venice-e2ee';
 import { describe, expect, it } from 'vitest';
 import { createModelKeys } from '../src/keys.js';
 import { createResponseSigner, type ResponseSigner, signatureRecord } from '../src/signing.js';
@@ -38,6 +39,22 @@ describe('createResponseSigner', () => {
     );
     expect(createModelKeys().ecdsa.publicKey).not.toEqual(createModelKeys().ecdsa.publicKey);
     expect(() => createModelKeys({ seed: 'ab' })).toThrow(RangeError);
+  });
+});
+
+describe('createModelKeys', () => {
+  it('gives the public keys of the field cipher (libsecp256k1 / @noble/curves) for seeded and random keys', () => {
+    for (const keys of [
+      createModelKeys({ seed: '55'.repeat(32) }),
+      createModelKeys({ seed: '0f'.repeat(48) }),
+      createModelKeys(),
+      createModelKeys(),
+    ]) {
+      expect(keys.ecdsa.publicKey).toEqual(getFieldPublicKey(keys.ecdsa.privateKey, 'secp256k1'));
+      expect(keys.ed25519.publicKey).toEqual(getFieldPublicKey(keys.ed25519.privateKey, 'ed25519'));
+      expect(keys.ecdsa.publicKey).toHaveLength(65);
+      expect(keys.ed25519.publicKey).toHaveLength(32);
+    }
   });
 });
 

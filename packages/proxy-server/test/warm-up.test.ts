@@ -2,6 +2,7 @@ import { createLogger } from '@confidential-ai/server-kit';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createModelKeys } from '../src/keys.js';
+import { createResponseSigner } from '../src/signing.js';
 import { warmUpCrypto } from '../src/warm-up.js';
 
 function capture() {
@@ -15,8 +16,23 @@ function capture() {
 describe('warmUpCrypto', () => {
   it('runs every E2EE and ML-KEM primitive once and logs nothing', async () => {
     const { lines, logger } = capture();
-    await warmUpCrypto({ keys: createModelKeys({}), chutes: true, logger });
+    const keys = createModelKeys({});
+    const signer = createResponseSigner(keys);
+    const signed: string[] = [];
+    await warmUpCrypto({
+      keys,
+      signer: {
+        ...signer,
+        sign: (text) => {
+          signed.push(text);
+          return signer.sign(text);
+        },
+      },
+      chutes: true,
+      logger,
+    });
     expect(lines).toEqual([]);
+    expect(signed).toEqual(['warm-up']);
   });
 
   it('reports a failure as one warning without key material and does not reject', async () => {

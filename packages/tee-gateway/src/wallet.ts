@@ -1,9 +1,10 @@
-import { ethereumAddressFromPublicKey } from '@confidential-ai/tee-signing';
+import { ethereumAddressFromPublicKey, vllmProxyPublicKey } from '@confidential-ai/tee-signing';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 
 /**
  * The EIP-55 checksum address of a secp256k1 private key (32 bytes): Keccak-256 of the uncompressed public key,
- * last 20 bytes, as Ethereum accounts (and viem's `privateKeyToAccount`) derive it.
+ * last 20 bytes, as Ethereum accounts (and viem's `privateKeyToAccount`) derive it. The public key comes from
+ * tee-signing's `vllmProxyPublicKey` (node:crypto where available: no precomputed curve tables at start-up).
  * @example
  * ```ts
  * ethereumAddressOfPrivateKey(privateKey); // '0x…' (mixed case)
@@ -15,7 +16,7 @@ export function ethereumAddressOfPrivateKey(privateKey: Uint8Array): string {
   if (privateKey.length !== 32 || !secp256k1.utils.isValidSecretKey(privateKey)) {
     throw new RangeError('privateKey must be a valid 32-byte secp256k1 secret key');
   }
-  return ethereumAddressFromPublicKey(secp256k1.getPublicKey(privateKey, false));
+  return ethereumAddressFromPublicKey(vllmProxyPublicKey('ecdsa', privateKey));
 }
 
 /**

@@ -99,6 +99,7 @@ export {
   type VllmStoredSignatures,
   verifyVllmExchange,
   verifyVllmSignature,
+  vllmProxyPublicKey,
   vllmRequestHash,
   vllmResponseHash,
   vllmSignedText,

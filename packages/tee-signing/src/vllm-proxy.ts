@@ -14,7 +14,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { TeeSigningError } from './errors.js';
 import { keccak256 } from './hashes.js';
-import { nativeEd25519Signer } from './native-ed25519.js';
+import { nativeEd25519PublicKey, nativeEd25519Signer, nativeSecp256k1PublicKey } from './native-keys.js';
 
 /** Signing algorithms of the vllm-proxy scheme. */
 export type VllmSigningAlgorithm = 'ecdsa' | 'ed25519';
@@ -353,6 +353,31 @@ function exchangeText(exchange: VllmExchange): string {
   return vllmSignedText(requestHash, responseHash);
 }
 
+function secp256k1PublicKey(key: Bytes): Bytes {
+  return toBytes(nativeSecp256k1PublicKey(key) ?? secp256k1.getPublicKey(key, false));
+}
+
+function ed25519PublicKey(key: Bytes): Bytes {
+  return toBytes(nativeEd25519PublicKey(key) ?? ed25519.getPublicKey(key));
+}
+
+/**
+ * The public key of a vllm-proxy signing key: for `ecdsa` the 65-byte uncompressed SEC1 point of the secp256k1
+ * scalar, for `ed25519` the 32-byte public key of the seed. Computed by node:crypto where the runtime has it
+ * (checked once per process against published known answers), else by @noble/curves; both give the same bytes.
+ * The native path spares a process the pure implementation's precomputed tables at start-up.
+ * @example
+ * ```ts
+ * const publicKey = vllmProxyPublicKey('ed25519', seed); // 32 bytes
+ * ```
+ * @throws TeeSigningError `ERR_KEY_INVALID` for an invalid private key; TypeError for an unknown algorithm.
+ */
+export function vllmProxyPublicKey(algorithm: VllmSigningAlgorithm, privateKey: Uint8Array | string): Bytes {
+  return algorithmOf(algorithm) === 'ecdsa'
+    ? secp256k1PublicKey(secpSecretKey(privateKey))
+    : ed25519PublicKey(edSecretKey(privateKey));
+}
+
 /** A vllm-proxy signing identity for one algorithm. */
 export interface VllmProxySigner {
   /** `ecdsa` or `ed25519`. */
@@ -400,7 +425,7 @@ export function createVllmProxySigner(options: VllmProxySignerOptions): VllmProx
       options.privateKey === undefined
         ? toBytes(secp256k1.utils.randomSecretKey())
         : secpSecretKey(options.privateKey);
-    const point = secp256k1.getPublicKey(key, false);
+    const point = secp256k1PublicKey(key);
     signingPublicKey = bytesToHex(point.subarray(1));
     signingAddress = ethereumAddressFromPublicKey(point);
     signingAddressBytes = hexToBytes(signingAddress, { allowPrefix: true });
@@ -410,11 +435,11 @@ export function createVllmProxySigner(options: VllmProxySignerOptions): VllmProx
       options.privateKey === undefined
         ? toBytes(ed25519.utils.randomSecretKey())
         : edSecretKey(options.privateKey);
-    const publicKey = toBytes(ed25519.getPublicKey(key));
+    const publicKey = ed25519PublicKey(key);
     signingPublicKey = bytesToHex(publicKey);
     signingAddress = signingPublicKey;
     signingAddressBytes = publicKey;
-    const native = nativeEd25519Signer(key, (message) => ed25519.sign(message, key));
+    const native = nativeEd25519Signer(key);
     sign = native
       ? (text) => bytesToHex(native(bytesInput(text, 'text')))
       : (text) => ed25519SignText(key, text);

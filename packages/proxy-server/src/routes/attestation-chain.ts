@@ -13,7 +13,7 @@ import {
   safeToken,
   verifyChutesInstance,
 } from '../chutes-attestation.js';
-import { loadNvidiaMaterial, type NvidiaMaterial } from '../chutes-gpu-evidence.js';
+import { loadNvidiaMaterial, type NvidiaMaterial, withEmbeddedTestRoot } from '../chutes-gpu-evidence.js';
 import {
   createChuteIdCache,
   readLimitedText,
@@ -74,10 +74,23 @@ export function attestationChainRoutes(deps: AppDependencies): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   const settings = deps.config.chutes;
   const dcap: DcapMaterial | undefined = settings.enabled ? loadDcapMaterial(settings) : undefined;
-  // The simulator's TEST root only when the simulator is the upstream (chutes.simulate forbids other base URLs).
-  const nvidia: NvidiaMaterial | undefined = settings.enabled
-    ? loadNvidiaMaterial(settings, settings.simulate ? deps.embeddedChutes?.nvidiaRoot : undefined)
-    : undefined;
+  // Configured files are read and checked here, at start-up (fail closed).
+  const nvidiaFiles: NvidiaMaterial | undefined = settings.enabled ? loadNvidiaMaterial(settings) : undefined;
+  // The simulator's TEST root only when the simulator is the upstream (chutes.simulate forbids other base URLs). The
+  // simulator makes it on first use; a failure is retried by the next request.
+  const embeddedRoot = settings.enabled && settings.simulate ? deps.embeddedChutes?.nvidiaRoot : undefined;
+  let embeddedMaterial: Promise<NvidiaMaterial> | undefined;
+  const nvidiaMaterial = (): Promise<NvidiaMaterial | undefined> | NvidiaMaterial | undefined => {
+    if (nvidiaFiles === undefined || embeddedRoot === undefined) return nvidiaFiles;
+    embeddedMaterial ??= embeddedRoot().then(
+      (root) => withEmbeddedTestRoot(nvidiaFiles, root),
+      (error: unknown) => {
+        embeddedMaterial = undefined;
+        throw error;
+      },
+    );
+    return embeddedMaterial;
+  };
   const now = deps.now ?? Date.now;
   const cache = createChuteIdCache(settings.chuteIdCacheTtlSeconds, now);
   // The embedded default (no upstream configured) serves Chutes from the built-in fake server, which is also the
@@ -323,6 +336,7 @@ export function attestationChainRoutes(deps: AppDependencies): Hono<AppEnv> {
       );
     }
 
+    const nvidia = await nvidiaMaterial();
     const options = {
       nonce,
       dcap,
