@@ -18,8 +18,12 @@ export interface SignedEventStreamOptions {
   readonly upstreamName: string;
   /** Upstream label for client messages (`vLLM upstream`). */
   readonly upstreamLabel: string;
-  /** The upstream SSE body. */
-  readonly upstream: ReadableStream<Uint8Array>;
+  /**
+   * The upstream SSE body: a web `ReadableStream`, or any async iterable of byte chunks (a Node `Readable` such
+   * as undici's `request()` body), which spares the web-stream adapter per chunk. Chunks are `Uint8Array`s cut
+   * anywhere (events, lines and UTF-8 sequences may span chunks); a chunk of another type fails the stream.
+   */
+  readonly upstream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
   /** The E2EE context; `undefined` in plain mode. */
   readonly context: E2eeContext | undefined;
   /** E2EE: refuse tool calls (`e2ee.refuse_tool_calls`). */
@@ -36,6 +40,36 @@ const LF = 0x0a;
 const CR = 0x0d;
 const DONE_EVENT = encoder.encode('data: [DONE]\n\n');
 const DONE_TOKEN = encoder.encode('[DONE]');
+
+/** One pull-based reader over either kind of upstream body. */
+interface ChunkSource {
+  next(): Promise<IteratorResult<Uint8Array, unknown>>;
+  /** Stops the upstream (the client left, or the stream failed); never throws. */
+  cancel(): void;
+}
+
+function chunkSource(upstream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): ChunkSource {
+  if (upstream instanceof ReadableStream) {
+    const reader = upstream.getReader();
+    return {
+      next: () => reader.read() as Promise<IteratorResult<Uint8Array, unknown>>,
+      cancel: () => {
+        reader.cancel().catch(() => {});
+      },
+    };
+  }
+  const iterator = upstream[Symbol.asyncIterator]();
+  return {
+    next: () => iterator.next(),
+    cancel: () => {
+      try {
+        iterator.return?.()?.catch(() => {});
+      } catch {
+        // an iterator whose return() throws has nothing left to stop
+      }
+    },
+  };
+}
 
 function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
   const first = needle[0]!;
@@ -201,7 +235,7 @@ function failure(status: number, type: string, message: string): StreamFailure {
 export function createSignedEventStream(options: SignedEventStreamOptions): ReadableStream<Uint8Array> {
   const { deps, context } = options;
   const hash = createHash('sha256');
-  const reader = options.upstream.getReader();
+  const reader = chunkSource(options.upstream);
   const framer = new EventFramer();
   const textDecoder = new TextDecoder('utf-8', { fatal: true });
   const lines = new LineSplitter();
@@ -290,7 +324,8 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
     } catch {
       throw failure(500, 'e2ee_encryption_failed', 'Failed to encrypt a response chunk; stream stopped');
     }
-    emit(encoder.encode(`data: ${text}\n\n`));
+    // Buffer.from writes the same UTF-8 as TextEncoder (JSON.stringify leaves no lone surrogate) from a pooled slab.
+    emit(Buffer.from(`data: ${text}\n\n`, 'utf8'));
   };
   const notData = () =>
     failure(
@@ -362,15 +397,15 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
       'stream ended with an error event; not signed',
     );
     emit(encoder.encode(`data: ${JSON.stringify(errorEnvelope(error.message, error.type))}\n\n`));
-    reader.cancel().catch(() => {});
+    reader.cancel();
     await finish(controller, false);
   };
 
   // One upstream read; may enqueue nothing (partial event, held bytes).
   const step = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
-    let result: ReadableStreamReadResult<Uint8Array>;
+    let result: IteratorResult<Uint8Array, unknown>;
     try {
-      result = await reader.read();
+      result = await reader.next();
     } catch (error) {
       if (finished) return; // the client went away (cancel): nothing more to relay, nothing to report
       if (!sawDone && context) {
@@ -410,6 +445,13 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
         return;
       }
       if (sawDone) return; // discarded: nothing after [DONE] is sent
+      if (!(result.value instanceof Uint8Array)) {
+        throw failure(
+          502,
+          'upstream_invalid_response',
+          `${options.upstreamLabel} body yielded a chunk that is not bytes`,
+        );
+      }
       if (context) relayE2ee(textDecoder.decode(result.value, { stream: true }));
       else relayPlain(result.value);
     } catch (error) {
@@ -451,7 +493,7 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
     cancel() {
       // The client closed the response: stop reading; an unfinished stream is not signed.
       finished = true;
-      reader.cancel().catch(() => {});
+      reader.cancel();
     },
   });
 }

@@ -1,5 +1,5 @@
 import type * as NodeCrypto from 'node:crypto';
-import { type Bytes, toBytes } from '@confidential-ai/bytes';
+import { type Bytes, bytesToHex, toBytes } from '@confidential-ai/bytes';
 import { gcm } from '@noble/ciphers/aes.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -55,6 +55,29 @@ export function aesGcmSealInto(
   const tail = cipher.final();
   out.set(tail, offset + head.length);
   out.set(cipher.getAuthTag(), offset + head.length + tail.length);
+}
+
+/**
+ * AES-256-GCM seal on `node:crypto` that returns `nonce ‖ ciphertext ‖ tag` as lowercase hex, the packed-field
+ * tail: a string plaintext is UTF-8 encoded and the ciphertext hex encoded by the cipher itself, so no
+ * intermediate byte arrays are made per field (the same bytes as {@link aesGcmSealInto} followed by
+ * `bytesToHex`, src/field-cipher.test.ts). Lone surrogates in a string become U+FFFD, as with `TextEncoder`.
+ * @internal
+ */
+export function nativeAesGcmSealHex(
+  key: NodeCrypto.KeyObject,
+  nonce: Uint8Array,
+  plaintext: string | Uint8Array,
+  aad: Uint8Array | undefined,
+): string {
+  const cipher = loadNodeCrypto()!.createCipheriv('aes-256-gcm', key, nonce);
+  if (aad) cipher.setAAD(aad);
+  const head =
+    typeof plaintext === 'string'
+      ? cipher.update(plaintext, 'utf8', 'hex')
+      : cipher.update(plaintext, undefined, 'hex');
+  const tail = cipher.final('hex');
+  return bytesToHex(nonce) + head + tail + bytesToHex(cipher.getAuthTag());
 }
 
 /**

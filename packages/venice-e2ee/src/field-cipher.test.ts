@@ -20,12 +20,18 @@ import {
   decryptField,
   deriveFieldKey,
   encryptField,
+  encryptFieldBytes,
   generateFieldKeyPair,
   getFieldPublicKey,
   looksLikeCiphertext,
   parsePackedField,
 } from './field-cipher.js';
-import { ed25519PublicKeyToX25519, normalizeSecp256k1PublicKey } from './key-agreement.js';
+import {
+  ed25519PublicKeyToX25519,
+  fieldCipherBackends,
+  normalizeSecp256k1PublicKey,
+  secp256k1PointToUncompressed,
+} from './key-agreement.js';
 import { buildRequestAad, buildResponseAad, fieldSuiteForAlgo, vllmE2eeErrorType } from './vllm-e2ee.js';
 
 const modes = [
@@ -320,6 +326,51 @@ describe('round trips and failures', () => {
     expect(codeOf(() => encryptField('x', 'not a key'))).toBe('ERR_KEY_INVALID');
   });
 
+  propertyTest.prop(
+    [
+      fc.oneof(
+        fc
+          .uint8Array({ minLength: 32, maxLength: 32 })
+          .filter((seed) => seed.some((byte) => byte !== 0))
+          .map((seed) => generateFieldKeyPair('secp256k1', () => seed.slice()).publicKey),
+        fc
+          .uint8Array({ minLength: 65, maxLength: 65 })
+          .map((bytes) => Uint8Array.of(4, ...bytes.subarray(1))),
+        fc
+          .uint8Array({ minLength: 33, maxLength: 33 })
+          .map((bytes) => Uint8Array.of(2 + (bytes[0]! & 1), ...bytes.subarray(1))),
+        fc
+          .uint8Array({ minLength: 33, maxLength: 33 })
+          .map((bytes) =>
+            Uint8Array.of(2, ...new Uint8Array(32).fill(0xff).map((v, i) => (i < 28 ? v : bytes[i]!))),
+          ),
+        fc.uint8Array({ minLength: 65, maxLength: 65 }),
+        fc.uint8Array({ minLength: 33, maxLength: 33 }),
+      ),
+      fc.constantFrom('uncompressed', 'compressed', 'as is'),
+    ],
+    { numRuns: 300 },
+  )('libsecp256k1 and noble normalise the same points and reject the same bytes', (candidate, form) => {
+    let input = candidate;
+    if (form !== 'as is' && candidate.length === 65 && candidate[0] === 4) {
+      try {
+        const point = secp256k1PointToUncompressed(candidate, 'noble');
+        if (form === 'compressed') input = Uint8Array.of(2 + (point[64]! & 1), ...point.subarray(1, 33));
+      } catch {
+        // not a point: tried as is
+      }
+    }
+    const outcome = (backend: 'libsecp256k1' | 'noble') => {
+      try {
+        return bytesToHex(secp256k1PointToUncompressed(input, backend));
+      } catch (error) {
+        return `error ${(error as { code?: string }).code}`;
+      }
+    };
+    expect(fieldCipherBackends().secp256k1).toBe('libsecp256k1');
+    expect(outcome('libsecp256k1')).toBe(outcome('noble'));
+  });
+
   it('looksLikeCiphertext follows the D3 pass-through rule', () => {
     const pair = generateFieldKeyPair();
     expect(looksLikeCiphertext(encryptField('', pair.publicKey))).toBe(true);
@@ -386,6 +437,46 @@ describe('round trips and failures', () => {
       }),
     ).toBe('v2|req|algo=ecdsa|model=m|m=2|c=1|n=n|ts=5');
   });
+  propertyTest.prop(
+    [
+      fc.oneof(
+        fc.string({ maxLength: 300, unit: 'binary' }),
+        fc.string({
+          maxLength: 60,
+          unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code)),
+        }),
+        fc.uint8Array({ maxLength: 300 }),
+      ),
+      fc.option(fc.oneof(fc.string({ maxLength: 200 }), fc.uint8Array({ maxLength: 64 })), {
+        nil: undefined,
+      }),
+      fc.uint8Array({ minLength: 12, maxLength: 12 }),
+      fc.constantFrom('secp256k1' as const, 'ed25519' as const),
+    ],
+    { numRuns: 150 },
+  )(
+    "the encryptor's node:crypto hex path gives the pure path's bytes (strings with lone surrogates, bytes, AAD)",
+    (plaintext, aad, nonce, suite) => {
+      const fixedKey =
+        suite === 'ed25519' ? new Uint8Array(32).fill(9) : Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+      const recipient = generateFieldKeyPair(suite, () => new Uint8Array(32).fill(5)).publicKey;
+      const options = { suite, ephemeralPrivateKey: fixedKey, random: () => nonce.slice() };
+      const fast = createFieldEncryptor(recipient, options).encrypt(plaintext, aad);
+      const pure = createFieldEncryptor(recipient, { ...options, native: false }).encrypt(plaintext, aad);
+      expect(fast).toBe(pure);
+      // and against the one-shot encryptFieldBytes (TextEncoder for strings, then the package's bytesToHex)
+      expect(fast).toBe(
+        bytesToHex(
+          encryptFieldBytes(plaintext, recipient, {
+            suite,
+            ephemeralPrivateKey: fixedKey,
+            nonce,
+            ...(aad === undefined ? {} : { aad }),
+          }),
+        ),
+      );
+    },
+  );
   it('encryptor nonces stay unique across nonce-pool refills, and the native and pure paths agree', () => {
     const client = generateFieldKeyPair();
     const ephemeralPrivateKey = generateFieldKeyPair().privateKey;

@@ -17,6 +17,7 @@ import {
   FIELD_NONCE_LENGTH,
   FIELD_TAG_LENGTH,
   hkdfSha256,
+  nativeAesGcmSealHex,
   pooledNonceInto,
   prepareAesKey,
 } from './field-aead.js';
@@ -442,6 +443,18 @@ export function createFieldEncryptor(
   return {
     ephemeralPublicKey,
     encrypt(plaintext, aad) {
+      if (!(aesKey instanceof Uint8Array) && (typeof plaintext === 'string' || isBytes(plaintext))) {
+        // node:crypto: the cipher encodes the UTF-8 input and the hex output itself (one string per field).
+        const nonce = new Uint8Array(FIELD_NONCE_LENGTH);
+        if (random) {
+          const drawn = random(FIELD_NONCE_LENGTH);
+          assertBytes(drawn, 'random(12)', FIELD_NONCE_LENGTH);
+          nonce.set(drawn, 0);
+        } else {
+          pooledNonceInto(nonce, 0);
+        }
+        return prefixHex + nativeAesGcmSealHex(aesKey, nonce, plaintext, labelBytes(aad));
+      }
       const data = plaintextBytes(plaintext);
       const out = new Uint8Array(FIELD_NONCE_LENGTH + data.length + FIELD_TAG_LENGTH);
       if (random) {
