@@ -3,10 +3,6 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig(
   libraryConfig(import.meta.url, {
-    entry: {
-      index: 'src/index.ts',
-      'compile-cache': 'src/compile-cache.ts',
-      'testing/index': 'src/testing/index.ts',
-    },
+    entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
   }),
 );
