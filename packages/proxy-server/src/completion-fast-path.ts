@@ -20,8 +20,6 @@ const KINDS: ReadonlyMap<string, 'chat' | 'completions'> = new Map([
 /** A JSON media type (`application/json`, with or without parameters): anything else goes to the Hono path. */
 const JSON_MEDIA_TYPE = /^application\/json\s*(?:;|$)/i;
 const DECIMAL = /^\d{1,15}$/;
-/** The `Headers` of a request without any E2EE header (never written to). */
-const NO_E2EE_HEADERS = new Headers();
 const generateId = (): string => crypto.randomUUID();
 
 /** The exchange a request belongs to, on its IncomingMessage and ServerResponse (hoisted listeners find it there). */
@@ -91,8 +89,8 @@ function onResponseDrain(this: ServerResponse): void {
   void (this as Carrier)[EXCHANGE]!.pump();
 }
 
-/** The E2EE headers of a request as `Headers` (what the E2EE header parser reads), or none. */
-function e2eeHeadersOf(request: IncomingMessage): Headers {
+/** The E2EE headers of a request as `Headers` (what the E2EE header parser reads), or `undefined` for none. */
+function e2eeHeadersOf(request: IncomingMessage): Headers | undefined {
   let headers: Headers | undefined;
   for (const name of E2EE_HEADERS) {
     const value = request.headers[name];
@@ -100,7 +98,7 @@ function e2eeHeadersOf(request: IncomingMessage): Headers {
     headers ??= new Headers();
     headers.set(name, value);
   }
-  return headers ?? NO_E2EE_HEADERS;
+  return headers;
 }
 
 /** One request on the fast path, from its first body byte to its last response byte. */
@@ -194,10 +192,9 @@ class CompletionExchange {
     this.answered = true;
     this.observe(200);
     const { response } = this;
-    const headers: Record<string, string | number> = {
-      ...answer.headers,
-      [REQUEST_ID_HEADER]: this.requestId,
-    };
+    const headers: Record<string, string | number> = {};
+    for (const name in answer.headers) headers[name] = answer.headers[name]!;
+    headers[REQUEST_ID_HEADER] = this.requestId;
     if (answer.json) {
       headers['content-length'] = answer.json.byteLength;
       response.writeHead(200, headers);

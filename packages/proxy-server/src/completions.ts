@@ -241,8 +241,11 @@ export interface CompletionRequest {
   readonly requestId: string;
   /** The client's `X-Request-Hash` header, when it sent one. */
   readonly requestHash: string | undefined;
-  /** The request headers as `Headers` (read for the E2EE headers; may hold only those). */
-  readonly headers: Headers;
+  /**
+   * The request headers as `Headers` (read for the E2EE headers; may hold only those), or `undefined` when the
+   * request carries none of the E2EE headers (plain mode, nothing to parse).
+   */
+  readonly headers: Headers | undefined;
   /** Aborted when the client disconnects before the response is finished. */
   readonly signal: AbortSignal;
 }
@@ -298,7 +301,9 @@ export async function runCompletion(
 ): Promise<CompletionAnswer> {
   const { raw, headers } = request;
   let context: E2eeContext | undefined;
-  if (kind === 'completions') {
+  if (headers === undefined) {
+    // No E2EE header at all: plain mode on every route.
+  } else if (kind === 'completions') {
     if (hasAnyE2eeHeader(headers)) {
       throw new ApiError(400, 'invalid_e2ee_request', 'E2EE is only supported on /v1/chat/completions');
     }
