@@ -8,6 +8,7 @@ import {
   type FetchFunction,
   isClientAbort,
   type Logger,
+  type NodeRequestHandler,
   observeRequests,
   type RequestFunction,
   requestIdMiddleware,
@@ -17,7 +18,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ProxyConfig } from './config.js';
-import { ApiError, errorEnvelope, ProxyServerError } from './errors.js';
+import { ApiError, type ErrorEnvelope, errorEnvelope, ProxyServerError } from './errors.js';
 import type { ModelKeys } from './keys.js';
 import type { ProxyMetrics } from './metrics.js';
 
@@ -75,8 +76,17 @@ export interface AppEnv {
   Variables: { deps: AppDependencies; requestId: string };
 }
 
-/** A route module: builds a sub-app that {@link createApp} mounts at `/`. */
-export type RouteModule = (deps: AppDependencies) => Hono<AppEnv>;
+/**
+ * A route module: builds a sub-app that {@link createApp} mounts at `/`. A module mounted at the root may also
+ * carry a direct node:http handler for its hottest routes (`fastPath`), which the composed server's listener tries
+ * before the Hono app (the vllm-proxy face's completion routes); it must answer exactly as the module's Hono routes would,
+ * and decline (leave to Hono) whatever it cannot.
+ */
+export interface RouteModule {
+  (deps: AppDependencies): Hono<AppEnv>;
+  /** Builds the module's node:http fast path (only used where the module is mounted at the root). */
+  readonly fastPath?: (deps: AppDependencies) => NodeRequestHandler;
+}
 
 /**
  * Serves a route module below a path prefix (its routes keep their own paths under it): how the composed server
@@ -109,22 +119,66 @@ export interface CreateAppOptions {
   faces?: readonly RouteModule[];
 }
 
-function statusOf(status: number): ContentfulStatusCode {
+/** The HTTP status an error answer is sent with: its own when it is 4xx/5xx, else 500. */
+export function errorStatusOf(status: number): ContentfulStatusCode {
   return (status >= 400 && status <= 599 ? status : 500) as ContentfulStatusCode;
 }
 
 /**
- * Sends the OpenAI error envelope and counts it in `errors_total`. The message and param never carry control or
- * bidirectional-control characters (they can quote client input): see {@link escapeControlCharacters}.
+ * The OpenAI error envelope of `error`, whose message and param never carry control or bidirectional-control
+ * characters (they can quote client input): see {@link escapeControlCharacters}.
  */
+export function errorEnvelopeOf(error: ApiError): ErrorEnvelope {
+  const param = error.param === null ? null : escapeControlCharacters(error.param);
+  return errorEnvelope(escapeControlCharacters(error.message), error.type, param);
+}
+
+/** Sends the OpenAI error envelope ({@link errorEnvelopeOf}) and counts it in `errors_total`. */
 export function sendError(c: Context<AppEnv>, error: ApiError): Response {
   c.var.deps?.metrics.errors.inc({ type: error.type });
-  const param = error.param === null ? null : escapeControlCharacters(error.param);
   return c.json(
-    errorEnvelope(escapeControlCharacters(error.message), error.type, param),
-    statusOf(error.status),
+    errorEnvelopeOf(error),
+    errorStatusOf(error.status),
     error.retryAfterSeconds === undefined ? {} : { 'retry-after': String(error.retryAfterSeconds) },
   );
+}
+
+/**
+ * What the client is told when a request failed with `error` (the error handler of every request adapter): an
+ * {@link ApiError} as it is, 499 `client_closed_request` when the client went away (`clientAborted`), 503
+ * `replay_store_unavailable`, a Hono `HTTPException` by its status, anything else 500 `internal_error` without its
+ * message (it could carry secrets). Logs what the operator needs (never the message of an unknown error's client
+ * input).
+ */
+export function apiErrorOf(
+  error: unknown,
+  clientAborted: boolean,
+  logger: Logger,
+  requestId: string | undefined,
+  method: string,
+): ApiError {
+  const apiError =
+    error instanceof ApiError || (ProxyServerError.isInstance(error) && error.code === 'ERR_API');
+  if ((apiError && (error as ApiError).type === CLIENT_CLOSED_REQUEST.type) || (!apiError && clientAborted)) {
+    // The client went away (mid-upload, or while the upstream was answering): nobody reads this answer.
+    logger.info({ reqId: requestId, method }, 'client closed the request');
+    return new ApiError(
+      CLIENT_CLOSED_REQUEST.status,
+      CLIENT_CLOSED_REQUEST.type,
+      'The client closed the request',
+    );
+  }
+  if (apiError) return error as ApiError;
+  if (ProxyServerError.isInstance(error) && error.code === 'ERR_REPLAY_STORE_UNAVAILABLE') {
+    logger.error({ reqId: requestId }, 'replay store unavailable');
+    return new ApiError(503, 'replay_store_unavailable', 'Replay protection store is unavailable');
+  }
+  if (error instanceof HTTPException) {
+    const type = error.status === 401 ? 'authentication_error' : 'invalid_request_error';
+    return new ApiError(error.status, type, error.message || 'Request failed');
+  }
+  logger.error({ reqId: requestId, err: errorForLog(error) }, 'unhandled error');
+  return new ApiError(500, 'internal_error', 'Internal server error');
 }
 
 /**
@@ -191,41 +245,10 @@ export function createApp(deps: AppDependencies, options: CreateAppOptions): Hon
     sendError(c, new ApiError(404, 'not_found', `No route for ${c.req.method} ${c.req.path}`)),
   );
   app.onError((error, c) => {
-    const apiError =
-      error instanceof ApiError || (ProxyServerError.isInstance(error) && error.code === 'ERR_API');
-    if (
-      (apiError && (error as ApiError).type === CLIENT_CLOSED_REQUEST.type) ||
-      (!apiError && isClientAbort(c.req.raw))
-    ) {
-      // The client went away (mid-upload, or while the upstream was answering): nobody reads this answer.
-      logger.info({ reqId: c.var.requestId, method: c.req.method }, 'client closed the request');
-      return sendError(
-        c,
-        new ApiError(
-          CLIENT_CLOSED_REQUEST.status,
-          CLIENT_CLOSED_REQUEST.type,
-          'The client closed the request',
-        ),
-      );
-    }
-    if (apiError) {
-      const response = sendError(c, error as ApiError);
-      // 401 comes from the access check, which runs before any body is read: do not read the upload.
-      return (error as ApiError).status === 401 ? closeIfBodyUnread(c, response) : response;
-    }
-    if (ProxyServerError.isInstance(error) && error.code === 'ERR_REPLAY_STORE_UNAVAILABLE') {
-      logger.error({ reqId: c.var.requestId }, 'replay store unavailable');
-      return sendError(
-        c,
-        new ApiError(503, 'replay_store_unavailable', 'Replay protection store is unavailable'),
-      );
-    }
-    if (error instanceof HTTPException) {
-      const type = error.status === 401 ? 'authentication_error' : 'invalid_request_error';
-      return sendError(c, new ApiError(error.status, type, error.message || 'Request failed'));
-    }
-    logger.error({ reqId: c.var.requestId, err: errorForLog(error) }, 'unhandled error');
-    return sendError(c, new ApiError(500, 'internal_error', 'Internal server error'));
+    const apiError = apiErrorOf(error, isClientAbort(c.req.raw), logger, c.var.requestId, c.req.method);
+    const response = sendError(c, apiError);
+    // 401 comes from the access check, which runs before any body is read: do not read the upload.
+    return apiError === error && apiError.status === 401 ? closeIfBodyUnread(c, response) : response;
   });
   return app;
 }

@@ -231,20 +231,79 @@ async function readRequestBody(c: Context<AppEnv>): Promise<Uint8Array> {
 }
 
 /**
+ * One completion request as both request adapters hand it over (the Hono route and the node:http fast path of
+ * {@link createCompletionFastPath}): the exact body bytes, the headers the exchange reads, and the client's signal.
+ */
+export interface CompletionRequest {
+  /** The request body, byte for byte as received (hashed for the signature unless `requestHash` is given). */
+  readonly raw: Uint8Array;
+  /** The request id (logs). */
+  readonly requestId: string;
+  /** The client's `X-Request-Hash` header, when it sent one. */
+  readonly requestHash: string | undefined;
+  /**
+   * The request headers as `Headers` (read for the E2EE headers; may hold only those), or `undefined` when the
+   * request carries none of the E2EE headers (plain mode, nothing to parse).
+   */
+  readonly headers: Headers | undefined;
+  /** Aborted when the client disconnects before the response is finished. */
+  readonly signal: AbortSignal;
+}
+
+/** What a completion answers with on success (status 200); errors are thrown as {@link ApiError}. */
+export interface CompletionAnswer {
+  /** Response headers (content type, E2EE headers; not the request id). */
+  readonly headers: Record<string, string>;
+  /** The whole JSON body (non-stream requests). */
+  readonly json?: Uint8Array<ArrayBuffer>;
+  /** The signed event stream (stream requests). */
+  readonly stream?: ReadableStream<Uint8Array>;
+}
+
+/** The response headers of a successful event stream (before the E2EE headers). */
+export const EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+});
+
+/**
  * The shared implementation of `POST /v1/chat/completions`, `POST /v1/completions` and
- * `POST /v1/chutes/chat/completions`: raw body → E2EE header parse → JSON → decrypt → claim nonce → strip empty
- * tool calls → forward → encrypt per field / per chunk → hash the exact bytes sent → sign → store (D5).
+ * `POST /v1/chutes/chat/completions` as a Hono handler: reads the body, then {@link runCompletion}.
  */
 export async function handleCompletion(
   c: Context<AppEnv>,
   backend: CompletionBackend,
   kind: 'chat' | 'completions',
 ): Promise<Response> {
-  const deps = c.var.deps;
   const raw = await readRequestBody(c);
-  const headers = c.req.raw.headers;
+  const answer = await runCompletion(c.var.deps, backend, kind, {
+    raw,
+    requestId: c.var.requestId,
+    requestHash: c.req.header('x-request-hash'),
+    headers: c.req.raw.headers,
+    signal: c.req.raw.signal,
+  });
+  return new Response(answer.json ?? answer.stream ?? null, { status: 200, headers: answer.headers });
+}
+
+/**
+ * The exchange behind every completion route, whichever adapter received it: E2EE header parse → JSON → decrypt →
+ * claim nonce → strip empty tool calls → forward → encrypt per field / per chunk → hash the exact bytes sent →
+ * sign → store (D5).
+ * @throws {ApiError} for every failure the client is told about (status, OpenAI error type, message).
+ */
+export async function runCompletion(
+  deps: AppDependencies,
+  backend: CompletionBackend,
+  kind: 'chat' | 'completions',
+  request: CompletionRequest,
+): Promise<CompletionAnswer> {
+  const { raw, headers } = request;
   let context: E2eeContext | undefined;
-  if (kind === 'completions') {
+  if (headers === undefined) {
+    // No E2EE header at all: plain mode on every route.
+  } else if (kind === 'completions') {
     if (hasAnyE2eeHeader(headers)) {
       throw new ApiError(400, 'invalid_e2ee_request', 'E2EE is only supported on /v1/chat/completions');
     }
@@ -263,7 +322,7 @@ export async function handleCompletion(
     deps.metrics.e2eeRequests.inc({ version: String(context.version), algo: context.algo });
   }
   body = stripEmptyToolCalls(body);
-  const requestHash = c.req.header('x-request-hash') ?? sha256Hex(raw);
+  const requestHash = request.requestHash ?? sha256Hex(raw);
   const stream = body.stream === true;
   const path = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
 
@@ -274,15 +333,15 @@ export async function handleCompletion(
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...backend.headers },
       body: JSON.stringify(body),
-      signal: c.req.raw.signal,
+      signal: request.signal,
     };
-    const request = backend.upstream.request;
-    response = request ? await request(url, init) : await backend.upstream.fetch(url, init);
+    const call = backend.upstream.request;
+    response = call ? await call(url, init) : await backend.upstream.fetch(url, init);
   } catch (error) {
-    if (isClientAbort(c.req.raw)) throw clientClosed(error);
+    if (request.signal.aborted) throw clientClosed(error);
     deps.metrics.upstreamRequests.inc({ upstream: backend.name, outcome: 'network_error' });
     deps.logger.warn(
-      { reqId: c.var.requestId, upstream: backend.name, err: errorForLog(error) },
+      { reqId: request.requestId, upstream: backend.name, err: errorForLog(error) },
       'upstream call failed',
     );
     throw backend.mapFetchError?.(error) ?? upstreamFailure(backend.label, error);
@@ -290,7 +349,7 @@ export async function handleCompletion(
   if (response.status !== 200) {
     deps.metrics.upstreamRequests.inc({ upstream: backend.name, outcome: 'http_error' });
     deps.logger.warn(
-      { reqId: c.var.requestId, upstream: backend.name, status: response.status },
+      { reqId: request.requestId, upstream: backend.name, status: response.status },
       'upstream error status',
     );
     throw await upstreamHttpError(backend, response, context === undefined);
@@ -318,12 +377,15 @@ export async function handleCompletion(
       } catch (error) {
         if (error instanceof ApiError) {
           deps.logger.warn(
-            { reqId: c.var.requestId, upstream: backend.name, type: error.type },
+            { reqId: request.requestId, upstream: backend.name, type: error.type },
             'E2EE response refused; not signed',
           );
           throw error;
         }
-        deps.logger.error({ reqId: c.var.requestId, err: errorForLog(error) }, 'response encryption failed');
+        deps.logger.error(
+          { reqId: request.requestId, err: errorForLog(error) },
+          'response encryption failed',
+        );
         throw new ApiError(500, 'e2ee_encryption_failed', 'Failed to encrypt the response');
       }
     }
@@ -334,14 +396,11 @@ export async function handleCompletion(
       scheduleSignature(deps, id, () => storeSignature(deps, model, id, requestHash, responseHash));
     } else {
       deps.logger.warn(
-        { reqId: c.var.requestId, upstream: backend.name },
+        { reqId: request.requestId, upstream: backend.name },
         'upstream response has no id; not signed',
       );
     }
-    return new Response(out, {
-      status: 200,
-      headers: { 'content-type': 'application/json', ...responseHeaders },
-    });
+    return { json: out, headers: { 'content-type': 'application/json', ...responseHeaders } };
   }
 
   const upstreamBody = response.body;
@@ -349,7 +408,7 @@ export async function handleCompletion(
     throw new ApiError(502, 'upstream_invalid_response', `${backend.label} returned an empty stream`);
   const transformed = createSignedEventStream({
     deps,
-    requestId: c.var.requestId,
+    requestId: request.requestId,
     upstreamName: backend.name,
     upstreamLabel: backend.label,
     upstream: upstreamBody,
@@ -360,13 +419,5 @@ export async function handleCompletion(
       await storeSignature(deps, body.model, id, requestHash, hash);
     },
   });
-  return new Response(transformed, {
-    status: 200,
-    headers: {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      'x-accel-buffering': 'no',
-      ...responseHeaders,
-    },
-  });
+  return { stream: transformed, headers: { ...EVENT_STREAM_HEADERS, ...responseHeaders } };
 }

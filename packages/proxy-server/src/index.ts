@@ -1,8 +1,11 @@
 export {
   type AppDependencies,
   type AppEnv,
+  apiErrorOf,
   type CreateAppOptions,
   createApp,
+  errorEnvelopeOf,
+  errorStatusOf,
   mountAt,
   type RouteModule,
   requireBearer,
@@ -42,7 +45,16 @@ export {
   verifyChutesGpuEvidence,
 } from './chutes-gpu-evidence.js';
 export { type CliIo, createProgram, runCli } from './cli.js';
-export { type CompletionBackend, handleCompletion, signatureKey } from './completions.js';
+export { createCompletionFastPath } from './completion-fast-path.js';
+export {
+  type CompletionAnswer,
+  type CompletionBackend,
+  type CompletionRequest,
+  EVENT_STREAM_HEADERS,
+  handleCompletion,
+  runCompletion,
+  signatureKey,
+} from './completions.js';
 export {
   CONFIG_ENV_VARS,
   configSecrets,

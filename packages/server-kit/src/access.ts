@@ -2,10 +2,18 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Context } from 'hono';
 
-function safeEqual(left: string, right: string): boolean {
-  const a = createHash('sha256').update(left).digest();
-  const b = createHash('sha256').update(right).digest();
-  return timingSafeEqual(a, b);
+const digestOf = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+// The configured token's digest, computed once per token (it is the same on every request).
+let knownToken: string | undefined;
+let knownTokenDigest: Buffer | undefined;
+
+function safeEqual(offered: string, token: string): boolean {
+  if (knownToken !== token || knownTokenDigest === undefined) {
+    knownTokenDigest = digestOf(token);
+    knownToken = token;
+  }
+  return timingSafeEqual(digestOf(offered), knownTokenDigest);
 }
 
 /** What {@link checkBearer} found in an `Authorization` header. */

@@ -44,7 +44,7 @@ export {
   MAX_JSON_DEPTH,
   parseJsonObject,
 } from './json.js';
-export { type ListenOptions, listen, type RunningListener } from './listen.js';
+export { type ListenOptions, listen, type NodeRequestHandler, type RunningListener } from './listen.js';
 export {
   type CreateLoggerOptions,
   createLogger,
@@ -70,7 +70,7 @@ export {
   type OutboundProxySettings,
   outboundProxySettings,
 } from './outbound-proxy.js';
-export { REQUEST_ID_HEADER, type RequestIdOptions, requestIdMiddleware } from './request-id.js';
+export { REQUEST_ID_HEADER, type RequestIdOptions, requestIdMiddleware, requestIdOf } from './request-id.js';
 export { type ObserveRequestsOptions, observeRequests, routeLabel } from './request-log.js';
 export {
   createUpstreamFetch,

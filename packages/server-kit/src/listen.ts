@@ -1,4 +1,4 @@
-import type { Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { ServerKitError } from './errors.js';
@@ -13,7 +13,19 @@ export interface ListenOptions {
   port: number;
   /** Grace period for in-flight requests on close, in ms; then remaining connections are closed. Default 10000. */
   shutdownTimeoutMs?: number;
+  /**
+   * A direct node:http handler tried before the fetch handler for every request: it returns `true` when it has
+   * taken the request (and answers it itself), `false` to leave it to `fetch` untouched (it must not have read the
+   * body or written anything then). Closing announces `Connection: close` on its responses too.
+   */
+  fastPath?: NodeRequestHandler;
 }
+
+/**
+ * A node:http request handler that may decline a request ({@link ListenOptions.fastPath}): `true` when it answers
+ * the request itself, `false` to pass it on unread.
+ */
+export type NodeRequestHandler = (request: IncomingMessage, response: ServerResponse) => boolean;
 
 /** A listening server. */
 export interface RunningListener {
@@ -30,7 +42,8 @@ export interface RunningListener {
 }
 
 /**
- * Serves a fetch handler on Node with @hono/node-server: the one listener of every face and of the composed server.
+ * Serves a fetch handler on Node with @hono/node-server (after `fastPath`, when given): the one listener of every face
+ * and of the composed server.
  * @example
  * ```ts
  * const listener = await listen({ fetch: app.fetch, port: 0 });
@@ -45,10 +58,19 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
+      const fastPath = options.fastPath;
       const instance = serve({
         fetch: options.fetch as (request: Request) => Response | Promise<Response>,
         hostname: host,
         port: options.port,
+        ...(fastPath
+          ? {
+              createServer: ((serverOptions: object, listener: (...args: never[]) => unknown) =>
+                createServer(serverOptions, (request, response) => {
+                  if (!fastPath(request, response)) listener(request as never, response as never);
+                })) as never,
+            }
+          : {}),
       }) as Server;
       instance.once('error', reject);
       if (instance.listening) resolve(instance);

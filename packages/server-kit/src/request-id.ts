@@ -5,6 +5,18 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 
 const ACCEPTED_ID = /^[\w\-=]{1,128}$/;
 
+/**
+ * The id of a request that offered `offered` as its `X-Request-Id`: the offer when it is 1-128 characters of
+ * `[A-Za-z0-9_=-]`, else `generate()` (the one rule of {@link requestIdMiddleware} and of direct node:http handlers).
+ * @example
+ * ```ts
+ * requestIdOf('abc-1', () => crypto.randomUUID()); // 'abc-1'
+ * ```
+ */
+export function requestIdOf(offered: string | undefined, generate: () => string): string {
+  return offered !== undefined && ACCEPTED_ID.test(offered) ? offered : generate();
+}
+
 /** Options of {@link requestIdMiddleware}. */
 export interface RequestIdOptions {
   /** Makes a new id; default `crypto.randomUUID()`. */
@@ -29,8 +41,7 @@ export function requestIdMiddleware(
   return async (c, next) => {
     let id = c.get('requestId') as string | undefined;
     if (id === undefined) {
-      const offered = c.req.header(REQUEST_ID_HEADER);
-      id = offered !== undefined && ACCEPTED_ID.test(offered) ? offered : generate();
+      id = requestIdOf(c.req.header(REQUEST_ID_HEADER), generate);
       c.set('requestId', id);
     }
     await next();

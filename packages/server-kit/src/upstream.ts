@@ -120,14 +120,28 @@ export function createUpstreamFetch(options: UpstreamFetchOptions = {}): Upstrea
       dispatcher,
     }) as unknown as Promise<Response>;
   };
+  // Origin and path of each URL called, parsed once (the routes call a handful of fixed URLs).
+  const targets = new Map<string, { origin: string; path: string }>();
+  const targetOf = (url: string) => {
+    let target = targets.get(url);
+    if (target === undefined) {
+      const parsed = new URL(url);
+      target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+      if (targets.size >= 64) targets.clear();
+      targets.set(url, target);
+    }
+    return target;
+  };
   const request: RequestFunction = async (url, init) => {
     const dispatcher = pool();
-    const reply = await loadUndici().request(url, {
+    const { origin, path } = targetOf(url);
+    const reply = await dispatcher.request({
+      origin,
+      path,
       method: init.method as 'POST',
       headers: init.headers as Record<string, string>,
       ...(init.body === undefined ? {} : { body: init.body }),
       ...(init.signal ? { signal: init.signal } : {}),
-      dispatcher,
     });
     return new DispatcherReply(reply.statusCode, reply.body);
   };

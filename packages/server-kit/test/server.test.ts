@@ -1,5 +1,5 @@
 // listen, request ids, request observation and error shapes, over real loopback HTTP.
-import { Agent, get as httpGet } from 'node:http';
+import { Agent, get as httpGet, request as httpRequest } from 'node:http';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import {
@@ -107,6 +107,63 @@ describe('listen: closing under keep-alive (a load balancer reuses its connectio
       // next request on it in that moment got ECONNRESET (haproxy: a failed request it must not retry).
       expect(await pending).toEqual({ body: 'done', connection: 'close' });
       await closed;
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe('listen: a node:http fast path before the fetch handler', () => {
+  it('answers what it takes, passes the rest on unread, and says Connection: close while closing', async () => {
+    const app = new Hono();
+    app.post('/echo', async (c) => c.text(`hono:${await c.req.text()}`));
+    let taken = 0;
+    const listener = await listen({
+      fetch: app.fetch,
+      port: 0,
+      shutdownTimeoutMs: 5000,
+      fastPath: (request, response) => {
+        if (request.url !== '/direct' && request.url !== '/direct-slow') return false;
+        taken += 1;
+        const delay = request.url === '/direct-slow' ? 200 : 0;
+        let body = '';
+        request.setEncoding('utf8');
+        request.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        request.on('end', () => {
+          setTimeout(() => {
+            response.writeHead(200, { 'content-type': 'text/plain' });
+            response.end(`direct:${body}`);
+          }, delay);
+        });
+        return true;
+      },
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const post = (path: string, body: string) =>
+      new Promise<{ body: string; connection: string | undefined }>((resolve, reject) => {
+        const request = httpRequest(`${listener.url}${path}`, { agent, method: 'POST' }, (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          response.on('end', () => resolve({ body: text, connection: response.headers.connection }));
+        });
+        request.on('error', reject);
+        request.end(body);
+      });
+    try {
+      expect(await post('/echo', 'one')).toEqual({ body: 'hono:one', connection: 'keep-alive' });
+      expect(await post('/direct', 'two')).toEqual({ body: 'direct:two', connection: 'keep-alive' });
+      expect(taken).toBe(1);
+      const pending = post('/direct-slow', 'three');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const closed = listener.close();
+      expect(await pending).toEqual({ body: 'direct:three', connection: 'close' });
+      await closed;
+      expect(taken).toBe(2);
     } finally {
       agent.destroy();
     }

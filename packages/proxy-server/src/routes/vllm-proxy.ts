@@ -1,7 +1,8 @@
-import { errorForLog } from '@confidential-ai/server-kit';
+import { errorForLog, type NodeRequestHandler } from '@confidential-ai/server-kit';
 import { Hono } from 'hono';
 import { type AppDependencies, type AppEnv, requireBearer } from '../app.js';
 import { ownAttestationReport, signingAlgoParam } from '../attestation.js';
+import { createCompletionFastPath } from '../completion-fast-path.js';
 import {
   awaitPendingSignature,
   type CompletionBackend,
@@ -118,3 +119,10 @@ export function vllmProxyRoutes(deps: AppDependencies): Hono<AppEnv> {
 
   return routes;
 }
+
+/**
+ * The vllm-proxy face's node:http fast path for `POST /v1/chat/completions` and `POST /v1/completions`
+ * ({@link createCompletionFastPath}), used by the composed server wherever {@link vllmProxyRoutes} is mounted.
+ */
+vllmProxyRoutes.fastPath = (deps: AppDependencies): NodeRequestHandler =>
+  createCompletionFastPath(deps, vllmBackend(deps));
