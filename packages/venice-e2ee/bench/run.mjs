@@ -21,8 +21,8 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import {
   createFieldDecryptor,
-  createFieldKeyAgreement,
   createFieldEncryptor,
+  createFieldKeyAgreement,
   decryptField,
   ed25519PrivateKeyToX25519,
   ed25519PublicKeyToX25519,
