@@ -17,10 +17,12 @@ import {
   hkdfSync,
   randomBytes,
 } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import {
   createFieldDecryptor,
   createFieldEncryptor,
+  createFieldKeyAgreement,
   decryptField,
   ed25519PrivateKeyToX25519,
   ed25519PublicKeyToX25519,
@@ -116,6 +118,15 @@ function baselineDecrypt() {
   return openWith(modelEcdh.computeSecret(bytes.subarray(0, 65)), bytes, 65, 'ecdsa_encryption');
 }
 
+// One agreement of the model key with a client's ephemeral point. libsecp256k1's pointMultiply is the
+// variable-time multiplication the package no longer uses (a timing channel on the long-term key): it is
+// measured only to show what the constant-time path costs.
+const libsecp256k1 = createRequire(import.meta.url)('tiny-secp256k1');
+const modelAgreement = createFieldKeyAgreement(recipient.privateKey);
+const pureModelAgreement = createFieldKeyAgreement(recipient.privateKey, { native: false });
+const ephemeralPoint = Buffer.from(sample, 'hex').subarray(0, 65);
+const modelScalar = Buffer.from(recipient.privateKey);
+
 // ---- Ed25519 / X25519 (vllm-proxy ed25519) ---------------------------------------------------------------
 const edModel = generateFieldKeyPair('ed25519');
 const x25519Pkcs8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
@@ -170,6 +181,9 @@ for (const check of [
   baselineDecrypt() === plaintext,
   decryptField(edSample, edModel.privateKey, { suite: 'ed25519' }) === plaintext,
   baselineDecryptEd25519() === plaintext,
+  Buffer.from(modelAgreement.sharedSecret(ephemeralPoint)).equals(
+    Buffer.from(libsecp256k1.pointMultiply(ephemeralPoint, modelScalar, true).subarray(1)),
+  ),
   decryptField(encryptor.encrypt(token, AAD), client.privateKey, { aad: AAD }) === token,
   decryptField(baselineToken(), client.privateKey, { aad: aadBytes }) === token,
 ]) {
@@ -202,6 +216,17 @@ row(
   () => decryptField(edSample, edModel.privateKey, { suite: 'ed25519' }),
   baselineDecryptEd25519,
   () => decryptField(edSample, edModel.privateKey, { suite: 'ed25519', native: false }),
+);
+row(
+  'secp256k1 agreement, model key held (ours: node:crypto ECDH)',
+  () => modelAgreement.sharedSecret(ephemeralPoint),
+  () => modelEcdh.computeSecret(ephemeralPoint),
+  () => pureModelAgreement.sharedSecret(ephemeralPoint),
+);
+row(
+  'secp256k1 agreement, libsecp256k1 pointMultiply (variable-time; before the fix)',
+  () => libsecp256k1.pointMultiply(ephemeralPoint, modelScalar, true),
+  () => modelEcdh.computeSecret(ephemeralPoint),
 );
 row(
   'request: decryptor per request + 1 secp256k1 field',

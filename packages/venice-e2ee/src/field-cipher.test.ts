@@ -367,7 +367,7 @@ describe('round trips and failures', () => {
         return `error ${(error as { code?: string }).code}`;
       }
     };
-    expect(fieldCipherBackends().secp256k1).toBe('libsecp256k1');
+    expect(fieldCipherBackends().secp256k1PublicKeys).toBe('libsecp256k1');
     expect(outcome('libsecp256k1')).toBe(outcome('noble'));
   });
 

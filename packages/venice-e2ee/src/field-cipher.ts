@@ -32,7 +32,9 @@ import {
   generateX25519Ephemeral,
   keyAgreementFor,
   normalizeSecp256k1PublicKey,
+  secp256k1AgreementFor,
   secp256k1BackendFor,
+  secp256k1EphemeralAgreement,
   secp256k1PublicKey,
   secp256k1SharedSecret,
   x25519SharedSecret,
@@ -62,9 +64,9 @@ export interface FieldCipherOptions {
   aad?: string | Uint8Array;
   /**
    * Use the fast backends when the runtime has them (feature-detected through `process.getBuiltinModule`, see
-   * {@link fieldCipherBackends}): `node:crypto` for X25519, HKDF and AES-GCM, libsecp256k1 (WebAssembly) or
-   * else `node:crypto` for secp256k1. Default true; false forces the portable noble implementation. Both give
-   * the same bytes.
+   * {@link fieldCipherBackends}): `node:crypto` for secp256k1 ECDH, X25519, HKDF and AES-GCM, libsecp256k1
+   * (WebAssembly) for secp256k1 public keys and point decompression. Default true; false forces the portable
+   * noble implementation. Both give the same bytes; every multiplication by a secret scalar is constant-time.
    */
   native?: boolean;
 }
@@ -176,7 +178,7 @@ export function deriveFieldKey(
   if (suite === 'secp256k1') {
     assertSecp256k1PrivateKey(privateKey, 'privateKey');
     const peer = uncompressedPeer(peerPublicKey);
-    shared = secp256k1SharedSecret(privateKey, peer, secp256k1BackendFor(native));
+    shared = secp256k1SharedSecret(privateKey, peer, secp256k1AgreementFor(native));
   } else {
     assertBytes(privateKey, 'privateKey', 32);
     if (!isBytes(peerPublicKey))
@@ -273,20 +275,15 @@ function senderKey(
   const info = infoBytes(suite, options.info);
   if (suite === 'secp256k1') {
     const recipient = uncompressedPeer(recipientPublicKey);
-    const backend = secp256k1BackendFor(native);
-    let pair: FieldKeyPair;
-    if (options.ephemeralPrivateKey) {
-      assertSecp256k1PrivateKey(options.ephemeralPrivateKey, 'options.ephemeralPrivateKey');
-      pair = {
-        privateKey: toBytes(options.ephemeralPrivateKey),
-        publicKey: secp256k1PublicKey(options.ephemeralPrivateKey, backend),
-      };
-    } else {
-      pair = generateSecp256k1KeyPair(options.random ?? defaultRandom, backend);
-    }
-    const shared = secp256k1SharedSecret(pair.privateKey, recipient, backend);
-    if (!options.ephemeralPrivateKey) pair.privateKey.fill(0);
-    return { ephemeralPublicKey: pair.publicKey, key: hkdfSha256(shared, info, native) };
+    const ephemeral = secp256k1EphemeralAgreement(
+      recipient,
+      options.random,
+      options.ephemeralPrivateKey,
+      native,
+    );
+    const key = hkdfSha256(ephemeral.shared, info, native);
+    ephemeral.shared.fill(0);
+    return { ephemeralPublicKey: ephemeral.publicKey, key };
   }
   if (!isBytes(recipientPublicKey))
     throw new TypeError('recipientPublicKey must be a Uint8Array for ed25519');

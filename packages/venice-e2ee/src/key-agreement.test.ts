@@ -1,8 +1,9 @@
 import { createECDH } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import vectors from '../test/vectors/field-cipher.json' with { type: 'json' };
 import { VeniceE2eeError } from './errors.js';
 import {
@@ -10,9 +11,11 @@ import {
   createFieldEncryptor,
   decryptField,
   decryptFieldBytes,
+  deriveFieldKey,
   encryptField,
   encryptFieldBytes,
   generateFieldKeyPair,
+  getFieldPublicKey,
   parsePackedField,
 } from './field-cipher.js';
 import {
@@ -20,18 +23,19 @@ import {
   type FieldKeyAgreement,
   fieldCipherBackends,
   generateX25519Ephemeral,
+  loadLibsecp256k1,
   loadNodeCrypto,
   nativeX25519PrivateKey,
-  type Secp256k1Backend,
+  type Secp256k1Agreement,
   secp256k1PublicKey,
   secp256k1SharedSecret,
   x25519SharedSecret,
 } from './key-agreement.js';
 
-// The fast backends (libsecp256k1 in WebAssembly, node:crypto) against the pure noble path: the same bytes for
-// random keys and messages, the same verdicts for invalid keys.
+// The fast backends (node:crypto, libsecp256k1 in WebAssembly for public keys) against the pure noble path: the
+// same bytes for random keys and messages, the same verdicts for invalid keys.
 
-const SECP256K1_BACKENDS: readonly Secp256k1Backend[] = ['libsecp256k1', 'node', 'noble'];
+const SECP256K1_BACKENDS: readonly Secp256k1Agreement[] = ['node', 'noble'];
 
 const scalar = fc
   .uint8Array({ minLength: 32, maxLength: 32 })
@@ -67,9 +71,10 @@ function counting(agreement: FieldKeyAgreement): FieldKeyAgreement & { calls: nu
 }
 
 describe('fast backends on Node', () => {
-  it('selects libsecp256k1 for secp256k1 and node:crypto for X25519 and AES-GCM', () => {
+  it('selects node:crypto for secp256k1 ECDH, X25519 and AES-GCM, libsecp256k1 for public keys', () => {
     expect(fieldCipherBackends()).toEqual({
-      secp256k1: 'libsecp256k1',
+      secp256k1: 'node:crypto',
+      secp256k1PublicKeys: 'libsecp256k1',
       x25519: 'node:crypto',
       aesGcm: 'node:crypto',
     });
@@ -94,7 +99,6 @@ describe('secp256k1 backends agree byte for byte', () => {
       const publicB = secp256k1PublicKey(b, 'noble');
       expect(secp256k1PublicKey(b, 'libsecp256k1')).toEqual(publicB);
       const expected = secp256k1SharedSecret(a, publicB, 'noble');
-      expect(secp256k1SharedSecret(a, publicB, 'libsecp256k1')).toEqual(expected);
       expect(secp256k1SharedSecret(a, publicB, 'node')).toEqual(expected);
       const ecdh = createECDH('secp256k1');
       ecdh.setPrivateKey(a);
@@ -133,6 +137,44 @@ describe('secp256k1 backends agree byte for byte', () => {
     expect(codeOf(() => createFieldKeyAgreement(model.privateKey).sharedSecret(offCurve))).toBe(
       'ERR_KEY_INVALID',
     );
+  });
+});
+
+// Regression: libsecp256k1's only multiplication of an arbitrary point (`pointMultiply`, i.e.
+// `secp256k1_ec_pubkey_tweak_mul` on the variable-time `secp256k1_ecmult`) once computed every agreement, so a
+// client choosing points could time the model's long-term key. Every secp256k1 path runs here with spies on the
+// loaded WebAssembly module: the variable-time function is never called, the agreements run on node:crypto.
+describe('secp256k1 ECDH never uses the variable-time libsecp256k1 multiplication', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('model key, client key, ephemeral keys, fixed keys and deriveFieldKey', () => {
+    const module = createRequire(import.meta.url)('tiny-secp256k1') as Record<string, unknown>;
+    expect(loadLibsecp256k1()).toBe(module);
+    const variableTime = vi.spyOn(module as { pointMultiply(...args: unknown[]): unknown }, 'pointMultiply');
+    const computeSecret = vi.spyOn(createECDH('secp256k1').constructor.prototype, 'computeSecret');
+    const model = generateFieldKeyPair();
+    const client = generateFieldKeyPair();
+    expect(getFieldPublicKey(model.privateKey)).toEqual(model.publicKey);
+    const request = encryptField('prompt', model.publicKey);
+    expect(createFieldDecryptor(model.privateKey).decrypt(request)).toBe('prompt');
+    expect(
+      decryptField(
+        encryptField('again', model.publicKey, { random: (n) => new Uint8Array(n).fill(7) }),
+        model.privateKey,
+      ),
+    ).toBe('again');
+    const response = createFieldEncryptor(client.publicKey).encrypt('answer');
+    expect(decryptField(response, client.privateKey)).toBe('answer');
+    const fixed = encryptField('fixed', model.publicKey, { ephemeralPrivateKey: client.privateKey });
+    expect(decryptField(fixed, model.privateKey)).toBe('fixed');
+    expect(deriveFieldKey(client.privateKey, model.publicKey)).toHaveLength(32);
+    expect(createFieldKeyAgreement(model.privateKey).sharedSecret(client.publicKey)).toHaveLength(32);
+    expect(variableTime).not.toHaveBeenCalled();
+    // decryptor, encryptField x3 (ephemeral), decryptField x3, createFieldEncryptor, deriveFieldKey, agreement
+    expect(computeSecret.mock.calls.length).toBeGreaterThanOrEqual(10);
+    expect(fieldCipherBackends().secp256k1).toBe('node:crypto');
   });
 });
 

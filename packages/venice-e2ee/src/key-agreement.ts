@@ -17,13 +17,21 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { VeniceE2eeError } from './errors.js';
 
 // Key agreement for the field cipher, with one implementation per backend:
-// - secp256k1: libsecp256k1 compiled to WebAssembly (`tiny-secp256k1`, loaded lazily on Node through
-//   `createRequire`), else `node:crypto` ECDH, else @noble/curves. OpenSSL has no specialised secp256k1 code: one
-//   scalar multiplication costs it 4-5 times what libsecp256k1 needs (bench/run.mjs), and a vllm-proxy E2EE
-//   request needs three of them.
+// - secp256k1 ECDH (a secret scalar times a point that is not the generator: the model key times a client's
+//   ephemeral point, an ephemeral scalar times the client's key): `node:crypto` ECDH, else @noble/curves. Both are
+//   constant-time in the scalar: OpenSSL 3 multiplies a single point with its Montgomery ladder
+//   (`ossl_ec_scalar_mul_ladder`), noble with its constant-time `Point.multiply`. libsecp256k1 as packaged by
+//   `tiny-secp256k1` only offers `pointMultiply` (`secp256k1_ec_pubkey_tweak_mul`, i.e. the variable-time
+//   `secp256k1_ecmult`): a client choosing points could time the model's long-term key, so it is never used for
+//   an agreement. OpenSSL costs some 4 times the CPU per agreement (bench/run.mjs): the price of the fix.
+// - secp256k1 public keys: libsecp256k1 compiled to WebAssembly (`tiny-secp256k1`, loaded lazily on Node through
+//   `createRequire`), else @noble/curves, for two operations only: the public key of a scalar
+//   (`pointFromScalar` = `secp256k1_ec_pubkey_create`, the constant-time `secp256k1_ecmult_gen`) and the
+//   decompression and validation of public keys (`pointCompress`, public data only). It is some 3 times faster
+//   than OpenSSL or noble there.
 // - X25519: `node:crypto` KeyObjects, else @noble/curves.
 // Browsers and other runtimes without `process.getBuiltinModule` get the noble paths. Every fast backend is
-// checked once against noble before it is used.
+// checked once against known answers before it is used.
 
 /**
  * Key-agreement suite of a packed field.
@@ -44,8 +52,17 @@ export interface FieldKeyPair {
 
 /** Which implementation performs each primitive of the field cipher in this runtime (`native` not false). */
 export interface FieldCipherBackends {
-  /** secp256k1 scalar multiplication: `libsecp256k1` (WebAssembly), `node:crypto` or `noble`. */
-  secp256k1: 'libsecp256k1' | 'node:crypto' | 'noble';
+  /**
+   * secp256k1 ECDH, i.e. every multiplication of a point by a secret scalar (model, client and ephemeral keys),
+   * including the generation of the ephemeral keys of encryption: `node:crypto` (OpenSSL) or `noble`, both
+   * constant-time in the scalar.
+   */
+  secp256k1: 'node:crypto' | 'noble';
+  /**
+   * secp256k1 public keys: the public key of a scalar ({@link getFieldPublicKey}, {@link generateFieldKeyPair},
+   * constant-time) and the decompression and validation of public keys: `libsecp256k1` (WebAssembly) or `noble`.
+   */
+  secp256k1PublicKeys: 'libsecp256k1' | 'noble';
   /** X25519: `node:crypto` or `noble`. */
   x25519: 'node:crypto' | 'noble';
   /** AES-256-GCM and HKDF-SHA256: `node:crypto` or `noble`. */
@@ -54,11 +71,13 @@ export interface FieldCipherBackends {
 
 type NodeCryptoModule = typeof NodeCrypto;
 
-/** The subset of `tiny-secp256k1` this package uses. */
+/**
+ * The subset of `tiny-secp256k1` this package uses: `pointFromScalar` (`secp256k1_ec_pubkey_create`, constant-time
+ * `secp256k1_ecmult_gen`) and `pointCompress` (parses, validates and serializes public points). Not
+ * `pointMultiply`: it is variable-time in the scalar (see the top of this file).
+ */
 interface Libsecp256k1 {
-  isPrivate(d: Uint8Array): boolean;
   pointFromScalar(d: Uint8Array, compressed?: boolean): Uint8Array | null;
-  pointMultiply(p: Uint8Array, tweak: Uint8Array, compressed?: boolean): Uint8Array | null;
   pointCompress(p: Uint8Array, compressed?: boolean): Uint8Array;
 }
 
@@ -105,7 +124,7 @@ const SELF_TEST = {
     '04b37e346e416155b2b0fa289e09ca1f70a2c6fed7da70a9080520219f161050c127c7290bff83b48bad4adeffc490ddfbc8fd85ca592c9181d84d07d611ae8ef1',
   otherPoint:
     '04f324133f92f203537cd7f9c4f1cf1078020159111a18457809ce3c11950d87eb693da4bbd795cd01afbcccde9f45ac47793302f151c734f562836abfbb2f9c49',
-  sharedPoint: '03530757a5fc8ae1ff7b3d68b75f7b6c45fdafbe8eaa68ec8a240ea36327e08bb7',
+  otherCompressed: '03f324133f92f203537cd7f9c4f1cf1078020159111a18457809ce3c11950d87eb',
 };
 let libsecp256k1Module: Libsecp256k1 | null | undefined;
 
@@ -118,15 +137,13 @@ export function loadLibsecp256k1(): Libsecp256k1 | null {
     if (typeof moduleApi?.createRequire !== 'function') return null;
     const loaded = moduleApi.createRequire(import.meta.url)(LIBSECP256K1_PACKAGE) as Libsecp256k1;
     // Known answers (computed with @noble/curves and node:crypto ECDH, which agree) rather than a noble call
-    // here, which would build noble's precomputed tables on the fast path.
-    const scalar = pattern(32, 1);
-    const point = loaded.pointFromScalar(scalar, false);
-    const product = loaded.pointMultiply(hexToBytes(SELF_TEST.otherPoint), scalar, true);
+    // here, which would build noble's precomputed tables on the fast path. Only the two functions used.
+    const point = loaded.pointFromScalar(pattern(32, 1), false);
+    const decompressed = loaded.pointCompress(hexToBytes(SELF_TEST.otherCompressed), false);
     if (
       point &&
-      product &&
       bytesToHex(point) === SELF_TEST.scalarPoint &&
-      bytesToHex(product) === SELF_TEST.sharedPoint
+      bytesToHex(decompressed) === SELF_TEST.otherPoint
     ) {
       libsecp256k1Module = loaded;
     }
@@ -140,20 +157,29 @@ export function loadLibsecp256k1(): Libsecp256k1 | null {
 export function fieldCipherBackends(): FieldCipherBackends {
   const node = loadNodeCrypto();
   return {
-    secp256k1: loadLibsecp256k1() ? 'libsecp256k1' : node ? 'node:crypto' : 'noble',
+    secp256k1: node ? 'node:crypto' : 'noble',
+    secp256k1PublicKeys: loadLibsecp256k1() ? 'libsecp256k1' : 'noble',
     x25519: node ? 'node:crypto' : 'noble',
     aesGcm: node ? 'node:crypto' : 'noble',
   };
 }
 
-/** The secp256k1 backend to use. @internal */
+/** The backend of secp256k1 public-key operations (public key of a scalar, decompression). @internal */
 export type Secp256k1Backend = 'libsecp256k1' | 'node' | 'noble';
 
-/** The secp256k1 backend `native` selects. @internal */
+/** The backend of secp256k1 public-key operations that `native` selects. @internal */
 export function secp256k1BackendFor(native: boolean): Secp256k1Backend {
   if (!native) return 'noble';
   if (loadLibsecp256k1()) return 'libsecp256k1';
   return loadNodeCrypto() ? 'node' : 'noble';
+}
+
+/** The implementation of secp256k1 ECDH (secret scalar times a point): both are constant-time. @internal */
+export type Secp256k1Agreement = 'node' | 'noble';
+
+/** The secp256k1 ECDH implementation `native` selects: never libsecp256k1 (variable-time). @internal */
+export function secp256k1AgreementFor(native: boolean): Secp256k1Agreement {
+  return native && loadNodeCrypto() !== null ? 'node' : 'noble';
 }
 
 /** Whether X25519 runs on `node:crypto`. @internal */
@@ -233,7 +259,10 @@ export function assertSecp256k1PrivateKey(privateKey: Uint8Array, name: string):
     throw keyError(`${name} is not a valid secp256k1 scalar`);
 }
 
-/** The 65-byte uncompressed public key of a valid secp256k1 scalar. @internal */
+/**
+ * The 65-byte uncompressed public key of a valid secp256k1 scalar: libsecp256k1's `pointFromScalar`
+ * (constant-time `secp256k1_ecmult_gen`) when it is the backend, else noble (constant-time). @internal
+ */
 export function secp256k1PublicKey(privateKey: Uint8Array, backend: Secp256k1Backend): Bytes {
   if (backend === 'libsecp256k1') {
     const point = loadLibsecp256k1()!.pointFromScalar(privateKey, false);
@@ -243,23 +272,18 @@ export function secp256k1PublicKey(privateKey: Uint8Array, backend: Secp256k1Bac
 }
 
 /**
- * The ECDH shared secret (X coordinate, 32 bytes) of a valid scalar and a 65-byte uncompressed point. The point
- * is validated by every backend.
+ * The ECDH shared secret (X coordinate, 32 bytes) of a valid scalar and a 65-byte uncompressed point, computed in
+ * constant time in the scalar. The point is validated by both implementations.
  * @throws VeniceE2eeError `ERR_KEY_INVALID` when the point is not on the curve.
  * @internal
  */
 export function secp256k1SharedSecret(
   privateKey: Uint8Array,
   publicKey: Uint8Array,
-  backend: Secp256k1Backend,
+  agreement: Secp256k1Agreement,
 ): Bytes {
   try {
-    if (backend === 'libsecp256k1') {
-      const product = loadLibsecp256k1()!.pointMultiply(publicKey, privateKey, true);
-      if (!product) throw new RangeError('point at infinity');
-      return toBytes(product.subarray(1, 33));
-    }
-    if (backend === 'node') {
+    if (agreement === 'node') {
       const ecdh = loadNodeCrypto()!.createECDH('secp256k1');
       ecdh.setPrivateKey(privateKey);
       return new Uint8Array(ecdh.computeSecret(publicKey));
@@ -270,19 +294,62 @@ export function secp256k1SharedSecret(
   }
 }
 
-/** A fresh secp256k1 key pair from `random` (32-byte candidates until one is a valid scalar). @internal */
+/**
+ * A fresh secp256k1 key pair from `random` (32-byte candidates until one is a valid scalar); with `withPublicKey`
+ * false only the scalar (the public key is then empty). @internal
+ */
 export function generateSecp256k1KeyPair(
   random: (length: number) => Uint8Array,
   backend: Secp256k1Backend,
+  withPublicKey = true,
 ): FieldKeyPair {
   for (let attempt = 0; attempt < 16; attempt++) {
     const candidate = toBytes(random(32));
     assertBytes(candidate, 'random(32)', 32);
     if (secp256k1.utils.isValidSecretKey(candidate)) {
-      return { privateKey: candidate, publicKey: secp256k1PublicKey(candidate, backend) };
+      const publicKey = withPublicKey ? secp256k1PublicKey(candidate, backend) : new Uint8Array(0);
+      return { privateKey: candidate, publicKey };
     }
   }
   throw new RangeError('random() did not produce a valid secp256k1 scalar');
+}
+
+/**
+ * A fresh ephemeral secp256k1 key and its ECDH shared secret with `recipient` (a 65-byte uncompressed point). On
+ * `node:crypto` one ECDH object generates the key (OpenSSL's ladder, or `setPrivateKey` of a scalar drawn from
+ * `random` or the `fixed` test key) and computes the secret: cheaper than a libsecp256k1 public key plus an
+ * OpenSSL agreement (bench/run.mjs). The private key never leaves this function (a noble scalar is zeroed).
+ * @throws VeniceE2eeError `ERR_KEY_INVALID` when `recipient` is not on the curve.
+ * @internal
+ */
+export function secp256k1EphemeralAgreement(
+  recipient: Uint8Array,
+  random: ((length: number) => Uint8Array) | undefined,
+  fixed: Uint8Array | undefined,
+  native: boolean,
+): { publicKey: Bytes; shared: Bytes } {
+  if (fixed) assertSecp256k1PrivateKey(fixed, 'options.ephemeralPrivateKey');
+  if (secp256k1AgreementFor(native) === 'node') {
+    const ecdh = loadNodeCrypto()!.createECDH('secp256k1');
+    if (fixed) ecdh.setPrivateKey(fixed);
+    else if (random) {
+      const scalar = generateSecp256k1KeyPair(random, 'noble', false).privateKey;
+      ecdh.setPrivateKey(scalar);
+      scalar.fill(0);
+    } else ecdh.generateKeys();
+    const publicKey = new Uint8Array(ecdh.getPublicKey());
+    try {
+      return { publicKey, shared: new Uint8Array(ecdh.computeSecret(recipient)) };
+    } catch (cause) {
+      throw keyError('secp256k1 public key is not a valid curve point', cause);
+    }
+  }
+  const pair = fixed
+    ? { privateKey: toBytes(fixed), publicKey: secp256k1PublicKey(fixed, 'noble') }
+    : generateSecp256k1KeyPair(random ?? defaultRandom, 'noble');
+  const shared = secp256k1SharedSecret(pair.privateKey, recipient, 'noble');
+  if (!fixed) pair.privateKey.fill(0);
+  return { publicKey: pair.publicKey, shared };
 }
 
 // ---- X25519 and the Ed25519 conversions ------------------------------------------------------------------
@@ -424,11 +491,13 @@ export function createFieldKeyAgreement(
   if (suite === 'secp256k1') {
     assertSecp256k1PrivateKey(privateKey, 'privateKey');
     const secret = toBytes(privateKey.slice());
-    const backend = secp256k1BackendFor(native);
-    if (backend === 'node') {
-      // One ECDH object per key: setPrivateKey derives the public key, which is paid once here.
+    const agreement = secp256k1AgreementFor(native);
+    if (agreement === 'node') {
+      // One ECDH object per key: setPrivateKey derives the public key, which is paid once here. Reusing it is
+      // safe: computeSecret is synchronous and reads only the key pair set here, so calls cannot interleave.
       const ecdh = loadNodeCrypto()!.createECDH('secp256k1');
       ecdh.setPrivateKey(secret);
+      secret.fill(0);
       return {
         suite,
         sharedSecret(peer) {
@@ -440,7 +509,7 @@ export function createFieldKeyAgreement(
         },
       };
     }
-    return { suite, sharedSecret: (peer) => secp256k1SharedSecret(secret, peer, backend) };
+    return { suite, sharedSecret: (peer) => secp256k1SharedSecret(secret, peer, agreement) };
   }
   assertBytes(privateKey, 'privateKey', 32);
   const secret = ed25519PrivateKeyToX25519(privateKey);
