@@ -253,6 +253,23 @@ function resolveFilePaths(fromFile: Record<string, Record<string, unknown>>, fil
  * ```
  * @throws {ConfigError} `ERR_CONFIG_INVALID`, listing every issue with its TOML key and env var (never the value).
  */
+/**
+ * The one rule for the vLLM upstream: with `vllm.simulate` false, `vllm.base_url` is required (no simulator may
+ * answer). `loadConfig` applies it to files and the environment, `startServer` to a configuration built in code.
+ * @internal
+ */
+export function missingVllmUpstream(
+  vllm: Pick<ProxyConfig['vllm'], 'baseUrl' | 'simulate'>,
+): ConfigIssue | undefined {
+  if (vllm.baseUrl !== undefined || vllm.simulate) return undefined;
+  return {
+    tomlKey: 'vllm.base_url',
+    envVar: envVarFor('vllm', 'base_url'),
+    message:
+      'required when vllm.simulate (VLLM_SIMULATE) is false: without it only the built-in simulated vLLM could answer',
+  };
+}
+
 export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
   const raw = readToml(options);
   const issues: ConfigIssue[] = [];
@@ -296,14 +313,10 @@ export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
       }
     }
   }
-  if (result.success && !result.data.vllm.simulate && result.data.vllm.base_url === undefined) {
-    issues.push({
-      tomlKey: 'vllm.base_url',
-      envVar: envVarFor('vllm', 'base_url'),
-      message:
-        'required when vllm.simulate (VLLM_SIMULATE) is false: without it only the built-in simulated vLLM could answer',
-    });
-  }
+  const vllmIssue = result.success
+    ? missingVllmUpstream({ baseUrl: result.data.vllm.base_url, simulate: result.data.vllm.simulate })
+    : undefined;
+  if (vllmIssue) issues.push(vllmIssue);
   if (result.success && result.data.chutes.simulate) {
     for (const key of ['base_url', 'api_base_url'] as const) {
       if (result.data.chutes[key] !== undefined) {

@@ -20,7 +20,7 @@ import {
   type RouteModule,
   type Upstream,
 } from './app.js';
-import { configSecrets, describeConfig, type ProxyConfig } from './config.js';
+import { configSecrets, describeConfig, missingVllmUpstream, type ProxyConfig } from './config.js';
 import { ConfigError, ProxyServerError } from './errors.js';
 import { teeGatewayRouteModule, veniceRouteModule } from './faces.js';
 import { type RunningFakeVllm, startFakeVllm } from './fake-vllm.js';
@@ -211,16 +211,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
     let fakeVllm: RunningFakeVllm | undefined;
     let vllmBaseUrl = config.vllm.baseUrl;
-    if (vllmBaseUrl === undefined && !config.vllm.simulate) {
-      // loadConfig refuses this too; a configuration built in code must not get a simulator either.
-      throw new ConfigError([
-        {
-          tomlKey: 'vllm.base_url',
-          envVar: 'VLLM_BASE_URL',
-          message: 'required when vllm.simulate (VLLM_SIMULATE) is false',
-        },
-      ]);
-    }
+    // loadConfig applies the same rule; a configuration built in code must not get a simulator either.
+    const vllmIssue = missingVllmUpstream(config.vllm);
+    if (vllmIssue) throw new ConfigError([vllmIssue]);
     if (vllmBaseUrl === undefined) {
       fakeVllm = await startFakeVllm({ port: 0 });
       cleanups.push(() => fakeVllm!.close());
