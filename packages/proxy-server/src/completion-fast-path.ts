@@ -4,6 +4,7 @@ import {
   checkBearer,
   type NodeRequestHandler,
   REQUEST_ID_HEADER,
+  recordRequest,
   requestIdOf,
 } from '@confidential-ai/server-kit';
 import { type AppDependencies, apiErrorOf, errorEnvelopeOf, errorStatusOf } from './app.js';
@@ -241,16 +242,14 @@ class CompletionExchange {
     );
   }
 
-  /** The access log line and request metrics, as `observeRequests` records them on the Hono path. */
+  /** The access log line and request metrics, recorded as `observeRequests` records them on the Hono path. */
   private observe(status: number): void {
-    const { deps } = this;
-    const seconds = (performance.now() - this.started) / 1000;
-    const route = this.kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
-    deps.metrics.requests.inc({ route, method: 'POST', status: String(status) });
-    deps.metrics.requestDuration.observe({ route }, seconds);
-    deps.logger.info(
-      { reqId: this.requestId, method: 'POST', route, status, ms: Math.round(seconds * 10_000) / 10 },
-      'request',
-    );
+    recordRequest(this.deps, {
+      requestId: this.requestId,
+      method: 'POST',
+      route: this.kind === 'chat' ? '/v1/chat/completions' : '/v1/completions',
+      status,
+      seconds: (performance.now() - this.started) / 1000,
+    });
   }
 }

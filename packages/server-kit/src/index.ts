@@ -71,7 +71,13 @@ export {
   outboundProxySettings,
 } from './outbound-proxy.js';
 export { REQUEST_ID_HEADER, type RequestIdOptions, requestIdMiddleware, requestIdOf } from './request-id.js';
-export { type ObserveRequestsOptions, observeRequests, routeLabel } from './request-log.js';
+export {
+  type ObserveRequestsOptions,
+  observeRequests,
+  type RequestRecord,
+  recordRequest,
+  routeLabel,
+} from './request-log.js';
 export {
   createUpstreamFetch,
   type FetchFunction,

@@ -45,6 +45,54 @@ export interface ObserveRequestsOptions {
   fields?: (c: Context) => Record<string, unknown>;
 }
 
+/** One finished request, as {@link recordRequest} counts and logs it. */
+export interface RequestRecord {
+  /** The request id (`x-request-id`). */
+  requestId: unknown;
+  /** HTTP method. */
+  method: string;
+  /** The route label (a pattern, never a raw path). */
+  route: string;
+  /** The answer's status code. */
+  status: number;
+  /** Seconds from the request's arrival to its answer. */
+  seconds: number;
+  /** Extra log fields, after the fixed ones. */
+  fields?: Record<string, unknown>;
+}
+
+/**
+ * Counts one finished request in `metrics.requests` / `metrics.requestDuration` and writes its one access line
+ * (request id, method, route, status, ms; never bodies or headers). {@link observeRequests} calls it for the apps'
+ * routes; a node:http fast path that answers without the app calls it too, so both write the same line.
+ * @example
+ * ```ts
+ * recordRequest({ logger, metrics }, { requestId: 'r1', method: 'POST', route: '/v1/chat/completions', status: 200, seconds: 0.01 });
+ * ```
+ */
+export function recordRequest(
+  options: Pick<ObserveRequestsOptions, 'logger' | 'metrics' | 'message'>,
+  record: RequestRecord,
+): void {
+  options.metrics?.requests.inc({
+    route: record.route,
+    method: record.method,
+    status: String(record.status),
+  });
+  options.metrics?.requestDuration.observe({ route: record.route }, record.seconds);
+  options.logger.info(
+    {
+      reqId: record.requestId,
+      method: record.method,
+      route: record.route,
+      status: record.status,
+      ms: Math.round(record.seconds * 10_000) / 10,
+      ...record.fields,
+    },
+    options.message ?? 'request',
+  );
+}
+
 /**
  * Counts and logs each request once: register it with `app.use('*', ...)` on every face. When a face is mounted
  * in a composed app that observes requests too, the face (the inner middleware) records its own requests, with its
@@ -62,21 +110,17 @@ export function observeRequests(options: ObserveRequestsOptions): MiddlewareHand
     await next();
     if (c.get(OBSERVED as never)) return;
     c.set(OBSERVED as never, true as never);
-    const seconds = (performance.now() - started) / 1000;
-    const label = route(c);
-    const status = c.res.status;
-    options.metrics?.requests.inc({ route: label, method: c.req.method, status: String(status) });
-    options.metrics?.requestDuration.observe({ route: label }, seconds);
-    options.logger.info(
+    const fields = options.fields?.(c);
+    recordRequest(
+      { ...options, message },
       {
-        reqId: c.get('requestId' as never),
+        requestId: c.get('requestId' as never),
         method: c.req.method,
-        route: label,
-        status,
-        ms: Math.round(seconds * 10_000) / 10,
-        ...options.fields?.(c),
+        route: route(c),
+        status: c.res.status,
+        seconds: (performance.now() - started) / 1000,
+        ...(fields ? { fields } : {}),
       },
-      message,
     );
   };
 }
