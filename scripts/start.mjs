@@ -136,6 +136,8 @@ const child = spawn(
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
+    // Passed on exactly once (npm may pass a signal on more than once); the server closes and exits on its own.
+    if (stopping) return;
     stopping = true;
     child.kill(signal);
   });

@@ -22,21 +22,33 @@ export interface ServeIo {
 
 /**
  * Prints the one ready line of a started server (`listening on URL`, or `{"ok":true,"url":URL}` with `json`) and, unless
- * `io.handleSignals` is false, closes it and exits (0, or 1 when closing fails) on SIGTERM or SIGINT.
+ * `io.handleSignals` is false, closes it and exits (0, or 1 when closing fails) on SIGTERM or SIGINT; a repeated
+ * signal while it closes waits for the same close.
  */
 export function announceAndStopOnSignals(
   io: ServeIo,
   server: { readonly url: string; close(): Promise<void> },
   json: boolean | undefined,
 ): void {
-  io.stdout(json ? `${JSON.stringify({ ok: true, url: server.url })}\n` : `listening on ${server.url}\n`);
-  if (io.handleSignals === false) return;
+  const ready = json ? `${JSON.stringify({ ok: true, url: server.url })}\n` : `listening on ${server.url}\n`;
+  if (io.handleSignals === false) {
+    io.stdout(ready);
+    return;
+  }
+  // The handlers stay installed while the server closes: a second SIGTERM/SIGINT (a supervisor or a wrapper that
+  // passes signals on more than once) waits for the same close instead of killing the process half-way, before
+  // its last log lines are written.
+  let stopping = false;
   const stop = () => {
+    if (stopping) return;
+    stopping = true;
     server.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  // Only now: whoever waits for the ready line may signal at once, and the handlers must already be there.
+  io.stdout(ready);
 }
