@@ -21,7 +21,7 @@ import { loadNativeSecp256k1, nativeSharedSecret } from './native-secp256k1.js';
 //   ephemeral point, an ephemeral scalar times the client's key), constant-time in the scalar on every backend:
 //   libsecp256k1's `secp256k1_ecdh` (`secp256k1_ecmult_const`) through the native addon of the `secp256k1`
 //   package (src/native-secp256k1.ts), else `node:crypto` ECDH (OpenSSL 3 multiplies a single point with its
-//   Montgomery ladder, `ossl_ec_scalar_mul_ladder`: some 12 times the CPU of libsecp256k1), else @noble/curves
+//   Montgomery ladder, `ossl_ec_scalar_mul_ladder`: 12-18 times the CPU of libsecp256k1), else @noble/curves
 //   (constant-time `Point.multiply`). A variable-time multiplication (libsecp256k1's `secp256k1_ecmult`, e.g.
 //   `secp256k1_ec_pubkey_tweak_mul`) is never used: a client choosing points could time the model's long-term key.
 // - secp256k1 public keys: the public key of a scalar (`secp256k1_ec_pubkey_create`, constant-time) and the

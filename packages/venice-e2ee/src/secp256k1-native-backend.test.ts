@@ -13,7 +13,7 @@ import {
 import { createFieldKeyAgreement, fieldCipherBackends } from './key-agreement.js';
 
 // Regression (issue 20): every secp256k1 agreement with a secret scalar ran on node:crypto's ECDH (OpenSSL's
-// ladder, some 12 times the CPU of libsecp256k1's constant-time `secp256k1_ecdh`). With the `secp256k1` package's
+// ladder, 12-18 times the CPU of libsecp256k1's constant-time `secp256k1_ecdh`). With the `secp256k1` package's
 // native addon present, every path below must run its agreements on that addon's `ecdh` and never on OpenSSL's
 // `computeSecret`. Spies sit on the module that `secp256k1/bindings` resolves to (one instance per process).
 
