@@ -35,7 +35,7 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Runs every primitive of the E2EE hot paths once with throw-away keys and data, so that the first client does not
- * pay for loading the secp256k1 WASM module, the precomputed tables of the ECDSA signer, the native key-agreement objects of the model keys, the JIT of the
+ * pay for loading the native secp256k1 addon, the precomputed tables of the ECDSA signer, the native key-agreement objects of the model keys, the JIT of the
  * pure ML-KEM path (Node 20) and the gzip tables. Called after the server is ready (start time is measured to the
  * ready line), off the request path: each step runs in its own turn of the event loop, so requests interleave;
  * what it computes is discarded, and no secret or key is logged. Never rejects.

@@ -64,9 +64,10 @@ export interface FieldCipherOptions {
   aad?: string | Uint8Array;
   /**
    * Use the fast backends when the runtime has them (feature-detected through `process.getBuiltinModule`, see
-   * {@link fieldCipherBackends}): `node:crypto` for secp256k1 ECDH, X25519, HKDF and AES-GCM, libsecp256k1
-   * (WebAssembly) for secp256k1 public keys and point decompression. Default true; false forces the portable
-   * noble implementation. Both give the same bytes; every multiplication by a secret scalar is constant-time.
+   * {@link fieldCipherBackends}): libsecp256k1's native addon (the optional `secp256k1` package) for secp256k1
+   * ECDH, public keys and point decompression, else `node:crypto` for secp256k1 ECDH; `node:crypto` for X25519,
+   * HKDF and AES-GCM. Default true; false forces the portable noble implementation. All give the same bytes;
+   * every multiplication by a secret scalar is constant-time.
    */
   native?: boolean;
 }

@@ -1,10 +1,10 @@
 import { createECDH } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import vectors from '../test/vectors/field-cipher.json' with { type: 'json' };
+import ecdhVectors from '../test/vectors/secp256k1-ecdh.json' with { type: 'json' };
 import { VeniceE2eeError } from './errors.js';
 import {
   createFieldDecryptor,
@@ -15,7 +15,6 @@ import {
   encryptField,
   encryptFieldBytes,
   generateFieldKeyPair,
-  getFieldPublicKey,
   parsePackedField,
 } from './field-cipher.js';
 import {
@@ -23,19 +22,21 @@ import {
   type FieldKeyAgreement,
   fieldCipherBackends,
   generateX25519Ephemeral,
-  loadLibsecp256k1,
   loadNodeCrypto,
   nativeX25519PrivateKey,
   type Secp256k1Agreement,
+  secp256k1EphemeralAgreement,
   secp256k1PublicKey,
   secp256k1SharedSecret,
   x25519SharedSecret,
 } from './key-agreement.js';
+import { loadNativeSecp256k1 } from './native-secp256k1.js';
 
-// The fast backends (node:crypto, libsecp256k1 in WebAssembly for public keys) against the pure noble path: the
-// same bytes for random keys and messages, the same verdicts for invalid keys.
+// The fast backends (libsecp256k1's native addon, node:crypto) against the pure noble path: the same bytes for
+// random keys and messages, the same verdicts for invalid keys.
 
-const SECP256K1_BACKENDS: readonly Secp256k1Agreement[] = ['node', 'noble'];
+const SECP256K1_BACKENDS: readonly Secp256k1Agreement[] = ['libsecp256k1', 'node', 'noble'];
+const SECP256K1_ORDER = secp256k1.Point.CURVE().n;
 
 const scalar = fc
   .uint8Array({ minLength: 32, maxLength: 32 })
@@ -70,39 +71,77 @@ function counting(agreement: FieldKeyAgreement): FieldKeyAgreement & { calls: nu
   return counted;
 }
 
+function scalarBytes(value: bigint): Uint8Array {
+  return hexToBytes(value.toString(16).padStart(64, '0'));
+}
+
 describe('fast backends on Node', () => {
-  it('selects node:crypto for secp256k1 ECDH, X25519 and AES-GCM, libsecp256k1 for public keys', () => {
+  it('selects libsecp256k1 (native) for secp256k1, node:crypto for X25519 and AES-GCM', () => {
     expect(fieldCipherBackends()).toEqual({
-      secp256k1: 'node:crypto',
+      secp256k1: 'libsecp256k1',
       secp256k1PublicKeys: 'libsecp256k1',
       x25519: 'node:crypto',
       aesGcm: 'node:crypto',
     });
     expect(loadNodeCrypto()).not.toBeNull();
+    expect(loadNativeSecp256k1()).not.toBeNull();
   });
 
-  it('every secp256k1 backend reproduces the published vectors', () => {
+  it('every secp256k1 backend reproduces the published Venice vectors', () => {
     for (const vector of vectors.secp256k1) {
       const ephemeral = hexToBytes(vector.ephemeralPrivateKey);
       const recipient = hexToBytes(vector.recipientPublicKey);
+      const recipientPrivate = hexToBytes(vector.recipientPrivateKey);
       for (const backend of SECP256K1_BACKENDS) {
         expect(bytesToHex(secp256k1SharedSecret(ephemeral, recipient, backend))).toBe(vector.sharedX);
+        const ephemeralPublic = secp256k1EphemeralAgreement(recipient, undefined, ephemeral, true).publicKey;
+        expect(bytesToHex(secp256k1SharedSecret(recipientPrivate, ephemeralPublic, backend))).toBe(
+          vector.sharedX,
+        );
+      }
+    }
+  });
+
+  it('every secp256k1 backend reproduces the ECDH vectors of Python cryptography (vllm-proxy)', () => {
+    expect(ecdhVectors.vectors.length).toBeGreaterThanOrEqual(8);
+    for (const vector of ecdhVectors.vectors) {
+      const privateKey = hexToBytes(vector.privateKey);
+      for (const backend of SECP256K1_BACKENDS) {
+        for (const peer of [vector.peerPublicKey, vector.peerCompressed]) {
+          expect(bytesToHex(secp256k1SharedSecret(privateKey, hexToBytes(peer), backend))).toBe(
+            vector.sharedX,
+          );
+        }
+      }
+      for (const backend of ['libsecp256k1', 'noble'] as const) {
+        expect(bytesToHex(secp256k1PublicKey(privateKey, backend))).toBe(vector.publicKey);
+      }
+      for (const native of [true, false]) {
+        const agreement = createFieldKeyAgreement(privateKey, { native });
+        expect(bytesToHex(agreement.sharedSecret(hexToBytes(vector.peerPublicKey)))).toBe(vector.sharedX);
       }
     }
   });
 });
 
 describe('secp256k1 backends agree byte for byte', () => {
-  propertyTest.prop([scalar, scalar], { numRuns: 40 })(
-    'public keys and shared secrets of random scalars',
-    (a, b) => {
+  propertyTest.prop([scalar, scalar, fc.nat(7)], { numRuns: 40 })(
+    'public keys and shared secrets of random scalars (also from offset views)',
+    (a, b, offset) => {
       const publicB = secp256k1PublicKey(b, 'noble');
       expect(secp256k1PublicKey(b, 'libsecp256k1')).toEqual(publicB);
       const expected = secp256k1SharedSecret(a, publicB, 'noble');
-      expect(secp256k1SharedSecret(a, publicB, 'node')).toEqual(expected);
       const ecdh = createECDH('secp256k1');
       ecdh.setPrivateKey(a);
       expect(new Uint8Array(ecdh.computeSecret(publicB))).toEqual(expected);
+      // A view into a larger buffer: the native addon must honour the byte offset.
+      const padded = new Uint8Array(offset + 65 + 3).fill(0xee);
+      padded.set(publicB, offset);
+      const view = padded.subarray(offset, offset + 65);
+      for (const backend of SECP256K1_BACKENDS) {
+        expect(secp256k1SharedSecret(a, publicB, backend)).toEqual(expected);
+        expect(secp256k1SharedSecret(a, view, backend)).toEqual(expected);
+      }
       // The long-lived agreement of each backend gives the same secret.
       expect(createFieldKeyAgreement(a).sharedSecret(publicB)).toEqual(expected);
       expect(createFieldKeyAgreement(a, { native: false }).sharedSecret(publicB)).toEqual(expected);
@@ -126,55 +165,73 @@ describe('secp256k1 backends agree byte for byte', () => {
     },
   );
 
-  it('rejects a point off the curve in every backend, also through the agreement', () => {
+  it('rejects invalid points with ERR_KEY_INVALID in every backend, also through the agreements', () => {
     const model = generateFieldKeyPair();
-    const offCurve = hexToBytes(`04${'01'.repeat(64)}`);
-    for (const backend of SECP256K1_BACKENDS) {
-      expect(codeOf(() => secp256k1SharedSecret(model.privateKey, offCurve, backend))).toBe(
-        'ERR_KEY_INVALID',
+    const valid = generateFieldKeyPair().publicKey;
+    const hybrid = Uint8Array.of(6 + (valid[64]! & 1), ...valid.subarray(1));
+    const invalid: Record<string, Uint8Array> = {
+      'off the curve': hexToBytes(`04${'01'.repeat(64)}`),
+      'infinity (one zero byte)': Uint8Array.of(0),
+      'infinity (zero coordinates)': hexToBytes(`04${'00'.repeat(64)}`),
+      'compressed, x not on the curve': hexToBytes(`02${'00'.repeat(31)}05`),
+      'compressed, x above the field': hexToBytes(`02${'ff'.repeat(32)}`),
+      'bad prefix 05': Uint8Array.of(5, ...valid.subarray(1)),
+      'hybrid prefix 06/07 (OpenSSL and libsecp256k1 parse it)': hybrid,
+      'compressed prefix on 65 bytes': Uint8Array.of(2, ...valid.subarray(1)),
+      'wrong length 64 (X || Y without 04)': valid.subarray(1),
+      'wrong length 66': Uint8Array.of(...valid, 0),
+      'wrong length 32': valid.subarray(1, 33),
+      empty: new Uint8Array(0),
+    };
+    for (const [name, point] of Object.entries(invalid)) {
+      const verdicts = SECP256K1_BACKENDS.map((backend) =>
+        codeOf(() => secp256k1SharedSecret(model.privateKey, point, backend)),
       );
+      expect({ name, verdicts }).toEqual({
+        name,
+        verdicts: ['ERR_KEY_INVALID', 'ERR_KEY_INVALID', 'ERR_KEY_INVALID'],
+      });
+      for (const native of [true, false]) {
+        expect(codeOf(() => createFieldKeyAgreement(model.privateKey, { native }).sharedSecret(point))).toBe(
+          'ERR_KEY_INVALID',
+        );
+        expect(codeOf(() => secp256k1EphemeralAgreement(point, undefined, undefined, native))).toBe(
+          'ERR_KEY_INVALID',
+        );
+      }
     }
-    expect(codeOf(() => createFieldKeyAgreement(model.privateKey).sharedSecret(offCurve))).toBe(
-      'ERR_KEY_INVALID',
-    );
-  });
-});
-
-// Regression: libsecp256k1's only multiplication of an arbitrary point (`pointMultiply`, i.e.
-// `secp256k1_ec_pubkey_tweak_mul` on the variable-time `secp256k1_ecmult`) once computed every agreement, so a
-// client choosing points could time the model's long-term key. Every secp256k1 path runs here with spies on the
-// loaded WebAssembly module: the variable-time function is never called, the agreements run on node:crypto.
-describe('secp256k1 ECDH never uses the variable-time libsecp256k1 multiplication', () => {
-  afterEach(() => {
-    vi.restoreAllMocks();
   });
 
-  it('model key, client key, ephemeral keys, fixed keys and deriveFieldKey', () => {
-    const module = createRequire(import.meta.url)('tiny-secp256k1') as Record<string, unknown>;
-    expect(loadLibsecp256k1()).toBe(module);
-    const variableTime = vi.spyOn(module as { pointMultiply(...args: unknown[]): unknown }, 'pointMultiply');
-    const computeSecret = vi.spyOn(createECDH('secp256k1').constructor.prototype, 'computeSecret');
-    const model = generateFieldKeyPair();
-    const client = generateFieldKeyPair();
-    expect(getFieldPublicKey(model.privateKey)).toEqual(model.publicKey);
-    const request = encryptField('prompt', model.publicKey);
-    expect(createFieldDecryptor(model.privateKey).decrypt(request)).toBe('prompt');
-    expect(
-      decryptField(
-        encryptField('again', model.publicKey, { random: (n) => new Uint8Array(n).fill(7) }),
-        model.privateKey,
-      ),
-    ).toBe('again');
-    const response = createFieldEncryptor(client.publicKey).encrypt('answer');
-    expect(decryptField(response, client.privateKey)).toBe('answer');
-    const fixed = encryptField('fixed', model.publicKey, { ephemeralPrivateKey: client.privateKey });
-    expect(decryptField(fixed, model.privateKey)).toBe('fixed');
-    expect(deriveFieldKey(client.privateKey, model.publicKey)).toHaveLength(32);
-    expect(createFieldKeyAgreement(model.privateKey).sharedSecret(client.publicKey)).toHaveLength(32);
-    expect(variableTime).not.toHaveBeenCalled();
-    // decryptor, encryptField x3 (ephemeral), decryptField x3, createFieldEncryptor, deriveFieldKey, agreement
-    expect(computeSecret.mock.calls.length).toBeGreaterThanOrEqual(10);
-    expect(fieldCipherBackends().secp256k1).toBe('node:crypto');
+  it('rejects zero and out-of-range scalars with ERR_KEY_INVALID in every backend', () => {
+    const peer = generateFieldKeyPair().publicKey;
+    const scalars = {
+      zero: scalarBytes(0n),
+      order: scalarBytes(SECP256K1_ORDER),
+      'order + 1': scalarBytes(SECP256K1_ORDER + 1n),
+      'all ones': new Uint8Array(32).fill(0xff),
+    };
+    for (const [name, bad] of Object.entries(scalars)) {
+      const verdicts = SECP256K1_BACKENDS.map((backend) =>
+        codeOf(() => secp256k1SharedSecret(bad, peer, backend)),
+      );
+      expect({ name, verdicts }).toEqual({
+        name,
+        verdicts: ['ERR_KEY_INVALID', 'ERR_KEY_INVALID', 'ERR_KEY_INVALID'],
+      });
+      for (const native of [true, false]) {
+        expect(codeOf(() => createFieldKeyAgreement(bad, { native }))).toBe('ERR_KEY_INVALID');
+        expect(codeOf(() => deriveFieldKey(bad, peer, { native }))).toBe('ERR_KEY_INVALID');
+        expect(codeOf(() => encryptField('x', peer, { ephemeralPrivateKey: bad, native }))).toBe(
+          'ERR_KEY_INVALID',
+        );
+      }
+    }
+    // n - 1, the largest valid scalar, works on every backend.
+    const largest = scalarBytes(SECP256K1_ORDER - 1n);
+    const expected = secp256k1SharedSecret(largest, peer, 'noble');
+    for (const backend of SECP256K1_BACKENDS) {
+      expect(secp256k1SharedSecret(largest, peer, backend)).toEqual(expected);
+    }
   });
 });
 

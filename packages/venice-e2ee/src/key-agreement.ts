@@ -1,5 +1,4 @@
 import type * as NodeCrypto from 'node:crypto';
-import type * as NodeModule from 'node:module';
 import {
   assertBytes,
   type Bytes,
@@ -15,23 +14,21 @@ import {
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { VeniceE2eeError } from './errors.js';
+import { loadNativeSecp256k1, nativeSharedSecret } from './native-secp256k1.js';
 
 // Key agreement for the field cipher, with one implementation per backend:
 // - secp256k1 ECDH (a secret scalar times a point that is not the generator: the model key times a client's
-//   ephemeral point, an ephemeral scalar times the client's key): `node:crypto` ECDH, else @noble/curves. Both are
-//   constant-time in the scalar: OpenSSL 3 multiplies a single point with its Montgomery ladder
-//   (`ossl_ec_scalar_mul_ladder`), noble with its constant-time `Point.multiply`. libsecp256k1 as packaged by
-//   `tiny-secp256k1` only offers `pointMultiply` (`secp256k1_ec_pubkey_tweak_mul`, i.e. the variable-time
-//   `secp256k1_ecmult`): a client choosing points could time the model's long-term key, so it is never used for
-//   an agreement. OpenSSL costs some 4 times the CPU per agreement (bench/run.mjs): the price of the fix.
-// - secp256k1 public keys: libsecp256k1 compiled to WebAssembly (`tiny-secp256k1`, loaded lazily on Node through
-//   `createRequire`), else @noble/curves, for two operations only: the public key of a scalar
-//   (`pointFromScalar` = `secp256k1_ec_pubkey_create`, the constant-time `secp256k1_ecmult_gen`) and the
-//   decompression and validation of public keys (`pointCompress`, public data only). It is some 3 times faster
-//   than OpenSSL or noble there.
+//   ephemeral point, an ephemeral scalar times the client's key), constant-time in the scalar on every backend:
+//   libsecp256k1's `secp256k1_ecdh` (`secp256k1_ecmult_const`) through the native addon of the `secp256k1`
+//   package (src/native-secp256k1.ts), else `node:crypto` ECDH (OpenSSL 3 multiplies a single point with its
+//   Montgomery ladder, `ossl_ec_scalar_mul_ladder`: 12-18 times the CPU of libsecp256k1), else @noble/curves
+//   (constant-time `Point.multiply`). A variable-time multiplication (libsecp256k1's `secp256k1_ecmult`, e.g.
+//   `secp256k1_ec_pubkey_tweak_mul`) is never used: a client choosing points could time the model's long-term key.
+// - secp256k1 public keys: the public key of a scalar (`secp256k1_ec_pubkey_create`, constant-time) and the
+//   decompression and validation of public keys (public data): the native addon, else @noble/curves.
 // - X25519: `node:crypto` KeyObjects, else @noble/curves.
 // Browsers and other runtimes without `process.getBuiltinModule` get the noble paths. Every fast backend is
-// checked once against known answers before it is used.
+// checked once against known answers before it is used (docs/decisions/0004-native-secp256k1-ecdh.md).
 
 /**
  * Key-agreement suite of a packed field.
@@ -53,14 +50,15 @@ export interface FieldKeyPair {
 /** Which implementation performs each primitive of the field cipher in this runtime (`native` not false). */
 export interface FieldCipherBackends {
   /**
-   * secp256k1 ECDH, i.e. every multiplication of a point by a secret scalar (model, client and ephemeral keys),
-   * including the generation of the ephemeral keys of encryption: `node:crypto` (OpenSSL) or `noble`, both
-   * constant-time in the scalar.
+   * secp256k1 ECDH, i.e. every multiplication of a point by a secret scalar (model, client and ephemeral keys):
+   * `libsecp256k1` (its constant-time `secp256k1_ecdh`, native addon of the `secp256k1` package), `node:crypto`
+   * (OpenSSL's ladder) or `noble`, all constant-time in the scalar, in this order of preference.
    */
-  secp256k1: 'node:crypto' | 'noble';
+  secp256k1: 'libsecp256k1' | 'node:crypto' | 'noble';
   /**
    * secp256k1 public keys: the public key of a scalar ({@link getFieldPublicKey}, {@link generateFieldKeyPair},
-   * constant-time) and the decompression and validation of public keys: `libsecp256k1` (WebAssembly) or `noble`.
+   * the ephemeral keys of encryption when `secp256k1` is `libsecp256k1`; constant-time) and the decompression
+   * and validation of public keys: `libsecp256k1` (native addon) or `noble`.
    */
   secp256k1PublicKeys: 'libsecp256k1' | 'noble';
   /** X25519: `node:crypto` or `noble`. */
@@ -70,16 +68,6 @@ export interface FieldCipherBackends {
 }
 
 type NodeCryptoModule = typeof NodeCrypto;
-
-/**
- * The subset of `tiny-secp256k1` this package uses: `pointFromScalar` (`secp256k1_ec_pubkey_create`, constant-time
- * `secp256k1_ecmult_gen`) and `pointCompress` (parses, validates and serializes public points). Not
- * `pointMultiply`: it is variable-time in the scalar (see the top of this file).
- */
-interface Libsecp256k1 {
-  pointFromScalar(d: Uint8Array, compressed?: boolean): Uint8Array | null;
-  pointCompress(p: Uint8Array, compressed?: boolean): Uint8Array;
-}
 
 interface ProcessWithBuiltins {
   getBuiltinModule?: (id: string) => unknown;
@@ -109,77 +97,37 @@ export function loadNodeCrypto(): NodeCryptoModule | null {
   return nodeCryptoModule;
 }
 
-function pattern(length: number, start: number): Bytes {
-  const out = new Uint8Array(length);
-  for (let index = 0; index < length; index++) out[index] = (start + 7 * index) & 0xff;
-  return out;
-}
-
-// The package name is assembled at run time so that bundlers for the browser never try to resolve the
-// WebAssembly module: browsers use the noble path.
-const LIBSECP256K1_PACKAGE = ['tiny', 'secp256k1'].join('-');
-// scalar = pattern(32, 1); other = pattern(32, 3) (see `pattern`).
-const SELF_TEST = {
-  scalarPoint:
-    '04b37e346e416155b2b0fa289e09ca1f70a2c6fed7da70a9080520219f161050c127c7290bff83b48bad4adeffc490ddfbc8fd85ca592c9181d84d07d611ae8ef1',
-  otherPoint:
-    '04f324133f92f203537cd7f9c4f1cf1078020159111a18457809ce3c11950d87eb693da4bbd795cd01afbcccde9f45ac47793302f151c734f562836abfbb2f9c49',
-  otherCompressed: '03f324133f92f203537cd7f9c4f1cf1078020159111a18457809ce3c11950d87eb',
-};
-let libsecp256k1Module: Libsecp256k1 | null | undefined;
-
-/** libsecp256k1 (WebAssembly) on Node, checked once against noble; null elsewhere or when it fails. @internal */
-export function loadLibsecp256k1(): Libsecp256k1 | null {
-  if (libsecp256k1Module !== undefined) return libsecp256k1Module;
-  libsecp256k1Module = null;
-  try {
-    const moduleApi = runtimeProcess()?.getBuiltinModule?.('node:module') as typeof NodeModule | undefined;
-    if (typeof moduleApi?.createRequire !== 'function') return null;
-    const loaded = moduleApi.createRequire(import.meta.url)(LIBSECP256K1_PACKAGE) as Libsecp256k1;
-    // Known answers (computed with @noble/curves and node:crypto ECDH, which agree) rather than a noble call
-    // here, which would build noble's precomputed tables on the fast path. Only the two functions used.
-    const point = loaded.pointFromScalar(pattern(32, 1), false);
-    const decompressed = loaded.pointCompress(hexToBytes(SELF_TEST.otherCompressed), false);
-    if (
-      point &&
-      bytesToHex(point) === SELF_TEST.scalarPoint &&
-      bytesToHex(decompressed) === SELF_TEST.otherPoint
-    ) {
-      libsecp256k1Module = loaded;
-    }
-  } catch {
-    libsecp256k1Module = null;
-  }
-  return libsecp256k1Module;
-}
-
 /** Reports the implementation of each primitive that `native: true` (the default) selects in this runtime. */
 export function fieldCipherBackends(): FieldCipherBackends {
   const node = loadNodeCrypto();
+  const agreement = secp256k1AgreementFor(true);
   return {
-    secp256k1: node ? 'node:crypto' : 'noble',
-    secp256k1PublicKeys: loadLibsecp256k1() ? 'libsecp256k1' : 'noble',
+    secp256k1: agreement === 'node' ? 'node:crypto' : agreement,
+    secp256k1PublicKeys: secp256k1BackendFor(true),
     x25519: node ? 'node:crypto' : 'noble',
     aesGcm: node ? 'node:crypto' : 'noble',
   };
 }
 
 /** The backend of secp256k1 public-key operations (public key of a scalar, decompression). @internal */
-export type Secp256k1Backend = 'libsecp256k1' | 'node' | 'noble';
+export type Secp256k1Backend = 'libsecp256k1' | 'noble';
 
 /** The backend of secp256k1 public-key operations that `native` selects. @internal */
 export function secp256k1BackendFor(native: boolean): Secp256k1Backend {
-  if (!native) return 'noble';
-  if (loadLibsecp256k1()) return 'libsecp256k1';
-  return loadNodeCrypto() ? 'node' : 'noble';
+  return native && loadNativeSecp256k1() !== null ? 'libsecp256k1' : 'noble';
 }
 
-/** The implementation of secp256k1 ECDH (secret scalar times a point): both are constant-time. @internal */
-export type Secp256k1Agreement = 'node' | 'noble';
+/** The implementation of secp256k1 ECDH (secret scalar times a point): all constant-time. @internal */
+export type Secp256k1Agreement = 'libsecp256k1' | 'node' | 'noble';
 
-/** The secp256k1 ECDH implementation `native` selects: never libsecp256k1 (variable-time). @internal */
+/**
+ * The secp256k1 ECDH implementation `native` selects: libsecp256k1's native `secp256k1_ecdh`, else node:crypto,
+ * else noble. @internal
+ */
 export function secp256k1AgreementFor(native: boolean): Secp256k1Agreement {
-  return native && loadNodeCrypto() !== null ? 'node' : 'noble';
+  if (!native) return 'noble';
+  if (loadNativeSecp256k1() !== null) return 'libsecp256k1';
+  return loadNodeCrypto() !== null ? 'node' : 'noble';
 }
 
 /** Whether X25519 runs on `node:crypto`. @internal */
@@ -192,8 +140,8 @@ export function keyError(message: string, cause?: unknown): VeniceE2eeError {
   return new VeniceE2eeError('ERR_KEY_INVALID', message, cause === undefined ? {} : { cause });
 }
 
-function defaultRandom(length: number): Uint8Array {
-  const out = new Uint8Array(length);
+function defaultRandom(length: number): Bytes {
+  const out: Bytes = new Uint8Array(length);
   globalThis.crypto.getRandomValues(out);
   return out;
 }
@@ -232,9 +180,9 @@ export function normalizeSecp256k1PublicKey(input: string | Uint8Array): Bytes {
 
 /**
  * A 33-byte compressed (`02`/`03`) or 65-byte uncompressed (`04`) secp256k1 point, checked to be on the curve,
- * as its 65-byte uncompressed form: libsecp256k1 when it is the backend (a compressed key is decompressed in
- * WebAssembly, some 3 times faster than noble), else @noble/curves. Both accept and reject the same inputs
- * (src/field-cipher.test.ts).
+ * as its 65-byte uncompressed form: libsecp256k1 when it is the backend (native `publicKeyConvert`; a compressed
+ * key is decompressed some 15 times faster than by noble), else @noble/curves. Both accept and reject the same
+ * inputs (src/field-cipher.test.ts).
  * @throws VeniceE2eeError `ERR_KEY_INVALID` for any other prefix or length, or a point off the curve.
  * @internal
  */
@@ -244,7 +192,7 @@ export function secp256k1PointToUncompressed(bytes: Uint8Array, backend: Secp256
     (bytes.length === 65 && prefix === 4) || (bytes.length === 33 && (prefix === 2 || prefix === 3));
   try {
     if (backend === 'libsecp256k1' && wellFormed) {
-      return toBytes(loadLibsecp256k1()!.pointCompress(bytes, false));
+      return toBytes(loadNativeSecp256k1()!.publicKeyConvert(bytes, false));
     }
     return toBytes(secp256k1.Point.fromBytes(bytes).toBytes(false));
   } catch (cause) {
@@ -260,21 +208,32 @@ export function assertSecp256k1PrivateKey(privateKey: Uint8Array, name: string):
 }
 
 /**
- * The 65-byte uncompressed public key of a valid secp256k1 scalar: libsecp256k1's `pointFromScalar`
- * (constant-time `secp256k1_ecmult_gen`) when it is the backend, else noble (constant-time). @internal
+ * The 65-byte uncompressed public key of a valid secp256k1 scalar: libsecp256k1's `publicKeyCreate`
+ * (`secp256k1_ec_pubkey_create`, constant-time `secp256k1_ecmult_gen`) when it is the backend, else noble
+ * (constant-time). @internal
  */
 export function secp256k1PublicKey(privateKey: Uint8Array, backend: Secp256k1Backend): Bytes {
-  if (backend === 'libsecp256k1') {
-    const point = loadLibsecp256k1()!.pointFromScalar(privateKey, false);
-    if (point) return toBytes(point);
-  }
+  if (backend === 'libsecp256k1') return toBytes(loadNativeSecp256k1()!.publicKeyCreate(privateKey, false));
   return toBytes(secp256k1.getPublicKey(privateKey, false));
 }
 
 /**
- * The ECDH shared secret (X coordinate, 32 bytes) of a valid scalar and a 65-byte uncompressed point, computed in
- * constant time in the scalar. The point is validated by both implementations.
- * @throws VeniceE2eeError `ERR_KEY_INVALID` when the point is not on the curve.
+ * Rejects, with the same error on every backend, a peer point that is not a 33-byte compressed (`02`/`03`) or
+ * 65-byte uncompressed (`04`) encoding: the backends differ on the rest (OpenSSL and libsecp256k1 accept the
+ * hybrid `06`/`07` form, noble does not).
+ * @throws VeniceE2eeError `ERR_KEY_INVALID`.
+ */
+function assertPointEncoding(publicKey: Uint8Array): void {
+  const prefix = publicKey[0];
+  const wellFormed =
+    (publicKey.length === 65 && prefix === 4) || (publicKey.length === 33 && (prefix === 2 || prefix === 3));
+  if (!wellFormed) throw keyError('secp256k1 public key is not a valid curve point');
+}
+
+/**
+ * The ECDH shared secret (X coordinate, 32 bytes) of a valid scalar and a 65-byte uncompressed (or 33-byte
+ * compressed) point, computed in constant time in the scalar by `agreement`. Every backend validates the point.
+ * @throws VeniceE2eeError `ERR_KEY_INVALID` when the point is badly encoded or not on the curve.
  * @internal
  */
 export function secp256k1SharedSecret(
@@ -282,7 +241,12 @@ export function secp256k1SharedSecret(
   publicKey: Uint8Array,
   agreement: Secp256k1Agreement,
 ): Bytes {
+  assertBytes(publicKey, 'publicKey');
+  assertPointEncoding(publicKey);
   try {
+    if (agreement === 'libsecp256k1') {
+      return nativeSharedSecret(loadNativeSecp256k1()!, privateKey, publicKey);
+    }
     if (agreement === 'node') {
       const ecdh = loadNodeCrypto()!.createECDH('secp256k1');
       ecdh.setPrivateKey(privateKey);
@@ -295,30 +259,35 @@ export function secp256k1SharedSecret(
 }
 
 /**
- * A fresh secp256k1 key pair from `random` (32-byte candidates until one is a valid scalar); with `withPublicKey`
- * false only the scalar (the public key is then empty). @internal
+ * A fresh secp256k1 key pair from `random` (32-byte candidates until one is a valid scalar; default
+ * `crypto.getRandomValues`, whose array is used as is, while a caller's `random` output is copied); with
+ * `withPublicKey` false only the scalar (the public key is then empty). Rejected candidates are zeroed. @internal
  */
 export function generateSecp256k1KeyPair(
-  random: (length: number) => Uint8Array,
+  random: ((length: number) => Uint8Array) | undefined,
   backend: Secp256k1Backend,
   withPublicKey = true,
 ): FieldKeyPair {
   for (let attempt = 0; attempt < 16; attempt++) {
-    const candidate = toBytes(random(32));
+    const candidate = random ? toBytes(random(32)) : defaultRandom(32);
     assertBytes(candidate, 'random(32)', 32);
     if (secp256k1.utils.isValidSecretKey(candidate)) {
       const publicKey = withPublicKey ? secp256k1PublicKey(candidate, backend) : new Uint8Array(0);
       return { privateKey: candidate, publicKey };
     }
+    candidate.fill(0);
   }
   throw new RangeError('random() did not produce a valid secp256k1 scalar');
 }
 
 /**
- * A fresh ephemeral secp256k1 key and its ECDH shared secret with `recipient` (a 65-byte uncompressed point). On
- * `node:crypto` one ECDH object generates the key (OpenSSL's ladder, or `setPrivateKey` of a scalar drawn from
- * `random` or the `fixed` test key) and computes the secret: cheaper than a libsecp256k1 public key plus an
- * OpenSSL agreement (bench/run.mjs). The private key never leaves this function (a noble scalar is zeroed).
+ * A fresh ephemeral secp256k1 key and its ECDH shared secret with `recipient` (a 65-byte uncompressed point).
+ * - libsecp256k1: a scalar from `random` (default `crypto.getRandomValues`) or the `fixed` test key, its public
+ *   key (`publicKeyCreate`) and the agreement (`ecdh`); a drawn scalar is zeroed before returning.
+ * - `node:crypto`: one ECDH object generates the key (or `setPrivateKey` of a drawn scalar, then zeroed, or of the
+ *   `fixed` key) and computes the secret; the object itself cannot be zeroed.
+ * - noble: as libsecp256k1, with noble's functions.
+ * The private key never leaves this function; a `fixed` key belongs to the caller and is left as it is.
  * @throws VeniceE2eeError `ERR_KEY_INVALID` when `recipient` is not on the curve.
  * @internal
  */
@@ -329,7 +298,9 @@ export function secp256k1EphemeralAgreement(
   native: boolean,
 ): { publicKey: Bytes; shared: Bytes } {
   if (fixed) assertSecp256k1PrivateKey(fixed, 'options.ephemeralPrivateKey');
-  if (secp256k1AgreementFor(native) === 'node') {
+  assertPointEncoding(recipient);
+  const agreement = secp256k1AgreementFor(native);
+  if (agreement === 'node') {
     const ecdh = loadNodeCrypto()!.createECDH('secp256k1');
     if (fixed) ecdh.setPrivateKey(fixed);
     else if (random) {
@@ -344,12 +315,14 @@ export function secp256k1EphemeralAgreement(
       throw keyError('secp256k1 public key is not a valid curve point', cause);
     }
   }
-  const pair = fixed
-    ? { privateKey: toBytes(fixed), publicKey: secp256k1PublicKey(fixed, 'noble') }
-    : generateSecp256k1KeyPair(random ?? defaultRandom, 'noble');
-  const shared = secp256k1SharedSecret(pair.privateKey, recipient, 'noble');
-  if (!fixed) pair.privateKey.fill(0);
-  return { publicKey: pair.publicKey, shared };
+  const backend: Secp256k1Backend = agreement === 'libsecp256k1' ? 'libsecp256k1' : 'noble';
+  const scalar = fixed ?? generateSecp256k1KeyPair(random, backend, false).privateKey;
+  try {
+    const publicKey = secp256k1PublicKey(scalar, backend);
+    return { publicKey, shared: secp256k1SharedSecret(scalar, recipient, agreement) };
+  } finally {
+    if (!fixed) scalar.fill(0);
+  }
 }
 
 // ---- X25519 and the Ed25519 conversions ------------------------------------------------------------------
@@ -501,6 +474,8 @@ export function createFieldKeyAgreement(
       return {
         suite,
         sharedSecret(peer) {
+          assertBytes(peer, 'ephemeralPublicKey');
+          assertPointEncoding(peer);
           try {
             return new Uint8Array(ecdh.computeSecret(peer));
           } catch (cause) {
