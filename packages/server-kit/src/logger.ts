@@ -87,7 +87,9 @@ function censorNestedSecrets<T extends object>(object: T): T {
     if (typeof value !== 'object' || value === null) continue;
     let found: string[] | undefined;
     for (const key of NESTED_SECRET_KEYS) {
-      if (Object.hasOwn(value, key)) (found ??= []).push(key);
+      if (!Object.hasOwn(value, key)) continue;
+      found ??= [];
+      found.push(key);
     }
     if (found === undefined) continue;
     out ??= { ...(object as Record<string, unknown>) };
