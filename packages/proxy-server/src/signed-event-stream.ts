@@ -71,10 +71,10 @@ function chunkSource(upstream: ReadableStream<Uint8Array> | AsyncIterable<Uint8A
   };
 }
 
-function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
+function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0): number {
   const first = needle[0]!;
   outer: for (
-    let index = haystack.indexOf(first);
+    let index = haystack.indexOf(first, from);
     index !== -1 && index <= haystack.length - needle.length;
     index = haystack.indexOf(first, index + 1)
   ) {
@@ -89,55 +89,82 @@ function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
 /**
  * Cuts a byte stream into complete SSE events (each ending with its blank line) without decoding it; what follows
  * the last blank line is kept until more bytes come. Line ends are LF, CR or CRLF, also when split across chunks.
+ * Events are reported as end offsets into the chunk (no copy, no array per chunk): a chunk's events are contiguous,
+ * the first one preceded by the bytes kept from earlier chunks ({@link EventFramer.head}).
  */
 class EventFramer {
+  /** End offsets (exclusive) in the last pushed chunk of the events it completed, valid up to `push`'s count. */
+  readonly ends: number[] = [];
+  /** The bytes of the first event completed by the last push that came in earlier chunks (often none). */
+  head: Uint8Array[] = [];
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private atLineStart = true;
   private lastWasCarriageReturn = false;
 
-  /** Adds a chunk; returns the complete events it finished, in order (byte-exact). */
-  push(chunk: Uint8Array): Uint8Array[] {
-    const events: Uint8Array[] = [];
+  /** Adds a chunk; returns how many events it completed (their ends in {@link EventFramer.ends}). */
+  push(chunk: Uint8Array): number {
+    const { ends } = this;
+    let count = 0;
     let start = 0;
-    for (let index = 0; index < chunk.length; index++) {
-      const byte = chunk[index];
-      if (byte === LF) {
+    if (this.head.length > 0) this.head = [];
+    // Only LF and CR matter: jump between them (a native search) instead of visiting every byte.
+    let lineFeed = chunk.indexOf(LF);
+    let carriageReturn = chunk.indexOf(CR);
+    let index = 0;
+    for (;;) {
+      if (lineFeed !== -1 && lineFeed < index) lineFeed = chunk.indexOf(LF, index);
+      if (carriageReturn !== -1 && carriageReturn < index) carriageReturn = chunk.indexOf(CR, index);
+      const next =
+        lineFeed === -1
+          ? carriageReturn
+          : carriageReturn === -1 || lineFeed < carriageReturn
+            ? lineFeed
+            : carriageReturn;
+      if (next === -1) {
+        if (index < chunk.length) {
+          this.lastWasCarriageReturn = false;
+          this.atLineStart = false;
+        }
+        break;
+      }
+      if (next > index) {
+        // other bytes before the line end: the line is not blank
+        this.lastWasCarriageReturn = false;
+        this.atLineStart = false;
+      }
+      index = next + 1;
+      if (chunk[next] === LF) {
         if (this.lastWasCarriageReturn) {
           this.lastWasCarriageReturn = false;
           // the LF of a CRLF that ended an event belongs to that event
-          if (start === index && events.length > 0) {
-            events[events.length - 1] = Buffer.concat([
-              events[events.length - 1]!,
-              chunk.subarray(index, index + 1),
-            ]);
-            start = index + 1;
+          if (start === next && count > 0) {
+            ends[count - 1] = next + 1;
+            start = next + 1;
           }
           continue;
         }
-      } else if (byte === CR) {
-        this.lastWasCarriageReturn = true;
       } else {
-        this.lastWasCarriageReturn = false;
-        this.atLineStart = false;
-        continue;
+        this.lastWasCarriageReturn = true;
       }
       if (!this.atLineStart) {
         this.atLineStart = true;
         continue;
       }
       // a line end at the start of a line: a blank line, the end of an event
-      const piece = chunk.subarray(start, index + 1);
-      events.push(this.pendingBytes > 0 ? Buffer.concat([...this.pending, piece]) : piece);
-      this.pending = [];
-      this.pendingBytes = 0;
-      start = index + 1;
+      if (count === 0 && this.pendingBytes > 0) {
+        this.head = this.pending;
+        this.pending = [];
+        this.pendingBytes = 0;
+      }
+      ends[count++] = next + 1;
+      start = next + 1;
     }
     if (start < chunk.length) {
       this.pending.push(chunk.subarray(start));
       this.pendingBytes += chunk.length - start;
     }
-    return events;
+    return count;
   }
 
   /** Bytes received after the last complete event. */
@@ -246,15 +273,28 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
   let finished = false;
   let held: Uint8Array[] = [];
   let batch: Uint8Array[] = [];
+  // E2EE: the re-framed events of the current upstream read, as text, encoded and hashed once per read.
+  let batchText = '';
   let enqueued = 0;
 
   const emit = (bytes: Uint8Array) => {
     if (bytes.length === 0) return;
+    commitText();
     hash.update(bytes);
     if (sawDone) held.push(bytes);
     else batch.push(bytes);
   };
+  /** Moves the re-framed text (never after [DONE]) into the batch, as the UTF-8 bytes that are hashed and sent. */
+  const commitText = () => {
+    if (batchText.length === 0) return;
+    // Buffer.from writes the same UTF-8 as TextEncoder (JSON.stringify leaves no lone surrogate) from a pooled slab.
+    const bytes = Buffer.from(batchText, 'utf8');
+    batchText = '';
+    hash.update(bytes);
+    batch.push(bytes);
+  };
   const flush = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    commitText();
     if (batch.length === 0) return;
     controller.enqueue(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
     batch = [];
@@ -273,20 +313,40 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
     );
 
   // Plain mode: complete events pass through byte for byte.
-  const relayPlain = (chunk: Uint8Array) => {
-    for (const event of framer.push(chunk)) {
-      if (sawDone) continue;
-      const mayBeDone = indexOfBytes(event, DONE_TOKEN) !== -1;
-      if (chatId === undefined || mayBeDone) {
-        const data = eventDataOf(splitLines(plainDecoder.decode(event)));
-        if (isDone(data)) {
-          sawDone = true;
-          emit(event);
-          continue;
-        }
-        if (chatId === undefined && data !== undefined) noteId(parseJsonObject(data));
+  const plainEvent = (event: Uint8Array) => {
+    if (chatId === undefined || indexOfBytes(event, DONE_TOKEN) !== -1) {
+      const data = eventDataOf(splitLines(plainDecoder.decode(event)));
+      if (isDone(data)) {
+        sawDone = true;
+        emit(event);
+        return;
       }
-      emit(event);
+      if (chatId === undefined && data !== undefined) noteId(parseJsonObject(data));
+    }
+    emit(event);
+  };
+  const relayPlain = (chunk: Uint8Array) => {
+    const count = framer.push(chunk);
+    const { ends, head } = framer;
+    const last = count > 0 ? ends[count - 1]! : 0;
+    let begin = 0;
+    // Where "[DONE]" next occurs at or after `begin` (-1: nowhere; -2: not searched yet): searched once per stretch.
+    let doneAt = -2;
+    for (let index = 0; index < count && !sawDone; index++) {
+      const end = ends[index]!;
+      if (index === 0 && head.length > 0) {
+        plainEvent(Buffer.concat([...head, chunk.subarray(0, end)]));
+        begin = end;
+        continue;
+      }
+      if (doneAt === -2 || (doneAt !== -1 && doneAt < begin)) doneAt = indexOfBytes(chunk, DONE_TOKEN, begin);
+      if (chatId !== undefined && (doneAt === -1 || doneAt >= last)) {
+        // The id is known and no later complete event can be [DONE]: they go out together, as one view.
+        emit(chunk.subarray(begin, last));
+        break;
+      }
+      plainEvent(chunk.subarray(begin, end));
+      begin = end;
     }
     if (framer.bufferedBytes > MAX_EVENT_BYTES) {
       throw failure(
@@ -324,8 +384,7 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
     } catch {
       throw failure(500, 'e2ee_encryption_failed', 'Failed to encrypt a response chunk; stream stopped');
     }
-    // Buffer.from writes the same UTF-8 as TextEncoder (JSON.stringify leaves no lone surrogate) from a pooled slab.
-    emit(Buffer.from(`data: ${text}\n\n`, 'utf8'));
+    batchText += `data: ${text}\n\n`;
   };
   const notData = () =>
     failure(
@@ -366,6 +425,7 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
 
   const finish = async (controller: ReadableStreamDefaultController<Uint8Array>, complete: boolean) => {
     finished = true;
+    commitText();
     if (complete && chatId !== undefined) {
       try {
         await options.onComplete(chatId, hash.digest('hex'));
