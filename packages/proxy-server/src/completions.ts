@@ -403,7 +403,9 @@ export async function runCompletion(
     return { json: out, headers: { 'content-type': 'application/json', ...responseHeaders } };
   }
 
-  const upstreamBody = response.body;
+  // A Node body (undici's request API) is read directly: one chunk per socket read instead of one web-stream read
+  // per upstream HTTP chunk (an upstream commonly sends each event as its own chunk).
+  const upstreamBody = response.bodyChunks ?? response.body;
   if (!upstreamBody)
     throw new ApiError(502, 'upstream_invalid_response', `${backend.label} returned an empty stream`);
   const transformed = createSignedEventStream({

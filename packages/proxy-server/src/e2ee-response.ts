@@ -105,6 +105,88 @@ function aadText(value: unknown): string {
   return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
 }
 
+/** Slot of each encrypted field in a choice's row of cached AAD labels. */
+const FIELD_SLOTS: ReadonlyMap<string, number> = new Map([
+  ['content', 0],
+  ['reasoning_content', 1],
+  ['reasoning', 2],
+  ['refusal', 3],
+  ['text', 4],
+]);
+/** Choices whose labels are cached (a stream has one, `n` a few); others are built for every field. */
+const CACHED_CHOICES = 16;
+
+/** The v2 response AAD labels of one stream's current `model` and `id`, per choice and field slot. */
+interface AadLabels {
+  model: string;
+  id: string;
+  readonly byChoice: Array<Array<string | undefined> | undefined>;
+}
+
+/**
+ * Labels per E2EE context: a stream repeats the same model, id, choice and field in every chunk, so its label is
+ * built once (and, being the same string object, is recognised by the encryptor without comparing its text).
+ */
+const aadLabels = new WeakMap<E2eeContext, AadLabels>();
+
+function buildLabel(context: E2eeContext, model: string, id: string, choice: number, field: string): string {
+  return buildResponseAad({
+    algo: context.algo,
+    model,
+    id,
+    choice,
+    field,
+    nonce: context.nonce!,
+    timestamp: context.timestamp!,
+  });
+}
+
+function responseAad(
+  context: E2eeContext,
+  model: string,
+  id: string,
+  choice: number,
+  field: string,
+): string | undefined {
+  if (context.version !== 2) return undefined;
+  const slot = FIELD_SLOTS.get(field);
+  if (slot === undefined || !(choice >= 0 && choice < CACHED_CHOICES)) {
+    return buildLabel(context, model, id, choice, field);
+  }
+  let labels = aadLabels.get(context);
+  if (labels === undefined || labels.model !== model || labels.id !== id) {
+    labels = { model, id, byChoice: [] };
+    aadLabels.set(context, labels);
+  }
+  let row = labels.byChoice[choice];
+  if (row === undefined) {
+    row = [];
+    labels.byChoice[choice] = row;
+  }
+  let label = row[slot];
+  if (label === undefined) {
+    label = buildLabel(context, model, id, choice, field);
+    row[slot] = label;
+  }
+  return label;
+}
+
+/** What every field of one response object is encrypted with. */
+interface Sealing {
+  readonly context: E2eeContext;
+  readonly part: 'message' | 'delta';
+  readonly refuseToolCalls: boolean;
+  readonly model: string;
+  readonly id: string;
+}
+
+function seal(sealing: Sealing, value: string, index: number, field: string): string {
+  return sealing.context.encryptor.encrypt(
+    value,
+    responseAad(sealing.context, sealing.model, sealing.id, index, field),
+  );
+}
+
 /**
  * Encrypts, in place, every field of an upstream chat response object (non-stream, `part: 'message'`) or stream
  * chunk (`part: 'delta'`) that carries model text, and refuses the object when any field that could carry text
@@ -143,66 +225,66 @@ export function encryptChatResponse(
   const choices = payload.choices;
   if (choices === undefined || choices === null) return;
   if (!Array.isArray(choices)) throw malformed('choices');
-  const model = aadText(payload.model);
-  const id = aadText(payload.id);
-  const seal = (value: string, index: number, field: string) =>
-    context.encryptor.encrypt(
-      value,
-      context.version === 2
-        ? buildResponseAad({
-            algo: context.algo,
-            model,
-            id,
-            choice: index,
-            field,
-            nonce: context.nonce!,
-            timestamp: context.timestamp!,
-          })
-        : undefined,
-    );
-  choices.forEach((choice: unknown, position) => {
-    if (!isPlainObject(choice)) throw malformed(`choices[${position}]`);
-    const index = Number.isInteger(choice.index) ? (choice.index as number) : position;
-    const path = `choices[${position}].`;
-    for (const key of Object.keys(choice)) {
-      const value = choice[key];
-      if (key === part) {
-        if (value === null || value === undefined) continue;
-        if (!isPlainObject(value)) throw malformed(`${path}${part}`);
-        encryptMessage(value, index, `${path}${part}.`);
-      } else if (key === 'text') {
-        if (typeof value === 'string') choice[key] = seal(value, index, key);
-        else if (value !== null && value !== undefined) throw unencryptable(`${path}text`);
-      } else {
-        checkClear(choice, key, CLEAR_CHOICE, path);
-      }
-    }
-  });
+  const sealing: Sealing = {
+    context,
+    part,
+    refuseToolCalls: options.refuseToolCalls === true,
+    model: aadText(payload.model),
+    id: aadText(payload.id),
+  };
+  for (let position = 0; position < choices.length; position++) {
+    encryptChoice(sealing, choices[position], position);
+  }
+}
 
-  function encryptMessage(fields: Record<string, unknown>, index: number, path: string): void {
-    if (part === 'delta' && fields.content === '') delete fields.content;
-    for (const key of Object.keys(fields)) {
-      const value = fields[key];
-      if ((ENCRYPTED_RESPONSE_FIELDS as readonly string[]).includes(key)) {
-        if (typeof value === 'string') fields[key] = seal(value, index, key);
-        else if (key === 'content' && Array.isArray(value))
-          fields[key] = seal(JSON.stringify(value), index, key);
-        else if (value !== null && value !== undefined) throw unencryptable(`${path}${key}`);
-        continue;
-      }
-      checkClear(fields, key, CLEAR_MESSAGE, path);
-      if (
-        options.refuseToolCalls &&
-        (key === 'tool_calls' || key === 'function_call') &&
-        !carriesNoText(value) &&
-        value !== undefined
-      ) {
-        throw new ApiError(
-          502,
-          'e2ee_tool_call_refused',
-          'The response contains a tool call, whose name and arguments E2EE would carry in the clear; refused by e2ee.refuse_tool_calls',
-        );
-      }
+function encryptChoice(sealing: Sealing, choice: unknown, position: number): void {
+  if (!isPlainObject(choice)) throw malformed(`choices[${position}]`);
+  const index = Number.isInteger(choice.index) ? (choice.index as number) : position;
+  const { part } = sealing;
+  for (const key of Object.keys(choice)) {
+    const value = choice[key];
+    if (key === part) {
+      if (value === null || value === undefined) continue;
+      if (!isPlainObject(value)) throw malformed(`choices[${position}].${part}`);
+      encryptMessage(sealing, value, index, position);
+    } else if (key === 'text') {
+      if (typeof value === 'string') choice[key] = seal(sealing, value, index, key);
+      else if (value !== null && value !== undefined) throw unencryptable(`choices[${position}].text`);
+    } else {
+      checkClear(choice, key, CLEAR_CHOICE, `choices[${position}].`);
+    }
+  }
+}
+
+function encryptMessage(
+  sealing: Sealing,
+  fields: Record<string, unknown>,
+  index: number,
+  position: number,
+): void {
+  if (sealing.part === 'delta' && fields.content === '') delete fields.content;
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    if ((ENCRYPTED_RESPONSE_FIELDS as readonly string[]).includes(key)) {
+      if (typeof value === 'string') fields[key] = seal(sealing, value, index, key);
+      else if (key === 'content' && Array.isArray(value))
+        fields[key] = seal(sealing, JSON.stringify(value), index, key);
+      else if (value !== null && value !== undefined)
+        throw unencryptable(`choices[${position}].${sealing.part}.${key}`);
+      continue;
+    }
+    checkClear(fields, key, CLEAR_MESSAGE, `choices[${position}].${sealing.part}.`);
+    if (
+      sealing.refuseToolCalls &&
+      (key === 'tool_calls' || key === 'function_call') &&
+      !carriesNoText(value) &&
+      value !== undefined
+    ) {
+      throw new ApiError(
+        502,
+        'e2ee_tool_call_refused',
+        'The response contains a tool call, whose name and arguments E2EE would carry in the clear; refused by e2ee.refuse_tool_calls',
+      );
     }
   }
 }

@@ -4,6 +4,7 @@ import type { AppDependencies } from './app.js';
 import type { E2eeContext } from './e2ee.js';
 import { encryptChatResponse } from './e2ee-response.js';
 import { ApiError, errorEnvelope } from './errors.js';
+import { EventFramer, eventDataOf, indexOfBytes, isDone, LineSplitter, splitLines } from './sse-framing.js';
 
 /** Largest single upstream SSE event (or run of bytes without an event boundary) the relay buffers. */
 export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
@@ -36,8 +37,6 @@ export interface SignedEventStreamOptions {
 
 const encoder = new TextEncoder();
 const plainDecoder = new TextDecoder('utf-8');
-const LF = 0x0a;
-const CR = 0x0d;
 const DONE_EVENT = encoder.encode('data: [DONE]\n\n');
 const DONE_TOKEN = encoder.encode('[DONE]');
 
@@ -69,142 +68,6 @@ function chunkSource(upstream: ReadableStream<Uint8Array> | AsyncIterable<Uint8A
       }
     },
   };
-}
-
-function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
-  const first = needle[0]!;
-  outer: for (
-    let index = haystack.indexOf(first);
-    index !== -1 && index <= haystack.length - needle.length;
-    index = haystack.indexOf(first, index + 1)
-  ) {
-    for (let offset = 1; offset < needle.length; offset++) {
-      if (haystack[index + offset] !== needle[offset]) continue outer;
-    }
-    return index;
-  }
-  return -1;
-}
-
-/**
- * Cuts a byte stream into complete SSE events (each ending with its blank line) without decoding it; what follows
- * the last blank line is kept until more bytes come. Line ends are LF, CR or CRLF, also when split across chunks.
- */
-class EventFramer {
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
-  private atLineStart = true;
-  private lastWasCarriageReturn = false;
-
-  /** Adds a chunk; returns the complete events it finished, in order (byte-exact). */
-  push(chunk: Uint8Array): Uint8Array[] {
-    const events: Uint8Array[] = [];
-    let start = 0;
-    for (let index = 0; index < chunk.length; index++) {
-      const byte = chunk[index];
-      if (byte === LF) {
-        if (this.lastWasCarriageReturn) {
-          this.lastWasCarriageReturn = false;
-          // the LF of a CRLF that ended an event belongs to that event
-          if (start === index && events.length > 0) {
-            events[events.length - 1] = Buffer.concat([
-              events[events.length - 1]!,
-              chunk.subarray(index, index + 1),
-            ]);
-            start = index + 1;
-          }
-          continue;
-        }
-      } else if (byte === CR) {
-        this.lastWasCarriageReturn = true;
-      } else {
-        this.lastWasCarriageReturn = false;
-        this.atLineStart = false;
-        continue;
-      }
-      if (!this.atLineStart) {
-        this.atLineStart = true;
-        continue;
-      }
-      // a line end at the start of a line: a blank line, the end of an event
-      const piece = chunk.subarray(start, index + 1);
-      events.push(this.pendingBytes > 0 ? Buffer.concat([...this.pending, piece]) : piece);
-      this.pending = [];
-      this.pendingBytes = 0;
-      start = index + 1;
-    }
-    if (start < chunk.length) {
-      this.pending.push(chunk.subarray(start));
-      this.pendingBytes += chunk.length - start;
-    }
-    return events;
-  }
-
-  /** Bytes received after the last complete event. */
-  get bufferedBytes(): number {
-    return this.pendingBytes;
-  }
-}
-
-/** Splits decoded SSE text into lines, keeping a partial last line (and a dangling `\r`) for the next chunk. */
-class LineSplitter {
-  private rest = '';
-  push(text: string): string[] {
-    const data = this.rest.length === 0 ? text : this.rest + text;
-    const lines: string[] = [];
-    let start = 0;
-    // The next LF and CR at or after `start` (-1: none left), found with indexOf instead of a loop per character.
-    let lineFeed = data.indexOf('\n');
-    let carriageReturn = data.indexOf('\r');
-    for (;;) {
-      if (lineFeed !== -1 && lineFeed < start) lineFeed = data.indexOf('\n', start);
-      if (carriageReturn !== -1 && carriageReturn < start) carriageReturn = data.indexOf('\r', start);
-      if (carriageReturn === -1 || (lineFeed !== -1 && lineFeed < carriageReturn)) {
-        if (lineFeed === -1) break;
-        lines.push(data.slice(start, lineFeed));
-        start = lineFeed + 1;
-      } else {
-        // a CR ends the line; its LF (CRLF) may still come in the next chunk
-        if (carriageReturn === data.length - 1) break;
-        lines.push(data.slice(start, carriageReturn));
-        start = data.charCodeAt(carriageReturn + 1) === 10 ? carriageReturn + 2 : carriageReturn + 1;
-      }
-    }
-    this.rest = start === 0 ? data : data.slice(start);
-    return lines;
-  }
-  /** The incomplete last line, if any (a lone trailing `\r` counts as a line end). */
-  get remainder(): string {
-    return this.rest === '\r' ? '' : this.rest;
-  }
-  /** True when the text so far ends with a CR whose line end is still open (an LF may follow). */
-  get endsWithCarriageReturn(): boolean {
-    return this.rest.endsWith('\r');
-  }
-}
-
-/** The value of a `data:` line (one leading space removed), or `undefined` for any other line. */
-function dataOf(line: string): string | undefined {
-  if (!line.startsWith('data:')) return undefined;
-  return line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
-}
-
-/** The joined data of an event's lines (other fields ignored), as an SSE client assembles it. */
-function eventDataOf(lines: readonly string[]): string | undefined {
-  let data: string | undefined;
-  for (const line of lines) {
-    const value = dataOf(line);
-    if (value !== undefined) data = data === undefined ? value : `${data}\n${value}`;
-  }
-  return data;
-}
-
-function isDone(data: string | undefined): boolean {
-  return data !== undefined && data.trim() === '[DONE]';
-}
-
-function splitLines(text: string): string[] {
-  return text.split(/\r\n|\r|\n/);
 }
 
 class StreamFailure extends Error {
@@ -273,20 +136,40 @@ export function createSignedEventStream(options: SignedEventStreamOptions): Read
     );
 
   // Plain mode: complete events pass through byte for byte.
-  const relayPlain = (chunk: Uint8Array) => {
-    for (const event of framer.push(chunk)) {
-      if (sawDone) continue;
-      const mayBeDone = indexOfBytes(event, DONE_TOKEN) !== -1;
-      if (chatId === undefined || mayBeDone) {
-        const data = eventDataOf(splitLines(plainDecoder.decode(event)));
-        if (isDone(data)) {
-          sawDone = true;
-          emit(event);
-          continue;
-        }
-        if (chatId === undefined && data !== undefined) noteId(parseJsonObject(data));
+  const plainEvent = (event: Uint8Array) => {
+    if (chatId === undefined || indexOfBytes(event, DONE_TOKEN) !== -1) {
+      const data = eventDataOf(splitLines(plainDecoder.decode(event)));
+      if (isDone(data)) {
+        sawDone = true;
+        emit(event);
+        return;
       }
-      emit(event);
+      if (chatId === undefined && data !== undefined) noteId(parseJsonObject(data));
+    }
+    emit(event);
+  };
+  const relayPlain = (chunk: Uint8Array) => {
+    const count = framer.push(chunk);
+    const { ends, head } = framer;
+    const last = count > 0 ? ends[count - 1]! : 0;
+    let begin = 0;
+    // Where "[DONE]" next occurs at or after `begin` (-1: nowhere; -2: not searched yet): searched once per stretch.
+    let doneAt = -2;
+    for (let index = 0; index < count && !sawDone; index++) {
+      const end = ends[index]!;
+      if (index === 0 && head.length > 0) {
+        plainEvent(Buffer.concat([...head, chunk.subarray(0, end)]));
+        begin = end;
+        continue;
+      }
+      if (doneAt === -2 || (doneAt !== -1 && doneAt < begin)) doneAt = indexOfBytes(chunk, DONE_TOKEN, begin);
+      if (chatId !== undefined && (doneAt === -1 || doneAt >= last)) {
+        // The id is known and no later complete event can be [DONE]: they go out together, as one view.
+        emit(chunk.subarray(begin, last));
+        break;
+      }
+      plainEvent(chunk.subarray(begin, end));
+      begin = end;
     }
     if (framer.bufferedBytes > MAX_EVENT_BYTES) {
       throw failure(

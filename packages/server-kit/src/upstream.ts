@@ -45,6 +45,12 @@ export interface UpstreamReply {
   readonly status: number;
   /** The body as a web stream (`null` when there is none). */
   readonly body: ReadableStream<Uint8Array> | null;
+  /**
+   * The body as an async iterable of byte chunks, when the reply can give it without the web-stream adapter (a
+   * {@link RequestFunction} reply: undici's Node `Readable`, whose iterator yields every byte buffered at that
+   * moment as one chunk). Read either this or {@link UpstreamReply.body}, never both.
+   */
+  readonly bodyChunks?: AsyncIterable<Uint8Array>;
   /** Reads the whole body. */
   arrayBuffer(): Promise<ArrayBuffer>;
 }
@@ -166,6 +172,10 @@ class DispatcherReply implements UpstreamReply {
       this.stream = Readable.toWeb(this.raw as unknown as Readable) as unknown as ReadableStream<Uint8Array>;
     }
     return this.stream;
+  }
+  /** The Node stream itself: its iterator reads every buffered byte at once (one chunk per socket read). */
+  get bodyChunks(): AsyncIterable<Uint8Array> {
+    return this.raw as unknown as AsyncIterable<Uint8Array>;
   }
   arrayBuffer(): Promise<ArrayBuffer> {
     return this.raw.arrayBuffer();

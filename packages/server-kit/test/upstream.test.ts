@@ -73,6 +73,37 @@ describe('createUpstreamFetch (undici pool)', () => {
     }
   });
 
+  it('a request reply gives its body as byte chunks: every buffered HTTP chunk in one, the bytes unchanged', async () => {
+    const pieces = Array.from({ length: 500 }, (_, index) => `data: {"n":${index}}\n\n`);
+    const server = createHttpServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      // each write its own HTTP chunk, all leaving in one burst
+      response.cork();
+      for (const piece of pieces) response.write(piece);
+      response.uncork();
+      response.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const upstream = createUpstreamFetch();
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/stream`;
+      const reply = await upstream.request(url, { method: 'GET', headers: {} });
+      expect(reply.bodyChunks).toBeDefined();
+      // wait until the whole burst is buffered, so that the reads show the coalescing
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of reply.bodyChunks!) {
+        expect(chunk).toBeInstanceOf(Uint8Array);
+        chunks.push(chunk);
+      }
+      expect(Buffer.concat(chunks).toString('utf8')).toBe(pieces.join(''));
+      expect(chunks.length).toBeLessThan(pieces.length / 10);
+    } finally {
+      await upstream.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('classifies timeouts through the cause chain', () => {
     const timeout = new TypeError('fetch failed', {
       cause: Object.assign(new Error('t'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
