@@ -3,4 +3,6 @@ export { assertBytes, type Bytes, concatBytes, equalBytes, isBytes, toBytes } fr
 export { ecdsaDerToRaw, isSingleDerSequence } from './der.js';
 export { EncodingError, type EncodingErrorCode } from './errors.js';
 export { bytesToHex, type HexOptions, hexToBytes } from './hex.js';
+export { derToPem, type PemCertificatesOptions, pemCertificatesToDer } from './pem.js';
+export { type ReadStreamLimitedOptions, readStreamLimited } from './stream.js';
 export { bytesToUtf8, utf8ToBytes } from './utf8.js';

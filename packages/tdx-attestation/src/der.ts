@@ -1,4 +1,4 @@
-import type { Bytes } from '@confidential-ai/bytes';
+import { type Bytes, ecdsaDerToRaw as ecdsaDerToRawBytes } from '@confidential-ai/bytes';
 
 /** Raised by the DER reader; callers map it to a typed `TdxAttestationError`. */
 export class DerError extends Error {
@@ -179,19 +179,13 @@ export function decodeTime(tlv: Tlv): Date {
   return value;
 }
 
-/** Converts a DER `ECDSA-Sig-Value` into raw `r || s` (32 bytes each). */
+/**
+ * Converts a DER `ECDSA-Sig-Value` into raw `r || s` (32 bytes each), with `@confidential-ai/bytes`' strict
+ * reader.
+ * @throws DerError when `der` is not one strict-DER SEQUENCE of two positive INTEGERs that fit P-256.
+ */
 export function ecdsaDerToRaw(der: Uint8Array): Bytes {
-  const items = children(expectTag(readRoot(der), TAG.sequence, 'ECDSA signature'));
-  if (items.length !== 2) throw new DerError('ECDSA signature must hold r and s');
-  const out = new Uint8Array(64);
-  items.forEach((item, index) => {
-    let value = content(expectTag(item, TAG.integer, 'ECDSA r/s'));
-    if (value.length === 0 || value[0]! & 0x80) throw new DerError('ECDSA r/s must be positive');
-    if (value.length > 1 && value[0] === 0 && (value[1]! & 0x80) === 0)
-      throw new DerError('non-minimal INTEGER');
-    if (value[0] === 0) value = value.subarray(1);
-    if (value.length > 32) throw new DerError('ECDSA r/s too long for P-256');
-    out.set(value, index * 32 + 32 - value.length);
-  });
-  return out;
+  const raw = ecdsaDerToRawBytes(der, 32);
+  if (raw === null) throw new DerError('ECDSA signature is not strict DER of two P-256 integers');
+  return raw;
 }
