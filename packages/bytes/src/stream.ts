@@ -1,4 +1,4 @@
-import type { Bytes } from './bytes.js';
+import { type Bytes, joinBytes } from './bytes.js';
 
 /** Options of {@link readStreamLimited}. */
 export interface ReadStreamLimitedOptions {
@@ -40,13 +40,5 @@ export async function readStreamLimited(
     }
     chunks.push(value);
   }
-  // Joined in a loop, not by spreading `chunks` into arguments: a stream of many small chunks would overflow
-  // the argument list.
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return joinBytes(chunks);
 }
