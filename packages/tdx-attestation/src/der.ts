@@ -1,4 +1,9 @@
-import { type Bytes, ecdsaDerToRaw as ecdsaDerToRawBytes } from '@confidential-ai/bytes';
+import {
+  type Bytes,
+  type DerHeaderFault,
+  ecdsaDerToRaw as ecdsaDerToRawBytes,
+  readDerHeader,
+} from '@confidential-ai/bytes';
 
 /** Raised by the DER reader; callers map it to a typed `TdxAttestationError`. */
 export class DerError extends Error {
@@ -37,27 +42,27 @@ export const TAG = {
   set: 0x31,
 } as const;
 
-/** Reads one element at `offset`, which must end by `limit`. Strict DER: definite, minimal lengths. */
+/** This reader's message for each fault of `@confidential-ai/bytes`' header reader. */
+const HEADER_FAULT_MESSAGES: Record<DerHeaderFault, string> = {
+  'truncated-header': 'truncated element header',
+  'indefinite-length': 'indefinite length is not DER',
+  'length-too-long': 'element too long',
+  'truncated-length': 'truncated length',
+  'non-minimal-length': 'non-minimal length',
+  'exceeds-limit': 'element exceeds its container',
+};
+
+/**
+ * Reads one element at `offset`, which must end by `limit`. Strict DER: definite, minimal lengths (the header
+ * is read by `@confidential-ai/bytes`' `readDerHeader`); low tag numbers only.
+ */
 export function readTlv(source: Uint8Array, offset: number, limit: number = source.length): Tlv {
-  if (offset + 2 > limit) throw new DerError('truncated element header');
-  const tag = source[offset]!;
-  if ((tag & 0x1f) === 0x1f) throw new DerError('high tag numbers are not supported');
-  let length = source[offset + 1]!;
-  let contentStart = offset + 2;
-  if (length & 0x80) {
-    const count = length & 0x7f;
-    if (count === 0) throw new DerError('indefinite length is not DER');
-    if (count > 3) throw new DerError('element too long');
-    if (contentStart + count > limit) throw new DerError('truncated length');
-    if (source[contentStart] === 0) throw new DerError('non-minimal length');
-    length = 0;
-    for (let index = 0; index < count; index++) length = length * 256 + source[contentStart + index]!;
-    if (length < 0x80) throw new DerError('non-minimal length');
-    contentStart += count;
+  if (offset + 2 <= limit && (source[offset]! & 0x1f) === 0x1f) {
+    throw new DerError('high tag numbers are not supported');
   }
-  const end = contentStart + length;
-  if (end > limit) throw new DerError('element exceeds its container');
-  return { source, tag, start: offset, contentStart, end };
+  const header = readDerHeader(source, offset, limit);
+  if (typeof header === 'string') throw new DerError(HEADER_FAULT_MESSAGES[header]);
+  return { source, tag: header.tag, start: offset, contentStart: header.contentStart, end: header.end };
 }
 
 /** Reads a whole buffer as exactly one element. */
