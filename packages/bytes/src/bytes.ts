@@ -29,6 +29,14 @@ export function toBytes(value: Uint8Array): Bytes {
 
 /** Concatenates byte arrays into a new one. */
 export function concatBytes(...parts: readonly Uint8Array[]): Bytes {
+  return joinBytes(parts);
+}
+
+/**
+ * Concatenates a list of byte arrays into a new one. Takes the list itself, not spread arguments: a list of
+ * many small chunks (a trickled stream) would overflow a call's argument list. Internal to this package.
+ */
+export function joinBytes(parts: readonly Uint8Array[]): Bytes {
   let length = 0;
   for (const part of parts) length += part.length;
   const out = new Uint8Array(length);

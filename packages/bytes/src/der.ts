@@ -1,24 +1,66 @@
 import type { Bytes } from './bytes.js';
 
-/** A DER tag-length header: where the contents start and how long they are. */
-interface Header {
+/** A DER tag-length header read by {@link readDerHeader}. */
+export interface DerHeader {
+  /** The identifier octet. */
   readonly tag: number;
+  /** Offset of the contents. */
   readonly contentStart: number;
+  /** Length of the contents. */
   readonly contentLength: number;
+  /** Offset just after the contents (`contentStart + contentLength`). */
+  readonly end: number;
 }
 
-/** Reads one DER header with definite, minimal length at `offset`; null when malformed or truncated. */
-function readHeader(bytes: Uint8Array, offset: number): Header | null {
-  if (offset + 2 > bytes.length) return null;
+/**
+ * Why {@link readDerHeader} found no header: `truncated-header` (fewer than two bytes before the limit),
+ * `indefinite-length` (BER's 0x80), `length-too-long` (more than three length octets), `truncated-length`,
+ * `non-minimal-length` (a leading zero octet, or the long form for a length below 128), `exceeds-limit` (the
+ * contents run past the limit).
+ */
+export type DerHeaderFault =
+  | 'truncated-header'
+  | 'indefinite-length'
+  | 'length-too-long'
+  | 'truncated-length'
+  | 'non-minimal-length'
+  | 'exceeds-limit';
+
+/**
+ * Reads the strict-DER header (identifier octet, definite minimal length of at most three octets) of the
+ * element at `offset`, whose contents must end by `limit` (default: the end of `bytes`). Returns the header, or
+ * the fault as a string so that the caller raises its own typed error. The identifier octet is returned as it
+ * is: callers that do not accept the high-tag-number form check `(tag & 0x1f) === 0x1f` themselves.
+ */
+export function readDerHeader(
+  bytes: Uint8Array,
+  offset: number,
+  limit: number = bytes.length,
+): DerHeader | DerHeaderFault {
+  if (offset + 2 > limit) return 'truncated-header';
   const tag = bytes[offset]!;
-  const first = bytes[offset + 1]!;
-  if (first < 0x80) return { tag, contentStart: offset + 2, contentLength: first };
-  const count = first & 0x7f;
-  if (count === 0 || count > 3 || offset + 2 + count > bytes.length) return null;
-  let length = 0;
-  for (let i = 0; i < count; i++) length = length * 256 + bytes[offset + 2 + i]!;
-  if (bytes[offset + 2]! === 0 || length < 0x80) return null; // non-minimal length encoding
-  return { tag, contentStart: offset + 2 + count, contentLength: length };
+  let length = bytes[offset + 1]!;
+  let contentStart = offset + 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count === 0) return 'indefinite-length';
+    if (count > 3) return 'length-too-long';
+    if (contentStart + count > limit) return 'truncated-length';
+    if (bytes[contentStart] === 0) return 'non-minimal-length';
+    length = 0;
+    for (let index = 0; index < count; index++) length = length * 256 + bytes[contentStart + index]!;
+    if (length < 0x80) return 'non-minimal-length';
+    contentStart += count;
+  }
+  const end = contentStart + length;
+  if (end > limit) return 'exceeds-limit';
+  return { tag, contentStart, contentLength: length, end };
+}
+
+/** Reads one DER header at `offset`; null when malformed, truncated or running past the end of `bytes`. */
+function readHeader(bytes: Uint8Array, offset: number): DerHeader | null {
+  const header = readDerHeader(bytes, offset);
+  return typeof header === 'string' ? null : header;
 }
 
 /** True when `bytes` is exactly one DER SEQUENCE with nothing after it. */

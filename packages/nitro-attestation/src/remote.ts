@@ -5,6 +5,7 @@ import {
   equalBytes,
   hexToBytes,
   isBytes,
+  readStreamLimited,
   toBytes,
 } from '@confidential-ai/bytes';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -170,28 +171,12 @@ function mergedPcrs(measurements: Measurements | null, extra: ExpectedPcrs | und
 
 async function readBody(response: Response, limit: number, what: string): Promise<Bytes> {
   const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) throw failed(`${what} response is too large`);
-  const reader = response.body?.getReader();
-  if (!reader) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.length;
-    if (length > limit) {
-      await reader.cancel().catch(() => {});
-      throw failed(`${what} response is too large`);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  const body = await readStreamLimited(response.body, {
+    maxBytes: limit,
+    ...(Number.isFinite(declared) ? { declaredLength: declared } : {}),
+  });
+  if (body === undefined) throw failed(`${what} response is too large`);
+  return body;
 }
 
 async function get(

@@ -1,4 +1,5 @@
 // The chain route's reads from the Chutes platform API: bounded bodies, sane Retry-After, the model -> chute_id cache.
+import { readStreamLimited } from '@confidential-ai/bytes';
 import { ApiError } from './errors.js';
 
 /** Largest upstream JSON body read by the chain route. */
@@ -34,34 +35,18 @@ export function saneRetryAfter(value: string | null): string | undefined {
 }
 
 export async function readLimitedText(response: Response, step: Step): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > MAX_UPSTREAM_BYTES) {
-    await response.body?.cancel().catch(() => {});
+  const body = await readStreamLimited(response.body, {
+    maxBytes: MAX_UPSTREAM_BYTES,
+    declaredLength: Number(response.headers.get('content-length') ?? '0'),
+  });
+  if (body === undefined) {
     throw new ApiError(
       502,
       'upstream_invalid_response',
       `Chutes attestation API answer is too large (${step})`,
     );
   }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > MAX_UPSTREAM_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw new ApiError(
-        502,
-        'upstream_invalid_response',
-        `Chutes attestation API answer is too large (${step})`,
-      );
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
 }
 
 /** The per-process model → chute_id cache of the chain route, with single-flight lookups. */

@@ -1,4 +1,9 @@
-import type { Bytes } from '@confidential-ai/bytes';
+import {
+  type Bytes,
+  type DerHeaderFault,
+  ecdsaDerToRaw as ecdsaDerToRawBytes,
+  readDerHeader,
+} from '@confidential-ai/bytes';
 
 /** Raised by the DER reader; callers map it to a typed `TdxAttestationError`. */
 export class DerError extends Error {
@@ -37,27 +42,27 @@ export const TAG = {
   set: 0x31,
 } as const;
 
-/** Reads one element at `offset`, which must end by `limit`. Strict DER: definite, minimal lengths. */
+/** This reader's message for each fault of `@confidential-ai/bytes`' header reader. */
+const HEADER_FAULT_MESSAGES: Record<DerHeaderFault, string> = {
+  'truncated-header': 'truncated element header',
+  'indefinite-length': 'indefinite length is not DER',
+  'length-too-long': 'element too long',
+  'truncated-length': 'truncated length',
+  'non-minimal-length': 'non-minimal length',
+  'exceeds-limit': 'element exceeds its container',
+};
+
+/**
+ * Reads one element at `offset`, which must end by `limit`. Strict DER: definite, minimal lengths (the header
+ * is read by `@confidential-ai/bytes`' `readDerHeader`); low tag numbers only.
+ */
 export function readTlv(source: Uint8Array, offset: number, limit: number = source.length): Tlv {
-  if (offset + 2 > limit) throw new DerError('truncated element header');
-  const tag = source[offset]!;
-  if ((tag & 0x1f) === 0x1f) throw new DerError('high tag numbers are not supported');
-  let length = source[offset + 1]!;
-  let contentStart = offset + 2;
-  if (length & 0x80) {
-    const count = length & 0x7f;
-    if (count === 0) throw new DerError('indefinite length is not DER');
-    if (count > 3) throw new DerError('element too long');
-    if (contentStart + count > limit) throw new DerError('truncated length');
-    if (source[contentStart] === 0) throw new DerError('non-minimal length');
-    length = 0;
-    for (let index = 0; index < count; index++) length = length * 256 + source[contentStart + index]!;
-    if (length < 0x80) throw new DerError('non-minimal length');
-    contentStart += count;
+  if (offset + 2 <= limit && (source[offset]! & 0x1f) === 0x1f) {
+    throw new DerError('high tag numbers are not supported');
   }
-  const end = contentStart + length;
-  if (end > limit) throw new DerError('element exceeds its container');
-  return { source, tag, start: offset, contentStart, end };
+  const header = readDerHeader(source, offset, limit);
+  if (typeof header === 'string') throw new DerError(HEADER_FAULT_MESSAGES[header]);
+  return { source, tag: header.tag, start: offset, contentStart: header.contentStart, end: header.end };
 }
 
 /** Reads a whole buffer as exactly one element. */
@@ -179,19 +184,13 @@ export function decodeTime(tlv: Tlv): Date {
   return value;
 }
 
-/** Converts a DER `ECDSA-Sig-Value` into raw `r || s` (32 bytes each). */
+/**
+ * Converts a DER `ECDSA-Sig-Value` into raw `r || s` (32 bytes each), with `@confidential-ai/bytes`' strict
+ * reader.
+ * @throws DerError when `der` is not one strict-DER SEQUENCE of two positive INTEGERs that fit P-256.
+ */
 export function ecdsaDerToRaw(der: Uint8Array): Bytes {
-  const items = children(expectTag(readRoot(der), TAG.sequence, 'ECDSA signature'));
-  if (items.length !== 2) throw new DerError('ECDSA signature must hold r and s');
-  const out = new Uint8Array(64);
-  items.forEach((item, index) => {
-    let value = content(expectTag(item, TAG.integer, 'ECDSA r/s'));
-    if (value.length === 0 || value[0]! & 0x80) throw new DerError('ECDSA r/s must be positive');
-    if (value.length > 1 && value[0] === 0 && (value[1]! & 0x80) === 0)
-      throw new DerError('non-minimal INTEGER');
-    if (value[0] === 0) value = value.subarray(1);
-    if (value.length > 32) throw new DerError('ECDSA r/s too long for P-256');
-    out.set(value, index * 32 + 32 - value.length);
-  });
-  return out;
+  const raw = ecdsaDerToRawBytes(der, 32);
+  if (raw === null) throw new DerError('ECDSA signature is not strict DER of two P-256 integers');
+  return raw;
 }

@@ -1,3 +1,4 @@
+import { readStreamLimited } from '@confidential-ai/bytes';
 import { VeniceE2eeError } from '@confidential-ai/venice-e2ee';
 import type { VeniceProxyConfig } from './config.js';
 
@@ -32,30 +33,11 @@ export interface AttestationRelayOptions {
 }
 
 async function readLimited(response: Response): Promise<Uint8Array> {
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > MAX_ATTESTATION_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      throw new VeniceE2eeError(
-        'ERR_UPSTREAM_MALFORMED_RESPONSE',
-        'Venice attestation response is too large',
-      );
-    }
-    chunks.push(value);
+  const body = await readStreamLimited(response.body, { maxBytes: MAX_ATTESTATION_BYTES });
+  if (body === undefined) {
+    throw new VeniceE2eeError('ERR_UPSTREAM_MALFORMED_RESPONSE', 'Venice attestation response is too large');
   }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
+  return body;
 }
 
 /**

@@ -7,16 +7,9 @@ import {
   type VllmSigningAlgorithm,
   verifyVllmSignature,
 } from '@confidential-ai/tee-signing';
+import { fetchAttestationReport } from './attestation-report.js';
 import { runGpuStep } from './gpu.js';
-import {
-  type EvidenceTransport,
-  errorMessageOf,
-  getEvidence,
-  isPlainObject,
-  joinUrl,
-  parseJsonObject,
-  randomNonceHex,
-} from './http.js';
+import { type EvidenceTransport, isPlainObject, joinUrl, parseJsonObject, randomNonceHex } from './http.js';
 import { type ResolvedPolicy, resolvePolicy, type VerificationPolicy } from './policy.js';
 import { checkTdxQuote, passOrSimulate } from './tdx.js';
 import {
@@ -26,7 +19,6 @@ import {
   VerdictBuilder,
   type VerificationStep,
 } from './verdict.js';
-import { bearer } from './vllm-proxy.js';
 import { type AttestedVllmKey, checkVllmReport } from './vllm-report.js';
 
 /** Steps of a Chutes attestation chain, in order. */
@@ -299,25 +291,9 @@ export async function verifyChutesAttestation(
   url.searchParams.set('nonce', nonce);
   url.searchParams.set('verify_mode', 'passthrough');
   url.searchParams.set('signing_algo', signingAlgo);
-  const reply = await getEvidence(url.toString(), {
-    ...options,
-    headers: { ...options.headers, ...bearer(options.apiKey) },
-  });
-  if (!reply.ok) {
-    const serverMessage = errorMessageOf(reply.text);
-    builder.fail(
-      'attestation-report',
-      'ERR_VERIFY_EVIDENCE_UNAVAILABLE',
-      `The attestation chain could not be fetched: ${reply.reason}.`,
-      {
-        url: url.pathname,
-        status: reply.status ?? null,
-        ...(serverMessage ? { serverMessage } : {}),
-      },
-    );
-    return finish(undefined);
-  }
-  const chain = parseJsonObject(reply.text);
+  const text = await fetchAttestationReport(builder, url, 'attestation chain', options);
+  if (text === undefined) return finish(undefined);
+  const chain = parseJsonObject(text);
   const proxy = chain && isPlainObject(chain.proxy) ? chain.proxy : undefined;
   const upstream = chain && isPlainObject(chain.upstream) ? chain.upstream : undefined;
   const bundle = upstream && isPlainObject(upstream.attestation) ? upstream.attestation : undefined;

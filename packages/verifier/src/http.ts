@@ -1,4 +1,4 @@
-import { bytesToHex, concatBytes } from '@confidential-ai/bytes';
+import { bytesToHex, readStreamLimited } from '@confidential-ai/bytes';
 import { createEnvProxyFetch } from '@confidential-ai/venice-e2ee';
 
 /** A `fetch`-compatible function (the OpenAI SDK's `fetch` option has this type). */
@@ -44,26 +44,12 @@ export async function readBodyLimited(
   response: Response,
   maxBytes: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > maxBytes) {
-    await response.body?.cancel().catch(() => {});
-    throw new RangeError(`body is larger than ${maxBytes} bytes`);
-  }
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new RangeError(`body is larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return concatBytes(...chunks);
+  const body = await readStreamLimited(response.body, {
+    maxBytes,
+    declaredLength: Number(response.headers.get('content-length') ?? '0'),
+  });
+  if (body === undefined) throw new RangeError(`body is larger than ${maxBytes} bytes`);
+  return body;
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });

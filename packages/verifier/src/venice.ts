@@ -1,18 +1,10 @@
 import { type Bytes, base64ToBytes, bytesToHex, hexToBytes } from '@confidential-ai/bytes';
 import { VeniceE2eeError, verifyAttestation } from '@confidential-ai/venice-e2ee';
-import {
-  type EvidenceTransport,
-  errorMessageOf,
-  getEvidence,
-  isPlainObject,
-  joinUrl,
-  parseJsonObject,
-  randomNonceHex,
-} from './http.js';
+import { fetchAttestationReport } from './attestation-report.js';
+import { type EvidenceTransport, isPlainObject, joinUrl, parseJsonObject, randomNonceHex } from './http.js';
 import { type ResolvedPolicy, resolvePolicy, type VerificationPolicy } from './policy.js';
 import { checkTdxQuote, passOrSimulate } from './tdx.js';
 import { type StepName, type Verdict, VerdictBuilder } from './verdict.js';
-import { bearer } from './vllm-proxy.js';
 import { checkNvidiaPayload } from './vllm-report.js';
 
 /** Steps of a Venice model attestation, in order. */
@@ -127,25 +119,9 @@ export async function verifyVeniceAttestation(
   const url = new URL(joinUrl(options.baseUrl, 'tee/attestation'));
   url.searchParams.set('model', options.model);
   url.searchParams.set('nonce', nonce);
-  const reply = await getEvidence(url.toString(), {
-    ...options,
-    headers: { ...options.headers, ...bearer(options.apiKey) },
-  });
-  if (!reply.ok) {
-    const serverMessage = errorMessageOf(reply.text);
-    builder.fail(
-      'attestation-report',
-      'ERR_VERIFY_EVIDENCE_UNAVAILABLE',
-      `The model attestation could not be fetched: ${reply.reason}.`,
-      {
-        url: url.pathname,
-        status: reply.status ?? null,
-        ...(serverMessage ? { serverMessage } : {}),
-      },
-    );
-    return finish(undefined);
-  }
-  const report = parseJsonObject(reply.text);
+  const text = await fetchAttestationReport(builder, url, 'model attestation', options);
+  if (text === undefined) return finish(undefined);
+  const report = parseJsonObject(text);
   const reportEvidence = { model: options.model, nonce };
   if (!report) {
     builder.fail(

@@ -5,9 +5,9 @@ import {
   vllmRequestHash,
   vllmResponseHash,
 } from '@confidential-ai/tee-signing';
+import { bearer, fetchAttestationReport } from './attestation-report.js';
 import {
   type EvidenceTransport,
-  errorMessageOf,
   getEvidence,
   isPlainObject,
   joinUrl,
@@ -64,9 +64,6 @@ export interface AttestationResult {
 }
 
 /** `Authorization` header for an API key. */
-export function bearer(apiKey: string | undefined): Record<string, string> {
-  return apiKey ? { authorization: `Bearer ${apiKey}` } : {};
-}
 
 function algoOf(value: unknown): VllmSigningAlgorithm {
   if (value === undefined || value === 'ecdsa') return 'ecdsa';
@@ -102,24 +99,10 @@ export async function attestVllmProxy(options: VllmProxyAttestationOptions): Pro
   const url = new URL(joinUrl(options.baseUrl, 'attestation/report'));
   url.searchParams.set('signing_algo', signingAlgo);
   url.searchParams.set('nonce', nonce);
-  const reply = await getEvidence(url.toString(), {
-    ...options,
-    headers: { ...options.headers, ...bearer(options.apiKey) },
-  });
+  const text = await fetchAttestationReport(builder, url, 'attestation report', options);
   let key: AttestedVllmKey | undefined;
-  if (!reply.ok) {
-    builder.fail(
-      'attestation-report',
-      'ERR_VERIFY_EVIDENCE_UNAVAILABLE',
-      `The attestation report could not be fetched: ${reply.reason}.`,
-      {
-        url: url.pathname,
-        status: reply.status ?? null,
-        ...(errorMessageOf(reply.text) ? { serverMessage: errorMessageOf(reply.text) } : {}),
-      },
-    );
-  } else {
-    const report = parseJsonObject(reply.text);
+  if (text !== undefined) {
+    const report = parseJsonObject(text);
     key = await checkVllmReport(builder, 'vllm-proxy', report, {
       nonce,
       signingAlgo,
