@@ -1,0 +1,4 @@
+export { type CliShapeOptions, describeCliShape } from './cli-shape.js';
+export { type LoopbackForwardProxy, startForwardProxy } from './forward-proxy.js';
+export { type OccupiedPort, occupyLoopbackPort } from './occupied-port.js';
+export { type CommandResult, type RunCommandOptions, runBin, runCommand } from './run-command.js';
