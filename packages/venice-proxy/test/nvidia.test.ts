@@ -6,17 +6,10 @@ import { createFakeVeniceServer, type FakeVeniceFault } from '@confidential-ai/v
 import type OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningVeniceProxy } from '../src/server.js';
-import {
-  ACI,
-  FLAT,
-  openaiFor,
-  postChatRaw,
-  startEmbeddedProxy,
-  streamedText,
-  upstreamChats,
-} from './embedded-venice.js';
+import * as embedded from './embedded-venice.js';
 import { errorOf } from './helpers.js';
 
+const { ACI, FLAT, openaiFor, postChatRaw, startEmbeddedProxy, streamedText, upstreamChats } = embedded;
 const REQUIRED = '[attestation]\nrequire_nvidia = "required"';
 
 let proxy: RunningVeniceProxy;
