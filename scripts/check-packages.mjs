@@ -219,6 +219,27 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
   }
 }
 
+// Private tooling (tooling/*: test-kit, docs-test, ...) is never published: a package may use it only as a
+// devDependency (its tests), never as a dependency or peer its users would have to install.
+const privateTooling = readdirSync(join(root, 'tooling'))
+  .filter((name) => existsSync(join(root, 'tooling', name, 'package.json')))
+  .map((name) => {
+    const manifest = JSON.parse(readFileSync(join(root, 'tooling', name, 'package.json'), 'utf8'));
+    if (manifest.private !== true)
+      problems.push(`tooling/${name}/package.json: tooling packages must be "private": true`);
+    return manifest.name;
+  });
+for (const name of readdirSync(join(root, 'packages'))) {
+  const file = join(root, 'packages', name, 'package.json');
+  if (!existsSync(file)) continue;
+  const manifest = JSON.parse(readFileSync(file, 'utf8'));
+  for (const tool of privateTooling) {
+    if (manifest.dependencies?.[tool] || manifest.peerDependencies?.[tool]) {
+      problems.push(`packages/${name}/package.json: ${tool} is private tooling: a devDependency only`);
+    }
+  }
+}
+
 // The docs test packs every package, so turbo must build them all before it: it lists each as a dependency.
 const docsTest = JSON.parse(readFileSync(join(root, 'tooling/docs-test/package.json'), 'utf8'));
 for (const name of readdirSync(join(root, 'packages'))) {

@@ -4,6 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type CommandResult, runCommand } from '@confidential-ai/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serializeConfig } from '../src/index.js';
 import { ALICE_SEED, ALICE_SS58 } from './helpers.js';
@@ -11,26 +12,8 @@ import { ALICE_SEED, ALICE_SS58 } from './helpers.js';
 const BIN = fileURLToPath(new URL('../dist/bin/chutes.js', import.meta.url));
 const FAKE_BIN = fileURLToPath(new URL('../dist/bin/chutes-fake-api.js', import.meta.url));
 
-function runBin(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-  });
+function runBin(args: string[], env: Record<string, string>): Promise<CommandResult> {
+  return runCommand(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
 }
 
 let fake: ChildProcess;

@@ -38,30 +38,37 @@ export interface Setup {
   close: () => Promise<void>;
 }
 
-/** A fake API with user alice (the Alice hotkey) and a config.ini pointing at it, in a temp dir under node_modules. */
-export async function setup(options: FakeChutesApiOptions = {}): Promise<Setup> {
-  const api = await createFakeChutesApi(options);
+/**
+ * A temp dir under node_modules holding a `home/` and a `config.ini` signed in as alice (the Alice hotkey) on `api`,
+ * where alice is added as a user with a balance of 100.
+ */
+export async function aliceWorkspace(api: FakeChutesApi, prefix: string, fileMode?: number) {
   const root = join(PACKAGE_DIR, 'node_modules', '.tmp');
   await mkdir(root, { recursive: true });
-  const dir = await mkdtemp(join(root, 'cli-'));
+  const dir = await mkdtemp(join(root, prefix));
   const home = join(dir, 'home');
   await mkdir(home, { recursive: true });
   const alice = api.addUser({ username: 'alice', hotkey: ALICE_SS58, user_id: ALICE_ID, balance: 100 });
   const configPath = join(dir, 'config.ini');
-  await writeFile(
-    configPath,
-    serializeConfig({
-      apiBaseUrl: api.url,
-      auth: {
-        username: 'alice',
-        userId: ALICE_ID,
-        hotkeySeed: ALICE_SEED,
-        hotkeyName: 'default',
-        hotkeySs58Address: ALICE_SS58,
-      },
-      paymentAddress: '5Pay',
-    }),
-  );
+  const config = serializeConfig({
+    apiBaseUrl: api.url,
+    auth: {
+      username: 'alice',
+      userId: ALICE_ID,
+      hotkeySeed: ALICE_SEED,
+      hotkeyName: 'default',
+      hotkeySs58Address: ALICE_SS58,
+    },
+    paymentAddress: '5Pay',
+  });
+  await writeFile(configPath, config, fileMode === undefined ? {} : { mode: fileMode });
+  return { dir, home, configPath, alice };
+}
+
+/** A fake API with user alice (the Alice hotkey) and a config.ini pointing at it, in a temp dir under node_modules. */
+export async function setup(options: FakeChutesApiOptions = {}): Promise<Setup> {
+  const api = await createFakeChutesApi(options);
+  const { dir, home, configPath, alice } = await aliceWorkspace(api, 'cli-');
   const cli: Setup['cli'] = async (args, extra = {}) => {
     let stdout = '';
     let stderr = '';

@@ -1,11 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serializeConfig } from '../src/index.js';
 import { createFakeChutesApi, type FakeChutesApi, type FakeChutesApiOptions } from '../src/testing/index.js';
-import { ALICE_ID, ALICE_SEED, ALICE_SS58, PACKAGE_DIR } from './helpers.js';
+import { aliceWorkspace, PACKAGE_DIR } from './helpers.js';
 
 /**
  * The CLI bins the process tests run. `CHUTES_CLI_BIN` / `CHUTES_FAKE_API_BIN` point them at another build (the
@@ -102,28 +100,7 @@ export interface ProcessSetup {
 /** Starts {@link ProcessSetup}. */
 export async function processSetup(options: FakeChutesApiOptions = {}): Promise<ProcessSetup> {
   const api = await createFakeChutesApi(options);
-  const root = join(PACKAGE_DIR, 'node_modules', '.tmp');
-  await mkdir(root, { recursive: true });
-  const dir = await mkdtemp(join(root, 'proc-'));
-  const home = join(dir, 'home');
-  await mkdir(home, { recursive: true });
-  api.addUser({ username: 'alice', hotkey: ALICE_SS58, user_id: ALICE_ID, balance: 100 });
-  const configPath = join(dir, 'config.ini');
-  await writeFile(
-    configPath,
-    serializeConfig({
-      apiBaseUrl: api.url,
-      auth: {
-        username: 'alice',
-        userId: ALICE_ID,
-        hotkeySeed: ALICE_SEED,
-        hotkeyName: 'default',
-        hotkeySs58Address: ALICE_SS58,
-      },
-      paymentAddress: '5Pay',
-    }),
-    { mode: 0o600 },
-  );
+  const { dir, home, configPath } = await aliceWorkspace(api, 'proc-', 0o600);
   const env: Record<string, string | undefined> = {
     CHUTES_CONFIG_PATH: configPath,
     HOME: home,

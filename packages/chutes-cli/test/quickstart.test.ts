@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from '@confidential-ai/test-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PACKAGE_DIR } from './helpers.js';
 import { CLI_BIN, FAKE_API_BIN, freePort } from './process.js';
@@ -61,25 +61,8 @@ describe('README quick start', () => {
       HOME: join(dir, 'home'),
       PORT: String(port),
     });
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-      (resolvePromise) => {
-        // No terminal, stdin closed: nothing may wait for an answer.
-        const child = spawn('bash', ['-euo', 'pipefail', '-c', block], {
-          cwd: work,
-          env,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-        });
-        child.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-        });
-        child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-      },
-    );
+    // No terminal, stdin closed: nothing may wait for an answer.
+    const result = await runCommand('bash', ['-euo', 'pipefail', '-c', block], { cwd: work, env });
     expect(result.stderr).not.toMatch(/chutes: ERR_/);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`listening on http://127.0.0.1:${port} (pid `);

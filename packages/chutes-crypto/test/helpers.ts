@@ -17,17 +17,6 @@ export function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** A deterministic random source that hands out the given byte strings in order. */
-export function scripted(...parts: Uint8Array[]): (length: number) => Uint8Array {
-  const queue = [...parts];
-  return (length) => {
-    const next = queue.shift();
-    if (!next || next.length !== length)
-      throw new Error(`scripted random: unexpected request for ${length} bytes`);
-    return next;
-  };
-}
-
 /** A seeded pseudo-random source (xorshift) for reproducible but varied tests. */
 export function seededRandom(seed: number): (length: number) => Uint8Array {
   let state = seed >>> 0 || 1;
@@ -63,3 +52,6 @@ export function codeOf(fn: () => unknown): ChutesCryptoErrorCode {
   }
   throw new Error('expected a ChutesCryptoError, nothing was thrown');
 }
+
+/** A deterministic random source handing out the given byte strings in order (the packages' tests use it too). */
+export { scripted } from '@confidential-ai/test-kit/scripted-random';

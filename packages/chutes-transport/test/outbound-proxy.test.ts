@@ -1,46 +1,17 @@
-import { createServer, type Server } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { type LoopbackForwardProxy, startForwardProxy } from '@confidential-ai/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Harness, MODEL, startHarness } from './helpers.js';
 
 // A forward proxy on loopback (node:http): undici reaches both http: and https: targets through it with CONNECT.
-let proxy: Server;
+let proxy: LoopbackForwardProxy;
 let proxyUrl: string;
-const tunnels: string[] = [];
-const sockets = new Set<Socket>();
+let tunnels: string[];
 beforeAll(async () => {
-  proxy = createServer((_request, response) => response.writeHead(405).end());
-  proxy.on('connect', (request, client: Socket, head: Buffer) => {
-    const target = request.url ?? '';
-    tunnels.push(target);
-    const [host, port] = [
-      target.slice(0, target.lastIndexOf(':')),
-      target.slice(target.lastIndexOf(':') + 1),
-    ];
-    if (host.endsWith('.invalid')) {
-      client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
-      return;
-    }
-    const upstream = connect(Number(port), host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    }
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  proxy = await startForwardProxy();
+  proxyUrl = proxy.url;
+  tunnels = proxy.tunnels;
 });
-afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
-  await new Promise<void>((resolve) => proxy.close(() => resolve()));
-});
+afterAll(() => proxy.close());
 
 let harness: Harness | undefined;
 afterEach(async () => {

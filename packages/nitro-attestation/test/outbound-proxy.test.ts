@@ -1,10 +1,9 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type LoopbackForwardProxy, startForwardProxy } from '@confidential-ai/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NitroAttestationError, verifyRemoteAttestation } from '../src/index.js';
 import {
@@ -16,36 +15,13 @@ import {
 } from './fake-gateway.js';
 
 // A loopback HTTP CONNECT proxy recording every tunnel target; targets under `.invalid` get 502.
-let proxy: Server;
+let proxy: LoopbackForwardProxy;
 let proxyUrl: string;
-const tunnels: string[] = [];
-const sockets = new Set<Socket>();
+let tunnels: string[];
 beforeAll(async () => {
-  proxy = createServer((_request, response) => response.writeHead(405).end());
-  proxy.on('connect', (request, client: Socket, head: Buffer) => {
-    const target = request.url ?? '';
-    tunnels.push(target);
-    const cut = target.lastIndexOf(':');
-    const host = target.slice(0, cut);
-    if (host.endsWith('.invalid')) {
-      client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
-      return;
-    }
-    const upstream = connect(Number(target.slice(cut + 1)), host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-    }
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  proxy = await startForwardProxy();
+  proxyUrl = proxy.url;
+  tunnels = proxy.tunnels;
 });
 
 let platform: SyntheticPlatform;
@@ -58,8 +34,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gateway.close();
-  for (const socket of sockets) socket.destroy();
-  await new Promise<void>((resolve) => proxy.close(() => resolve()));
+  await proxy.close();
 });
 afterEach(() => {
   tunnels.length = 0;

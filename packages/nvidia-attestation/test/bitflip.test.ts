@@ -1,7 +1,8 @@
 import { hexToBytes, utf8ToBytes } from '@confidential-ai/bytes';
 import { describe, expect, it } from 'vitest';
-import { NvidiaAttestationError, parseGpuAttestationReport, verifyGpuEvidence } from '../src/index.js';
+import { parseGpuAttestationReport, verifyGpuEvidence } from '../src/index.js';
 import { derToPem, pemCertificatesToDer } from '../src/pem.js';
+import { codeOf } from './code-of.js';
 import { hopper545, hopper550 } from './vectors.js';
 
 // "A bit flip anywhere in the signed region of a report, in a certificate, or in a RIM is rejected with a typed
@@ -9,16 +10,6 @@ import { hopper545, hopper550 } from './vectors.js';
 // byte of each certificate of the device chain, and the bytes of real RIMs (every byte of SignedInfo and
 // SignatureValue, every 31st elsewhere). The bit flipped cycles with the offset. (A one-off run over every byte of
 // the five certificates with two bits each, and every byte of both RIMs, found no accepted flip either.)
-
-async function codeOf(run: () => Promise<unknown>): Promise<string> {
-  try {
-    await run();
-    return 'OK';
-  } catch (error) {
-    if (NvidiaAttestationError.isInstance(error)) return error.code;
-    throw error;
-  }
-}
 
 function flip(bytes: Uint8Array, offset: number): Uint8Array {
   const copy = bytes.slice();

@@ -6,17 +6,8 @@ import { derToPem, pemCertificatesToDer } from '../src/pem.js';
 import { checkRevocation, parseRevocationCollateral } from '../src/revocation.js';
 import { createTestNvidiaPlatform, type TestNvidiaPlatform } from '../src/testing/index.js';
 import { resolveAnchor } from '../src/trust.js';
+import { codeOf } from './code-of.js';
 import { vector } from './vectors.js';
-
-async function codeOf(run: () => Promise<unknown>): Promise<string> {
-  try {
-    await run();
-    return 'OK';
-  } catch (error) {
-    if (NvidiaAttestationError.isInstance(error)) return error.code;
-    throw error;
-  }
-}
 
 describe('OCSP responses and a CRL made by OpenSSL (independent implementation)', () => {
   const openssl = vector<{

@@ -1,8 +1,8 @@
 import { utf8ToBytes } from '@confidential-ai/bytes';
 import { describe, expect, it } from 'vitest';
-import { NvidiaAttestationError } from '../src/index.js';
 import { verifyRim } from '../src/rim.js';
 import { resolveAnchor } from '../src/trust.js';
+import { codeOf } from './code-of.js';
 import { hopper545, rimSamples } from './vectors.js';
 
 const anchor = resolveAnchor(undefined, 'rim', 'rim root');
@@ -10,16 +10,6 @@ const at = new Date(rimSamples.at);
 
 function verify(text: string | Uint8Array, when = at) {
   return verifyRim(text, { anchor, at: when, what: 'RIM', memo: new Map() });
-}
-
-async function codeOf(run: () => Promise<unknown>): Promise<string> {
-  try {
-    await run();
-    return 'OK';
-  } catch (error) {
-    if (NvidiaAttestationError.isInstance(error)) return error.code;
-    throw error;
-  }
 }
 
 describe('every real NVIDIA RIM verifies (as it does with xmlsec1) and reads as NVIDIA publishes it', () => {
@@ -66,6 +56,23 @@ describe('XML signature shape: anything but the one NVIDIA signs is refused', ()
   const signatureEnd = rim.indexOf('</ds:Signature>') + '</ds:Signature>'.length;
   const signature = rim.slice(signatureStart, signatureEnd);
   const withoutSignature = rim.slice(0, signatureStart) + rim.slice(signatureEnd);
+  // One text replaced (its first occurrence) by another, each refused as ERR_NVIDIA_RIM_SIGNATURE.
+  const edits: Array<[string, string, string]> = [
+    ['a Reference to a fragment', '<ds:Reference URI="">', '<ds:Reference URI="#x">'],
+    ['a second Reference', '</ds:Reference>', '</ds:Reference><ds:Reference URI=""/>'],
+    [
+      'no enveloped-signature transform',
+      '<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>',
+      '',
+    ],
+    ['an Object in the signature', '</ds:KeyInfo>', '</ds:KeyInfo><ds:Object>x</ds:Object>'],
+    ['SHA-256 digest', 'xmldsig-more#sha384"', 'xmldsig-more#sha256"'],
+    ['RSA signature method', 'ecdsa-sha384', 'rsa-sha384'],
+    ['text inside SignedInfo', '<ds:SignedInfo>', '<ds:SignedInfo>x'],
+    ['a changed reference value', 'active="True" alternatives="2"', 'active="False" alternatives="2"'],
+    ['an added resource', '</ns0:Payload>', '<ns0:Resource type="Measurement" index="64"/></ns0:Payload>'],
+    ['white space added inside SignedInfo', '<ds:SignatureMethod', '\n<ds:SignatureMethod'],
+  ];
   const cases: Array<[string, string, string]> = [
     ['no signature', withoutSignature, 'ERR_NVIDIA_RIM_SIGNATURE'],
     [
@@ -81,52 +88,6 @@ describe('XML signature shape: anything but the one NVIDIA signs is refused', ()
     [
       'exclusive canonicalization',
       rim.replaceAll('http://www.w3.org/2006/12/xml-c14n11', 'http://www.w3.org/2001/10/xml-exc-c14n#'),
-      'ERR_NVIDIA_RIM_SIGNATURE',
-    ],
-    [
-      'a Reference to a fragment',
-      rim.replace('<ds:Reference URI="">', '<ds:Reference URI="#x">'),
-      'ERR_NVIDIA_RIM_SIGNATURE',
-    ],
-    [
-      'a second Reference',
-      rim.replace('</ds:Reference>', '</ds:Reference><ds:Reference URI=""/>'),
-      'ERR_NVIDIA_RIM_SIGNATURE',
-    ],
-    [
-      'no enveloped-signature transform',
-      rim.replace('<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>', ''),
-      'ERR_NVIDIA_RIM_SIGNATURE',
-    ],
-    [
-      'an Object in the signature',
-      rim.replace('</ds:KeyInfo>', '</ds:KeyInfo><ds:Object>x</ds:Object>'),
-      'ERR_NVIDIA_RIM_SIGNATURE',
-    ],
-    [
-      'SHA-256 digest',
-      rim.replace('xmldsig-more#sha384"', 'xmldsig-more#sha256"'),
-      'ERR_NVIDIA_RIM_SIGNATURE',
-    ],
-    ['RSA signature method', rim.replace('ecdsa-sha384', 'rsa-sha384'), 'ERR_NVIDIA_RIM_SIGNATURE'],
-    [
-      'text inside SignedInfo',
-      rim.replace('<ds:SignedInfo>', '<ds:SignedInfo>x'),
-      'ERR_NVIDIA_RIM_SIGNATURE',
-    ],
-    [
-      'a changed reference value',
-      rim.replace('active="True" alternatives="2"', 'active="False" alternatives="2"'),
-      'ERR_NVIDIA_RIM_SIGNATURE',
-    ],
-    [
-      'an added resource',
-      rim.replace('</ns0:Payload>', '<ns0:Resource type="Measurement" index="64"/></ns0:Payload>'),
-      'ERR_NVIDIA_RIM_SIGNATURE',
-    ],
-    [
-      'white space added inside SignedInfo',
-      rim.replace('<ds:SignatureMethod', '\n<ds:SignatureMethod'),
       'ERR_NVIDIA_RIM_SIGNATURE',
     ],
     ['no KeyInfo', rim.replace(/<ds:KeyInfo>[\s\S]*<\/ds:KeyInfo>/, ''), 'ERR_NVIDIA_RIM_SIGNATURE'],
@@ -145,6 +106,11 @@ describe('XML signature shape: anything but the one NVIDIA signs is refused', ()
     ],
     ['a DOCTYPE', `<!DOCTYPE x [<!ENTITY e "e">]>${rim}`, 'ERR_NVIDIA_RIM_MALFORMED'],
     ['not XML', 'not xml', 'ERR_NVIDIA_RIM_MALFORMED'],
+    ...edits.map(([name, from, to]): [string, string, string] => [
+      name,
+      rim.replace(from, to),
+      'ERR_NVIDIA_RIM_SIGNATURE',
+    ]),
   ];
   for (const [name, text, code] of cases) {
     it(name, async () => {

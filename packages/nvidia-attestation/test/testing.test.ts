@@ -1,6 +1,6 @@
 import { base64ToBytes, hexToBytes } from '@confidential-ai/bytes';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NvidiaAttestationError, parseGpuAttestationReport, verifyGpuEvidence } from '../src/index.js';
+import { parseGpuAttestationReport, verifyGpuEvidence } from '../src/index.js';
 import { verifyRim } from '../src/rim.js';
 import {
   createTestNvidiaPlatform,
@@ -10,17 +10,8 @@ import {
   type TestNvidiaPlatform,
 } from '../src/testing/index.js';
 import { resolveAnchor } from '../src/trust.js';
+import { codeOf } from './code-of.js';
 import { vector } from './vectors.js';
-
-async function codeOf(run: () => Promise<unknown>): Promise<string> {
-  try {
-    await run();
-    return 'OK';
-  } catch (error) {
-    if (NvidiaAttestationError.isInstance(error)) return error.code;
-    throw error;
-  }
-}
 
 let platform: TestNvidiaPlatform;
 const nonce = hexToBytes('5a'.repeat(32));

@@ -3,26 +3,16 @@ import { describe, expect, it } from 'vitest';
 import {
   NVIDIA_DEVICE_IDENTITY_ROOT_SHA256,
   NVIDIA_RIM_ROOT_SHA256,
-  NvidiaAttestationError,
   nvidiaDeviceIdentityRootDer,
   nvidiaRimRootDer,
   type VerifyGpuEvidenceOptions,
   verifyGpuEvidence,
 } from '../src/index.js';
+import { codeOf } from './code-of.js';
 import { hgx, hopper545, hopper550, hopper580 } from './vectors.js';
 
 const raw545 = { report: hopper545.report, certificateChain: hopper545.certificateChain };
 const rims545 = [hopper545.driverRim, hopper545.vbiosRim];
-
-async function codeOf(run: () => Promise<unknown>): Promise<string> {
-  try {
-    await run();
-    return 'OK';
-  } catch (error) {
-    if (NvidiaAttestationError.isInstance(error)) return error.code;
-    throw error;
-  }
-}
 
 describe('real GPU evidence verifies with its chain and RIMs', () => {
   it('H100, driver 545.00 / VBIOS 96.00.5E.00.01: signature, chain to the pinned NVIDIA root, nonce, 33 reference values', async () => {

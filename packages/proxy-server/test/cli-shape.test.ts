@@ -1,37 +1,19 @@
-import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { type OccupiedPort, occupyLoopbackPort, runBin as runScript } from '@confidential-ai/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../bin/confidential-proxy.js', import.meta.url));
 
 /** Runs the real bin to completion (a server that starts would hang the test: every case here fails or exits). */
-function runBin(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runBin = (args: string[], env: Record<string, string> = {}) => runScript(BIN, args, env);
 
-let occupied: Server;
+let occupied: OccupiedPort;
 let occupiedPort: number;
 beforeAll(async () => {
-  occupied = createServer();
-  await new Promise<void>((resolve) => occupied.listen(0, '127.0.0.1', resolve));
-  occupiedPort = (occupied.address() as { port: number }).port;
+  occupied = await occupyLoopbackPort();
+  occupiedPort = occupied.port;
 });
-afterAll(() => new Promise<void>((resolve) => occupied.close(() => resolve())));
+afterAll(() => occupied.close());
 
 describe('confidential-proxy: the one CLI shape (the real bin)', () => {
   it('--help on every subcommand prints its usage on stdout and exits 0; --version prints the version', async () => {

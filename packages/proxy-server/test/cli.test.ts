@@ -1,27 +1,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { captureOutput } from '@confidential-ai/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
 import { TOKEN } from './helpers.js';
 import { killAllSpawned, spawnServer } from './processes.js';
 
 /** Runs the CLI in-process (same code as the bin) with captured output. */
-async function run(args: string[], env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const status = await runCli(['node', 'confidential-proxy', ...args], {
-    env,
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    handleSignals: false,
-  });
-  return { status, stdout, stderr };
-}
+const run = (args: string[], env: Record<string, string> = {}) =>
+  captureOutput((sinks) =>
+    runCli(['node', 'confidential-proxy', ...args], { env, ...sinks, handleSignals: false }),
+  );
 
 describe('confidential-proxy CLI', () => {
   afterAll(() => killAllSpawned());

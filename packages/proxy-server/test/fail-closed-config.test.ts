@@ -3,6 +3,7 @@
 // cases live in their packages' tests; here the aliases that run them.)
 import { createLogger } from '@confidential-ai/server-kit';
 import { startRecorder } from '@confidential-ai/tee-gateway/testing';
+import { captureOutput, configIssuesOf } from '@confidential-ai/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli.js';
 import { loadConfig } from '../src/config.js';
@@ -10,31 +11,12 @@ import { ConfigError } from '../src/errors.js';
 import { type RunningServer, startServer } from '../src/server.js';
 import { captureLogs, TOKEN } from './helpers.js';
 
-function issuesOf(run: () => unknown): { tomlKey: string; envVar: string | undefined; message: string }[] {
-  try {
-    run();
-  } catch (error) {
-    expect(ConfigError.isInstance(error) && error instanceof ConfigError).toBe(true);
-    return [...(error as ConfigError).issues];
-  }
-  throw new Error('expected a ConfigError');
-}
+const issuesOf = (run: () => unknown) => configIssuesOf(run, ConfigError);
 
-async function runQuiet(args: string[], env: Record<string, string>) {
-  let stdout = '';
-  let stderr = '';
-  const status = await runCli(['node', 'confidential-proxy', ...args], {
-    env,
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    handleSignals: false,
-  });
-  return { status, stdout, stderr };
-}
+const runQuiet = (args: string[], env: Record<string, string>) =>
+  captureOutput((sinks) =>
+    runCli(['node', 'confidential-proxy', ...args], { env, ...sinks, handleSignals: false }),
+  );
 
 describe('one strict boolean for every face', () => {
   it('x402_enabled = "ture" is a startup error, not "payment off"', () => {

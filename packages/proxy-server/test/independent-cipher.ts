@@ -12,43 +12,9 @@ import {
   hkdfSync,
   randomBytes,
 } from 'node:crypto';
+import { edPublicToX25519 } from '@confidential-ai/test-kit';
 
-const P = 2n ** 255n - 19n;
-
-function modPow(base: bigint, exponent: bigint, modulus: bigint): bigint {
-  let result = 1n;
-  let b = base % modulus;
-  let e = exponent;
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % modulus;
-    b = (b * b) % modulus;
-    e >>= 1n;
-  }
-  return result;
-}
-
-function littleEndianToBigInt(bytes: Uint8Array): bigint {
-  let value = 0n;
-  for (let index = bytes.length - 1; index >= 0; index--) value = (value << 8n) | BigInt(bytes[index]!);
-  return value;
-}
-
-function bigIntToLittleEndian(value: bigint, length: number): Buffer {
-  const out = Buffer.alloc(length);
-  let v = value;
-  for (let index = 0; index < length; index++) {
-    out[index] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
-}
-
-/** Ed25519 public key → X25519 u-coordinate: u = (1 + y) / (1 − y) mod p (RFC 7748 birational map). */
-export function edPublicToX25519(edPublic: Uint8Array): Buffer {
-  const y = littleEndianToBigInt(edPublic) & ((1n << 255n) - 1n);
-  const u = (((1n + y) % P) * modPow((1n - y + P) % P, P - 2n, P)) % P;
-  return bigIntToLittleEndian(u, 32);
-}
+export { edPublicToX25519 };
 
 /** Ed25519 seed → X25519 private scalar bytes (first half of SHA-512; X25519 clamps on use). */
 export function edSeedToX25519(seed: Uint8Array): Buffer {

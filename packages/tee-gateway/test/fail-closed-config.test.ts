@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@confidential-ai/server-kit';
+import { captureOutput, configIssuesOf } from '@confidential-ai/test-kit';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,31 +16,12 @@ import {
   TeeGatewayConfigError,
 } from '../src/index.js';
 
-function issuesOf(run: () => unknown): { tomlKey: string; envVar: string | undefined; message: string }[] {
-  try {
-    run();
-  } catch (error) {
-    expect(TeeGatewayConfigError.isInstance(error) && error instanceof TeeGatewayConfigError).toBe(true);
-    return [...(error as TeeGatewayConfigError).issues];
-  }
-  throw new Error('expected a TeeGatewayConfigError');
-}
+const issuesOf = (run: () => unknown) => configIssuesOf(run, TeeGatewayConfigError);
 
-async function runQuiet(args: string[], env: Record<string, string>) {
-  let stdout = '';
-  let stderr = '';
-  const status = await runTeeGatewayCli(['node', 'tee-gateway', ...args], {
-    env,
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    handleSignals: false,
-  });
-  return { status, stdout, stderr };
-}
+const runQuiet = (args: string[], env: Record<string, string>) =>
+  captureOutput((sinks) =>
+    runTeeGatewayCli(['node', 'tee-gateway', ...args], { env, ...sinks, handleSignals: false }),
+  );
 
 // The refusal is decided on the configured host before anything is bound. To run the accepted cases without a
 // public socket, they bind the IPv4-mapped loopback written in hex (`::ffff:7f00:1`): the check counts every

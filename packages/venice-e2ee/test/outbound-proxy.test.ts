@@ -1,9 +1,9 @@
+import { type LoopbackForwardProxy, startForwardProxy } from '@confidential-ai/test-kit';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fetchAttestation } from '../src/attestation.js';
 import { createVeniceFetch } from '../src/fetch.js';
 import { createEnvProxyFetch } from '../src/outbound-proxy.js';
-import { type LoopbackForwardProxy, startForwardProxy } from '../src/testing/forward-proxy.js';
 import { createFakeVeniceServer, type FakeVeniceServer } from '../src/testing/index.js';
 
 const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];

@@ -1,37 +1,19 @@
 // Configuration that used to fail open, on the standalone Venice proxy: env booleans, URLs with credentials, and
 // a public listener without a client token.
 import { createLogger } from '@confidential-ai/server-kit';
+import { captureOutput, configIssuesOf } from '@confidential-ai/test-kit';
 import { describe, expect, it } from 'vitest';
 import { loadVeniceProxyConfig } from '../src/config.js';
 import { VeniceProxyConfigError } from '../src/errors.js';
 import { runVeniceProxyCli } from '../src/index.js';
 import { startVeniceProxy } from '../src/server.js';
 
-function issuesOf(run: () => unknown): { tomlKey: string; envVar: string | undefined; message: string }[] {
-  try {
-    run();
-  } catch (error) {
-    expect(VeniceProxyConfigError.isInstance(error) && error instanceof VeniceProxyConfigError).toBe(true);
-    return [...(error as VeniceProxyConfigError).issues];
-  }
-  throw new Error('expected a VeniceProxyConfigError');
-}
+const issuesOf = (run: () => unknown) => configIssuesOf(run, VeniceProxyConfigError);
 
-async function runQuiet(args: string[], env: Record<string, string>) {
-  let stdout = '';
-  let stderr = '';
-  const status = await runVeniceProxyCli(['node', 'venice-e2ee-proxy', ...args], {
-    env,
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    handleSignals: false,
-  });
-  return { status, stdout, stderr };
-}
+const runQuiet = (args: string[], env: Record<string, string>) =>
+  captureOutput((sinks) =>
+    runVeniceProxyCli(['node', 'venice-e2ee-proxy', ...args], { env, ...sinks, handleSignals: false }),
+  );
 
 function captureLogs() {
   const lines: string[] = [];

@@ -3,15 +3,13 @@
 // fake the proxy trusts their test root. A configured Venice base URL keeps NVIDIA's pinned root
 // (see attestation.test.ts).
 import { createFakeVeniceServer, type FakeVeniceFault } from '@confidential-ai/venice-e2ee/testing';
-import OpenAI from 'openai';
-import { pino } from 'pino';
+import type OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadVeniceProxyConfig } from '../src/config.js';
-import { type RunningVeniceProxy, startVeniceProxy } from '../src/server.js';
+import type { RunningVeniceProxy } from '../src/server.js';
+import * as embedded from './embedded-venice.js';
 import { errorOf } from './helpers.js';
 
-const FLAT = 'e2ee-qwen3-6-27b';
-const ACI = 'e2ee-glm-5-2-p';
+const { ACI, FLAT, openaiFor, postChatRaw, startEmbeddedProxy, streamedText, upstreamChats } = embedded;
 const REQUIRED = '[attestation]\nrequire_nvidia = "required"';
 
 let proxy: RunningVeniceProxy;
@@ -19,13 +17,8 @@ let openai: OpenAI;
 
 beforeAll(async () => {
   // No Venice key and the default base URL: the embedded fake is the upstream.
-  proxy = await startVeniceProxy({
-    config: loadVeniceProxyConfig({ text: REQUIRED, env: {} }),
-    host: '127.0.0.1',
-    port: 0,
-    logger: pino({ level: 'silent' }),
-  });
-  openai = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  proxy = await startEmbeddedProxy(REQUIRED);
+  openai = openaiFor(proxy);
 });
 afterEach(() => proxy.embeddedVenice?.clearFaults());
 afterAll(async () => {
@@ -36,9 +29,7 @@ function ask(model: string, client = openai) {
   return client.chat.completions.create({ model, messages: [{ role: 'user', content: 'which GPU?' }] });
 }
 
-function chats(): number {
-  return proxy.embeddedVenice!.requests.filter((entry) => entry.url.endsWith('/chat/completions')).length;
-}
+const chats = () => upstreamChats(proxy);
 
 describe('require_nvidia = "required" on the embedded fake Venice server', () => {
   it('serves chats through the real openai SDK with the GPU evidence verified (both shapes, streaming)', async () => {
@@ -48,14 +39,7 @@ describe('require_nvidia = "required" on the embedded fake Venice server', () =>
       expect(response.headers.get('x-venice-proxy-nvidia-verified')).toBe('verified');
       expect(response.headers.get('x-venice-proxy-key-binding')).toBe('true');
     }
-    const stream = await openai.chat.completions.create({
-      model: FLAT,
-      stream: true,
-      messages: [{ role: 'user', content: 'streamed' }],
-    });
-    let text = '';
-    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
-    expect(text).toBe('You said: streamed');
+    expect(await streamedText(openai, FLAT, 'streamed')).toBe('You said: streamed');
   });
 
   const refusals: Array<[FakeVeniceFault, string, string]> = [
@@ -70,11 +54,7 @@ describe('require_nvidia = "required" on the embedded fake Venice server', () =>
       proxy.embeddedVenice!.setFault(fault);
       const before = chats();
       expect(await errorOf(ask(model))).toEqual({ status: 502, type: 'proxy_attestation_error', code });
-      const raw = await fetch(`${proxy.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }),
-      });
+      const raw = await postChatRaw(proxy, model);
       expect(raw.status).toBe(502);
       expect(raw.headers.get('x-venice-proxy-error-code')).toBe(code);
       expect(raw.headers.get('x-venice-proxy-nvidia-verified')).toBeNull();
@@ -85,15 +65,9 @@ describe('require_nvidia = "required" on the embedded fake Venice server', () =>
 
   it('an explicit nvidiaRoot override wins: under another root the embedded fake’s GPU evidence fails', async () => {
     const other = await createFakeVeniceServer();
-    const overridden = await startVeniceProxy({
-      config: loadVeniceProxyConfig({ text: REQUIRED, env: {} }),
-      host: '127.0.0.1',
-      port: 0,
-      logger: pino({ level: 'silent' }),
-      attestation: { nvidiaRoot: await other.nvidiaRoot() },
-    });
+    const overridden = await startEmbeddedProxy(REQUIRED, { nvidiaRoot: await other.nvidiaRoot() });
     try {
-      const client = new OpenAI({ baseURL: `${overridden.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const client = openaiFor(overridden);
       expect(await errorOf(ask(FLAT, client))).toEqual({
         status: 502,
         type: 'proxy_attestation_error',

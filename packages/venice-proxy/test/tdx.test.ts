@@ -3,29 +3,21 @@
 // collateral). A configured Venice base URL keeps Intel's pinned root (see attestation.test.ts).
 import { intelSgxRootCaDer } from '@confidential-ai/tdx-attestation';
 import type { FakeVeniceFault } from '@confidential-ai/venice-e2ee/testing';
-import OpenAI from 'openai';
-import { pino } from 'pino';
+import type OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadVeniceProxyConfig } from '../src/config.js';
-import { type RunningVeniceProxy, startVeniceProxy } from '../src/server.js';
+import type { RunningVeniceProxy } from '../src/server.js';
+import * as embedded from './embedded-venice.js';
 import { errorOf } from './helpers.js';
 
-const FLAT = 'e2ee-qwen3-6-27b';
-const ACI = 'e2ee-glm-5-2-p';
+const { ACI, FLAT, openaiFor, postChatRaw, startEmbeddedProxy, streamedText, upstreamChats } = embedded;
 const STRICT = '[attestation]\nrequire_tdx = true';
 
 let proxy: RunningVeniceProxy;
 let openai: OpenAI;
 
 beforeAll(async () => {
-  // No Venice key and the default base URL: the embedded fake is the upstream.
-  proxy = await startVeniceProxy({
-    config: loadVeniceProxyConfig({ text: STRICT, env: {} }),
-    host: '127.0.0.1',
-    port: 0,
-    logger: pino({ level: 'silent' }),
-  });
-  openai = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  proxy = await startEmbeddedProxy(STRICT);
+  openai = openaiFor(proxy);
 });
 afterEach(() => proxy.embeddedVenice?.clearFaults());
 afterAll(async () => {
@@ -46,14 +38,7 @@ describe('require_tdx = true on the embedded fake Venice server', () => {
       expect(response.headers.get('x-venice-proxy-tdx-verified')).toBe('true');
       expect(response.headers.get('x-venice-proxy-key-binding')).toBe('true');
     }
-    const stream = await openai.chat.completions.create({
-      model: FLAT,
-      stream: true,
-      messages: [{ role: 'user', content: 'streamed' }],
-    });
-    let text = '';
-    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
-    expect(text).toBe('You said: streamed');
+    expect(await streamedText(openai, FLAT, 'streamed')).toBe('You said: streamed');
   });
 
   const refusals: Array<[FakeVeniceFault, string]> = [
@@ -65,23 +50,17 @@ describe('require_tdx = true on the embedded fake Venice server', () => {
     it(`a ${fault} quote is refused: 502 proxy_attestation_error / attestation_invalid_tdx_evidence`, async () => {
       const fake = proxy.embeddedVenice!;
       fake.setFault(fault);
-      const chatsBefore = fake.requests.filter((entry) => entry.url.endsWith('/chat/completions')).length;
+      const chatsBefore = upstreamChats(proxy);
       expect(await errorOf(ask(model))).toEqual({
         status: 502,
         type: 'proxy_attestation_error',
         code: 'attestation_invalid_tdx_evidence',
       });
-      const raw = await fetch(`${proxy.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }),
-      });
+      const raw = await postChatRaw(proxy, model);
       expect(raw.headers.get('x-venice-proxy-error-code')).toBe('attestation_invalid_tdx_evidence');
       expect(raw.headers.get('x-venice-proxy-tdx-verified')).toBeNull();
       // Fail closed: nothing was encrypted to the unverified key.
-      expect(fake.requests.filter((entry) => entry.url.endsWith('/chat/completions')).length).toBe(
-        chatsBefore,
-      );
+      expect(upstreamChats(proxy)).toBe(chatsBefore);
     });
   }
 
@@ -91,15 +70,9 @@ describe('require_tdx = true on the embedded fake Venice server', () => {
   });
 
   it('an explicit trustedRootCa override wins: with Intel’s root the embedded fake’s quotes fail', async () => {
-    const intel = await startVeniceProxy({
-      config: loadVeniceProxyConfig({ text: STRICT, env: {} }),
-      host: '127.0.0.1',
-      port: 0,
-      logger: pino({ level: 'silent' }),
-      attestation: { trustedRootCa: intelSgxRootCaDer() },
-    });
+    const intel = await startEmbeddedProxy(STRICT, { trustedRootCa: intelSgxRootCaDer() });
     try {
-      const client = new OpenAI({ baseURL: `${intel.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+      const client = openaiFor(intel);
       expect(await errorOf(ask(FLAT, client))).toEqual({
         status: 502,
         type: 'proxy_attestation_error',

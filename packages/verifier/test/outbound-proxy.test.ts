@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { type LoopbackForwardProxy, startForwardProxy } from '@confidential-ai/venice-e2ee/testing';
+import { type LoopbackForwardProxy, startForwardProxy } from '@confidential-ai/test-kit';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { getEvidence } from '../src/http.js';
 

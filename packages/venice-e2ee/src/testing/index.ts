@@ -11,4 +11,3 @@ export {
   type FakeVeniceTurn,
   renderFakeToolCall,
 } from './fake-venice.js';
-export { type LoopbackForwardProxy, startForwardProxy } from './forward-proxy.js';

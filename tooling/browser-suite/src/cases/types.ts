@@ -68,13 +68,5 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return hex(new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', new Uint8Array(bytes))));
 }
 
-/** A deterministic random source handing out the given byte strings in order (as the packages' tests do). */
-export function scripted(...parts: Uint8Array[]): (length: number) => Uint8Array {
-  const queue = [...parts];
-  return (length) => {
-    const next = queue.shift();
-    if (!next || next.length !== length)
-      throw new Error(`scripted random: unexpected request for ${length} bytes`);
-    return next;
-  };
-}
+/** A deterministic random source handing out the given byte strings in order (the packages' tests use it too). */
+export { scripted } from '@confidential-ai/test-kit/scripted-random';
