@@ -55,23 +55,23 @@ describe.each([
     'confidential-proxy',
     8000,
     'packages/proxy-server',
-    '/app/bin/confidential-proxy.js',
+    ['--max-semi-space-size=32', '/app/bin/confidential-proxy.js'],
     ['deploy/images/tee-gateway'],
   ],
   [
     'tee-gateway',
     8000,
     'deploy/images/tee-gateway',
-    '/app/node_modules/@confidential-ai/tee-gateway/bin/tee-gateway.js',
+    ['/app/node_modules/@confidential-ai/tee-gateway/bin/tee-gateway.js'],
     [],
   ],
-  ['venice-e2ee-proxy', 8080, 'packages/venice-proxy', '/app/bin/venice-e2ee-proxy.js', []],
-] as const)('image %s', (service, port, importer, bin, alsoAllowed) => {
+  ['venice-e2ee-proxy', 8080, 'packages/venice-proxy', ['/app/bin/venice-e2ee-proxy.js'], []],
+] as const)('image %s', (service, port, importer, nodeArguments, alsoAllowed) => {
   it(`runs its bin and holds only the production dependency closure of ${importer}`, async () => {
     const config = JSON.parse(
       await podman(['image', 'inspect', '--format', '{{json .Config}}', images.service(service)]),
     );
-    expect(config.Entrypoint).toEqual(['node', bin]);
+    expect(config.Entrypoint).toEqual(['node', ...nodeArguments]);
     const listing = await podman([
       'run',
       '--rm',
@@ -80,7 +80,7 @@ describe.each([
       'sh',
       images.service(service),
       '-c',
-      `node -p "require('/app/package.json').name"; test -f ${bin} && echo bin; ls /app/node_modules/.pnpm`,
+      `node -p "require('/app/package.json').name"; test -f ${nodeArguments.at(-1)} && echo bin; ls /app/node_modules/.pnpm`,
     ]);
     const [name, hasBin, ...entries] = listing.trim().split('\n');
     const installed = new Set(

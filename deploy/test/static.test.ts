@@ -234,7 +234,9 @@ describe("the images' entrypoints", () => {
     const entrypoint = (service: string) =>
       /^ENTRYPOINT (.+)$/m.exec(read(`deploy/images/${service}/Dockerfile`))?.[1];
     const command = (service: string) => /^CMD (.+)$/m.exec(read(`deploy/images/${service}/Dockerfile`))?.[1];
-    expect(entrypoint('confidential-proxy')).toBe('["node", "/app/bin/confidential-proxy.js"]');
+    expect(entrypoint('confidential-proxy')).toBe(
+      '["node", "--max-semi-space-size=32", "/app/bin/confidential-proxy.js"]',
+    );
     expect(command('confidential-proxy')).toBe(
       '["serve", "--config", "/etc/confidential-proxy/config.toml"]',
     );
