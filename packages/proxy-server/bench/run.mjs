@@ -18,7 +18,7 @@
 // those per-round differences over the rounds, for the proxy and for the bare hop.
 //
 // The proxy and the bare hop run with the same V8 young generation, `--max-semi-space-size=32` by default (what the
-// confidential-proxy image's entrypoint passes; at 64 clients Node's default costs the proxy 30-45 % more CPU per
+// confidential-proxy image's entrypoint passes; at 64 clients Node's default costs the proxy 30-60 % more CPU per
 // request on Node 24); `--semi-space 0` runs both on Node's default.
 // Usage: node bench/run.mjs [--json] [--requests N] [--chunks N] [--rounds N] [--e2ee-requests N]
 //        [--p99-rounds N] [--p99-requests N] [--semi-space MB] [--only plain|e2ee]
