@@ -56,12 +56,24 @@ const NESTED_SECRET_KEYS: readonly string[] = REDACT_PATHS.filter((path) => path
  */
 const PINO_REDACT_PATHS: readonly string[] = REDACT_PATHS.filter((path) => !path.startsWith('*.'));
 
-/** A copy of `value` (same prototype and own properties, so an `Error` stays one) with `keys` censored. */
+/**
+ * A copy of `value` (same prototype and own properties, so an `Error` stays one) with `keys` censored. Own
+ * accessors are copied as the values they give on `value`: V8 (Node 22+) makes an error's `stack` an own accessor
+ * that reads the original object's internal slot, so a copied getter would give the copy an empty stack.
+ */
 function censoredCopy(value: object, keys: readonly string[]): object {
-  const copy = Object.create(Object.getPrototypeOf(value), Object.getOwnPropertyDescriptors(value)) as Record<
-    string,
-    unknown
-  >;
+  const descriptors: PropertyDescriptorMap = Object.getOwnPropertyDescriptors(value);
+  for (const key of Reflect.ownKeys(descriptors) as Array<string | symbol>) {
+    const descriptor = descriptors[key as string]!;
+    if (descriptor.get === undefined && descriptor.set === undefined) continue;
+    descriptors[key as string] = {
+      value: Reflect.get(value, key),
+      enumerable: descriptor.enumerable === true,
+      writable: true,
+      configurable: true,
+    };
+  }
+  const copy = Object.create(Object.getPrototypeOf(value), descriptors) as Record<string, unknown>;
   for (const key of keys) {
     const descriptor = Object.getOwnPropertyDescriptor(copy, key)!;
     Object.defineProperty(copy, key, {
