@@ -134,6 +134,32 @@ describe('confidential-proxy image', () => {
     expect(result.stdout).not.toContain('listening');
   });
 
+  it("runs E2EE key agreements on the native libsecp256k1 addon (the optional dependency's prebuild is in the image)", async () => {
+    // venice-e2ee falls back to node:crypto without the addon (three times the CPU of an ECDSA E2EE request):
+    // the image must carry the prebuild and load it.
+    const script = [
+      "const { readdirSync } = await import('node:fs');",
+      "const dir = readdirSync('/app/node_modules/.pnpm').find((entry) => entry.startsWith('@confidential-ai+venice-e2ee@'));",
+      "const e2ee = await import('/app/node_modules/.pnpm/' + dir + '/node_modules/@confidential-ai/venice-e2ee/dist/index.js');",
+      'process.stdout.write(JSON.stringify(e2ee.fieldCipherBackends()));',
+    ].join(' ');
+    const output = await podman([
+      'run',
+      '--rm',
+      '--pull=never',
+      '--entrypoint',
+      'node',
+      images.service('confidential-proxy'),
+      '--input-type=module',
+      '-e',
+      script,
+    ]);
+    expect(JSON.parse(output)).toMatchObject({
+      secp256k1: 'libsecp256k1',
+      secp256k1PublicKeys: 'libsecp256k1',
+    });
+  });
+
   it('serves the openai SDK with the client token only on a read-only root, and stops at once on SIGTERM as PID 1', async () => {
     const token = randomBytes(16).toString('hex');
     // --read-only: what the Kubernetes manifest asks for (readOnlyRootFilesystem). VLLM_SIMULATE=true: a demo.

@@ -122,7 +122,13 @@ interface LockedDependency {
 }
 
 interface Lockfile {
-  importers: Record<string, { dependencies?: Record<string, LockedDependency> }>;
+  importers: Record<
+    string,
+    {
+      dependencies?: Record<string, LockedDependency>;
+      optionalDependencies?: Record<string, LockedDependency>;
+    }
+  >;
   snapshots: Record<
     string,
     { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> }
@@ -131,8 +137,10 @@ interface Lockfile {
 
 /**
  * The production dependency closure of a workspace importer (e.g. `packages/venice-proxy`) as pnpm-lock.yaml pins
- * it: the names of every package reachable through `dependencies` (workspace links followed into their importers,
- * registry packages through their snapshots, peers included as pnpm resolved them). What its image may hold.
+ * it: the names of every package reachable through `dependencies` and `optionalDependencies` (workspace links
+ * followed into their importers, registry packages through their snapshots, peers included as pnpm resolved them).
+ * What its image may hold; `direct` (what it must hold) is the importer's `dependencies` alone, since an optional
+ * dependency may be absent on a platform it has no build for (venice-e2ee's native `secp256k1`).
  */
 export function productionClosure(importer: string): { direct: string[]; closure: Set<string> } {
   const lock = parse(readFileSync(`${repoDir}pnpm-lock.yaml`, 'utf8')) as Lockfile;
@@ -141,7 +149,11 @@ export function productionClosure(importer: string): { direct: string[]; closure
   const visitImporter = (path: string) => {
     if (seen.has(`importer:${path}`)) return;
     seen.add(`importer:${path}`);
-    for (const [name, { version }] of Object.entries(lock.importers[path]?.dependencies ?? {})) {
+    const importer = lock.importers[path];
+    for (const [name, { version }] of Object.entries({
+      ...importer?.dependencies,
+      ...importer?.optionalDependencies,
+    })) {
       closure.add(name);
       if (version.startsWith('link:')) visitImporter(posix.normalize(posix.join(path, version.slice(5))));
       else visitSnapshot(`${name}@${version}`);
