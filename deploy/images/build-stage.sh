@@ -24,11 +24,17 @@ node deploy/base/install-pinned.mjs pnpm /opt/pnpm
 pnpm install --frozen-lockfile --filter='@confidential-ai/proxy-server...' --filter='@confidential-ai/tee-gateway-image...'
 BUILD_DECLARATIONS=false pnpm --filter='@confidential-ai/proxy-server...' run build
 
+platform=$(node -p 'process.platform + "-" + process.arch')
+
 # Usage: deploy_service <service> <package> <configuration source> <configuration path in the image>
 deploy_service() {
   pnpm --filter="$2" deploy --prod --legacy "/out/$1/app"
   # pnpm's install-state file records when it last pruned: the one date in the output.
   rm -f "/out/$1/app/node_modules/.modules.yaml"
+  # Native addons (venice-e2ee's optional secp256k1 and sodium-native) carry prebuilds for every platform: keep
+  # this image's (e.g. linux-x64), about 20 MB less.
+  find "/out/$1/app/node_modules/.pnpm" -path '*/node_modules/*/prebuilds/*' -prune -type d \
+    ! -name "$platform" -exec rm -rf {} +
   install -D -m 0644 deploy/images/healthcheck.mjs "/out/$1/rootfs/usr/local/lib/confidential-ai/healthcheck.mjs"
   install -D -m 0644 "$3" "/out/$1/rootfs$4"
 }

@@ -134,9 +134,10 @@ describe('confidential-proxy image', () => {
     expect(result.stdout).not.toContain('listening');
   });
 
-  it("runs E2EE key agreements on the native libsecp256k1 addon (the optional dependency's prebuild is in the image)", async () => {
-    // venice-e2ee falls back to node:crypto without the addon (three times the CPU of an ECDSA E2EE request):
-    // the image must carry the prebuild and load it.
+  it("runs E2EE key agreements on the native libsecp256k1 and libsodium addons (the optional dependencies' prebuilds are in the image)", async () => {
+    // venice-e2ee falls back to node:crypto without libsecp256k1 (three times the CPU of an ECDSA E2EE request)
+    // and to noble without libsodium (about 1 ms more per new Ed25519 client key): the image must carry the
+    // prebuilds of its platform and load them.
     const script = [
       "const { readdirSync } = await import('node:fs');",
       "const dir = readdirSync('/app/node_modules/.pnpm').find((entry) => entry.startsWith('@confidential-ai+venice-e2ee@'));",
@@ -157,6 +158,7 @@ describe('confidential-proxy image', () => {
     expect(JSON.parse(output)).toMatchObject({
       secp256k1: 'libsecp256k1',
       secp256k1PublicKeys: 'libsecp256k1',
+      ed25519Recipients: 'libsodium',
     });
   });
 

@@ -29,7 +29,6 @@ import {
   type FieldKeyPair,
   type FieldSuite,
   generateSecp256k1KeyPair,
-  generateX25519Ephemeral,
   keyAgreementFor,
   normalizeSecp256k1PublicKey,
   secp256k1AgreementFor,
@@ -37,6 +36,7 @@ import {
   secp256k1EphemeralAgreement,
   secp256k1PublicKey,
   secp256k1SharedSecret,
+  x25519EphemeralAgreement,
   x25519SharedSecret,
 } from './key-agreement.js';
 
@@ -186,7 +186,7 @@ export function deriveFieldKey(
       throw new TypeError('peerPublicKey must be a Uint8Array for the ed25519 suite');
     assertBytes(peerPublicKey, 'peerPublicKey', 32);
     const secret = options.privateIsX25519 ? privateKey : ed25519PrivateKeyToX25519(privateKey);
-    const peer = options.peerIsX25519 ? peerPublicKey : ed25519PublicKeyToX25519(peerPublicKey);
+    const peer = options.peerIsX25519 ? peerPublicKey : ed25519PublicKeyToX25519(peerPublicKey, native);
     shared = x25519SharedSecret(secret, peer, native);
   }
   return hkdfSha256(shared, info, native);
@@ -289,10 +289,11 @@ function senderKey(
   if (!isBytes(recipientPublicKey))
     throw new TypeError('recipientPublicKey must be a Uint8Array for ed25519');
   assertBytes(recipientPublicKey, 'recipientPublicKey', 32);
-  const peer = ed25519PublicKeyToX25519(recipientPublicKey);
-  const ephemeral = generateX25519Ephemeral(options.random, native, options.ephemeralPrivateKey);
-  const shared = x25519SharedSecret(ephemeral.privateKey, peer, native);
-  return { ephemeralPublicKey: ephemeral.publicKey, key: hkdfSha256(shared, info, native) };
+  const peer = ed25519PublicKeyToX25519(recipientPublicKey, native);
+  const ephemeral = x25519EphemeralAgreement(peer, options.random, options.ephemeralPrivateKey, native);
+  const key = hkdfSha256(ephemeral.shared, info, native);
+  ephemeral.shared.fill(0);
+  return { ephemeralPublicKey: ephemeral.publicKey, key };
 }
 
 /**

@@ -76,11 +76,12 @@ function scalarBytes(value: bigint): Uint8Array {
 }
 
 describe('fast backends on Node', () => {
-  it('selects libsecp256k1 (native) for secp256k1, node:crypto for X25519 and AES-GCM', () => {
+  it('selects libsecp256k1 (native) for secp256k1, libsodium for Ed25519 recipients, node:crypto for X25519 and AES-GCM', () => {
     expect(fieldCipherBackends()).toEqual({
       secp256k1: 'libsecp256k1',
       secp256k1PublicKeys: 'libsecp256k1',
       x25519: 'node:crypto',
+      ed25519Recipients: 'libsodium',
       aesGcm: 'node:crypto',
     });
     expect(loadNodeCrypto()).not.toBeNull();

@@ -15,6 +15,7 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { VeniceE2eeError } from './errors.js';
 import { loadNativeSecp256k1, nativeSharedSecret } from './native-secp256k1.js';
+import { loadNativeSodium, type NativeSodium } from './native-sodium.js';
 
 // Key agreement for the field cipher, with one implementation per backend:
 // - secp256k1 ECDH (a secret scalar times a point that is not the generator: the model key times a client's
@@ -27,8 +28,14 @@ import { loadNativeSecp256k1, nativeSharedSecret } from './native-secp256k1.js';
 // - secp256k1 public keys: the public key of a scalar (`secp256k1_ec_pubkey_create`, constant-time) and the
 //   decompression and validation of public keys (public data): the native addon, else @noble/curves.
 // - X25519: `node:crypto` KeyObjects, else @noble/curves.
+// - Encryption to an Ed25519 recipient (the validation and X25519 form of its key, the ephemeral X25519 key and
+//   the agreement): libsodium through the native addon of the `sodium-native` package (src/native-sodium.ts),
+//   else the conversion on @noble/curves and the X25519 as above. Every backend refuses the same keys: not a
+//   canonical point, of small order, or outside the prime-order subgroup (libsodium's rules, which the Python
+//   vllm-proxy reference applies through PyNaCl).
 // Browsers and other runtimes without `process.getBuiltinModule` get the noble paths. Every fast backend is
-// checked once against known answers before it is used (docs/decisions/0004-native-secp256k1-ecdh.md).
+// checked once against known answers before it is used (docs/decisions/0004-native-secp256k1-ecdh.md,
+// docs/decisions/0006-native-ed25519-recipients.md).
 
 /**
  * Key-agreement suite of a packed field.
@@ -61,8 +68,15 @@ export interface FieldCipherBackends {
    * and validation of public keys: `libsecp256k1` (native addon) or `noble`.
    */
   secp256k1PublicKeys: 'libsecp256k1' | 'noble';
-  /** X25519: `node:crypto` or `noble`. */
+  /** X25519 (decryption, and encryption when `ed25519Recipients` is not `libsodium`): `node:crypto` or `noble`. */
   x25519: 'node:crypto' | 'noble';
+  /**
+   * Encryption to an Ed25519 recipient (the vllm-proxy `ed25519` algo): `libsodium` (native addon of the
+   * optional `sodium-native` package) validates and converts the recipient's key and runs the ephemeral X25519;
+   * otherwise the key is converted with `noble` (about 1 ms: the subgroup check is a full multiplication) and the
+   * X25519 runs on the `x25519` backend. Both refuse the same keys.
+   */
+  ed25519Recipients: 'libsodium' | 'noble';
   /** AES-256-GCM and HKDF-SHA256: `node:crypto` or `noble`. */
   aesGcm: 'node:crypto' | 'noble';
 }
@@ -105,6 +119,7 @@ export function fieldCipherBackends(): FieldCipherBackends {
     secp256k1: agreement === 'node' ? 'node:crypto' : agreement,
     secp256k1PublicKeys: secp256k1BackendFor(true),
     x25519: node ? 'node:crypto' : 'noble',
+    ed25519Recipients: ed25519ConversionFor(true),
     aesGcm: node ? 'node:crypto' : 'noble',
   };
 }
@@ -335,23 +350,59 @@ export function ed25519PrivateKeyToX25519(seed: Uint8Array): Bytes {
   return toBytes(ed25519.utils.toMontgomerySecret(seed));
 }
 
+/** The implementation of the Ed25519 to X25519 public key conversion. @internal */
+export type Ed25519ConversionBackend = 'libsodium' | 'noble';
+
+/**
+ * The X25519 form (u = (1 + y) / (1 - y)) of an Ed25519 public key, uncached, refusing on every backend what
+ * libsodium's `crypto_sign_ed25519_pk_to_curve25519` refuses: an encoding that is not a point (with @noble/curves:
+ * RFC 8032 decoding, which also refuses non-canonical encodings; libsodium reduces them, and every one of them
+ * is then off the curve or of small order), a point of small order, a point outside the prime-order subgroup
+ * (with @noble/curves a multiplication by the group order: about 1 ms). `libsodium` needs its native addon.
+ * @throws VeniceE2eeError `ERR_KEY_INVALID`.
+ * @internal
+ */
+export function convertEd25519PublicKey(publicKey: Uint8Array, backend: Ed25519ConversionBackend): Bytes {
+  try {
+    if (backend === 'libsodium') {
+      const sodium = loadNativeSodium();
+      if (!sodium) throw new Error('the libsodium addon is not available');
+      const converted = new Uint8Array(32);
+      sodium.crypto_sign_ed25519_pk_to_curve25519(converted, publicKey);
+      return converted;
+    }
+    const point = ed25519.Point.fromBytes(publicKey);
+    if (point.isSmallOrder()) throw new RangeError('point of small order');
+    if (!point.isTorsionFree()) throw new RangeError('point outside the prime-order subgroup');
+    return toBytes(ed25519.utils.toMontgomery(publicKey));
+  } catch (cause) {
+    throw keyError('Ed25519 public key is not a valid point of the prime-order subgroup', cause);
+  }
+}
+
+/** The Ed25519 conversion backend that `native` selects. @internal */
+export function ed25519ConversionFor(native: boolean): Ed25519ConversionBackend {
+  return native && loadNativeSodium() !== null ? 'libsodium' : 'noble';
+}
+
 // Converted client keys (public data) are kept in a small bounded map: a client usually sends the same
-// X-Client-Pub-Key for many requests, and the conversion (a point decompression) costs as much as an X25519.
+// X-Client-Pub-Key for many requests. Every backend refuses the same keys, so the map serves them all.
 const MONTGOMERY_CACHE_LIMIT = 1024;
 const montgomeryCache = new Map<string, Bytes>();
 
-/** Converts an Ed25519 public key to its X25519 (Montgomery u) form. @throws VeniceE2eeError `ERR_KEY_INVALID`. */
-export function ed25519PublicKeyToX25519(publicKey: Uint8Array): Bytes {
+/**
+ * Converts an Ed25519 public key to its X25519 (Montgomery u) form, u = (1 + y) / (1 - y), after checking that
+ * it is a canonical encoding of a curve point of the prime-order subgroup (not of small order): libsodium's
+ * `crypto_sign_ed25519_pk_to_curve25519` when its native addon is available (`native` not false), else
+ * @noble/curves with the same checks. Results are cached for the last 1,024 keys.
+ * @throws VeniceE2eeError `ERR_KEY_INVALID`.
+ */
+export function ed25519PublicKeyToX25519(publicKey: Uint8Array, native = true): Bytes {
   assertBytes(publicKey, 'publicKey', 32);
   const id = bytesToHex(publicKey);
   const cached = montgomeryCache.get(id);
   if (cached) return cached.slice();
-  let converted: Bytes;
-  try {
-    converted = toBytes(ed25519.utils.toMontgomery(publicKey));
-  } catch (cause) {
-    throw keyError('Ed25519 public key is not a valid point', cause);
-  }
+  const converted = convertEd25519PublicKey(publicKey, ed25519ConversionFor(native));
   if (montgomeryCache.size >= MONTGOMERY_CACHE_LIMIT) montgomeryCache.clear();
   montgomeryCache.set(id, converted.slice());
   return converted;
@@ -414,6 +465,60 @@ export function generateX25519Ephemeral(
   const secret = fixed ?? (random ?? defaultRandom)(32);
   assertBytes(secret, fixed ? 'options.ephemeralPrivateKey' : 'random(32)', 32);
   return { publicKey: toBytes(x25519.getPublicKey(secret)), privateKey: secret };
+}
+
+/**
+ * A fresh ephemeral X25519 key and its shared secret with `peer` (a raw 32-byte X25519 public key, e.g. the
+ * converted key of an Ed25519 recipient).
+ * - libsodium (`native` and the addon available): a scalar from `random` (default `crypto.getRandomValues`) or the
+ *   `fixed` test key, its public key (`crypto_scalarmult_base`) and the agreement (`crypto_scalarmult`).
+ * - otherwise {@link generateX25519Ephemeral} and {@link x25519SharedSecret} (`node:crypto`, else noble).
+ * A scalar drawn from `random` is zeroed before returning; a `fixed` key belongs to the caller.
+ * @throws VeniceE2eeError `ERR_KEY_INVALID` for a low-order peer (an all-zero shared secret).
+ * @internal
+ */
+export function x25519EphemeralAgreement(
+  peer: Uint8Array,
+  random: ((length: number) => Uint8Array) | undefined,
+  fixed: Uint8Array | undefined,
+  native: boolean,
+): { publicKey: Bytes; shared: Bytes } {
+  assertBytes(peer, 'peer', 32);
+  const sodium = native ? loadNativeSodium() : null;
+  if (!sodium) {
+    const ephemeral = generateX25519Ephemeral(random, native, fixed);
+    try {
+      return {
+        publicKey: ephemeral.publicKey,
+        shared: x25519SharedSecret(ephemeral.privateKey, peer, native),
+      };
+    } finally {
+      if (!fixed && isBytes(ephemeral.privateKey)) ephemeral.privateKey.fill(0);
+    }
+  }
+  const scalar = fixed ?? (random ?? defaultRandom)(32);
+  assertBytes(scalar, fixed ? 'options.ephemeralPrivateKey' : 'random(32)', 32);
+  try {
+    return { publicKey: sodiumX25519Base(sodium, scalar), shared: sodiumX25519(sodium, scalar, peer) };
+  } finally {
+    if (!fixed) scalar.fill(0);
+  }
+}
+
+function sodiumX25519Base(sodium: NativeSodium, scalar: Uint8Array): Bytes {
+  const publicKey = new Uint8Array(32);
+  sodium.crypto_scalarmult_base(publicKey, scalar);
+  return publicKey;
+}
+
+function sodiumX25519(sodium: NativeSodium, scalar: Uint8Array, peer: Uint8Array): Bytes {
+  const shared = new Uint8Array(32);
+  try {
+    sodium.crypto_scalarmult(shared, scalar, peer);
+  } catch (cause) {
+    throw keyError('X25519 peer key is invalid or of low order', cause);
+  }
+  return shared;
 }
 
 // ---- long-lived key agreement (one per private key) ------------------------------------------------------
