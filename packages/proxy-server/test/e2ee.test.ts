@@ -266,6 +266,24 @@ describe('E2EE header validation (§2.2, §2.10)', () => {
         { ...edClient.headers(edKey), 'x-client-pub-key': 'ab'.repeat(31) },
         'e2ee_invalid_public_key',
       ],
+      // Keys PyNaCl refuses (venice-e2ee's test/vectors/ed25519-to-x25519.json): a point of order 8, and a
+      // point of mixed order (a prime-order point plus the point of order 2).
+      [
+        'ed25519 client key of small order',
+        {
+          ...edClient.headers(edKey),
+          'x-client-pub-key': 'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+        },
+        'e2ee_invalid_public_key',
+      ],
+      [
+        'ed25519 client key of mixed order',
+        {
+          ...edClient.headers(edKey),
+          'x-client-pub-key': '2e8e9c78b86015377915923e0fa47b46d838a3bfff4a736dc9aa20573794faea',
+        },
+        'e2ee_invalid_public_key',
+      ],
     );
     for (const [name, headers, type] of cases) {
       const payload =
