@@ -21,8 +21,9 @@
 // confidential-proxy image's entrypoint passes; at 64 clients Node's default costs the proxy 30-60 % more CPU per
 // request on Node 24); `--semi-space 0` runs both on Node's default.
 // Usage: node bench/run.mjs [--json] [--requests N] [--chunks N] [--rounds N] [--e2ee-requests N]
-//        [--p99-rounds N] [--p99-requests N] [--semi-space MB] [--only plain|e2ee]
-import { spawn } from 'node:child_process';
+//        [--p99-rounds N] [--p99-requests N] [--semi-space MB] [--node-flags "..."] [--pin]
+//        [--only plain|e2ee|p99]
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,8 +53,18 @@ const P99_ROUNDS = option('--p99-rounds', 12);
 const P99_REQUESTS = option('--p99-requests', 2000);
 const P99_CLIENTS = 64;
 const SEMI_SPACE_MB = option('--semi-space', 32);
-/** Node flags of the proxy and of the bare hop: the same young generation for both. */
-const NODE_FLAGS = SEMI_SPACE_MB > 0 ? [`--max-semi-space-size=${SEMI_SPACE_MB}`] : [];
+const flagsIndex = args.indexOf('--node-flags');
+/** Node flags of the proxy and of the bare hop: the same young generation for both, plus `--node-flags "..."`. */
+const NODE_FLAGS = [
+  ...(SEMI_SPACE_MB > 0 ? [`--max-semi-space-size=${SEMI_SPACE_MB}`] : []),
+  ...(flagsIndex === -1 ? [] : args[flagsIndex + 1].split(' ').filter(Boolean)),
+];
+/**
+ * `--pin`: this process (the client) and the fake vLLM on CPU 0, the proxy and the bare hop on CPU 1 (Linux,
+ * `taskset`), so that the path under test has a core of its own, as a deployed proxy has, instead of being
+ * scheduled against the load generator and the upstream on two shared cores.
+ */
+const PIN = args.includes('--pin');
 const onlyIndex = args.indexOf('--only');
 const ONLY = onlyIndex === -1 ? undefined : args[onlyIndex + 1];
 const TOKEN = 'bench-token';
@@ -499,12 +510,26 @@ async function e2eeComparison(proxy) {
   };
 }
 
+// Moves every thread of a process to one CPU (the threads it starts later inherit it).
+function pinTo(pid, cpu) {
+  execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', String(cpu), String(pid)], {
+    stdio: 'ignore',
+  });
+}
+
 const upstream = await startUpstream();
 const proxy = await startProxy(upstream.url);
 const bare = await startBareProxy(upstream.url);
+if (PIN) {
+  pinTo(process.pid, 0);
+  pinTo(upstream.child.pid, 0);
+  pinTo(proxy.child.pid, 1);
+  pinTo(bare.child.pid, 1);
+}
 const results = {
   requests: REQUESTS,
   nodeFlags: NODE_FLAGS,
+  pinned: PIN,
   levels: [],
   addedP99: undefined,
   signatureFetch: undefined,
@@ -516,7 +541,7 @@ try {
   await load(upstream.url, 10, 1000);
   await load(proxy.url, 10, 1000);
   await load(bare.url, 10, 1000);
-  for (const concurrency of ONLY === 'e2ee' ? [] : [1, 16, 50, 64, 200]) {
+  for (const concurrency of ONLY === 'e2ee' || ONLY === 'p99' ? [] : [1, 16, 50, 64, 200]) {
     const total = REQUESTS;
     const {
       direct,
@@ -551,7 +576,7 @@ try {
       chunksPerProxyCpuSecond: stream.cpuSeconds ? stream.chunks / stream.cpuSeconds : undefined,
     };
   }
-  if (ONLY !== 'plain') results.e2ee = await e2eeComparison(proxy);
+  if (ONLY !== 'plain' && ONLY !== 'p99') results.e2ee = await e2eeComparison(proxy);
   results.loadAverage = (await import('node:os')).loadavg()[0];
 } finally {
   upstream.child.kill('SIGTERM');
@@ -565,7 +590,7 @@ if (json) {
 } else {
   const f = (value, digits = 2) => value.toFixed(digits);
   process.stdout.write(
-    `proxy overhead vs direct fake vLLM, non-stream chat, ${REQUESTS} requests per level (node ${process.version}, proxy and bare hop ${NODE_FLAGS.join(' ') || 'on the default young generation'})\n`,
+    `proxy overhead vs direct fake vLLM, non-stream chat, ${REQUESTS} requests per level (node ${process.version}, proxy and bare hop ${NODE_FLAGS.join(' ') || 'on the default young generation'}${PIN ? '; client and fake vLLM pinned to CPU 0, proxy and bare hop to CPU 1' : ''})\n`,
   );
   process.stdout.write(
     'clients | direct p50/p99 ms | proxied p50/p99 ms | added p50/p99 ms | bare hop added p50 | direct rps | proxied rps | ratio | proxy CPU ms/req | bare hop added p99 | bare rps | bare CPU ms/req\n',
