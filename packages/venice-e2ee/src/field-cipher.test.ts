@@ -13,6 +13,7 @@ import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
 import { edPublicToX25519 } from '@confidential-ai/test-kit';
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../test/error-code.js';
 import vectors from '../test/vectors/field-cipher.json' with { type: 'json' };
 import { signingAddress } from './address.js';
 import { VeniceE2eeError } from './errors.js';
@@ -39,16 +40,6 @@ const modes = [
   { name: 'native', native: true },
   { name: 'pure', native: false },
 ] as const;
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (VeniceE2eeError.isInstance(error)) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 describe.each(modes)('secp256k1 vectors ($name)', ({ native }) => {
   for (const vector of vectors.secp256k1) {

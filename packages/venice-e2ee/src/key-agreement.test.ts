@@ -3,6 +3,7 @@ import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../test/error-code.js';
 import vectors from '../test/vectors/field-cipher.json' with { type: 'json' };
 import ecdhVectors from '../test/vectors/secp256k1-ecdh.json' with { type: 'json' };
 import { VeniceE2eeError } from './errors.js';
@@ -42,16 +43,6 @@ const scalar = fc
   .uint8Array({ minLength: 32, maxLength: 32 })
   .filter((bytes) => secp256k1.utils.isValidSecretKey(bytes));
 const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (VeniceE2eeError.isInstance(error)) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 /** A valid secp256k1 scalar derived from 32 arbitrary bytes (noble maps a 48-byte seed into the range). */
 function scalarFrom(seed: Uint8Array): Uint8Array {

@@ -1,5 +1,5 @@
-import type * as NodeModule from 'node:module';
 import { type Bytes, bytesToHex, hexToBytes } from '@confidential-ai/bytes';
+import { type NativeAddonLoader, nativeAddon } from './native-addon.js';
 
 // libsecp256k1 as a native Node addon: the `secp256k1` npm package (cryptocoinjs, MIT), whose tarball carries
 // N-API prebuilds (linux-x64 glibc and musl, darwin-arm64, win32-x64). Only its `bindings` entry is ever loaded:
@@ -29,24 +29,7 @@ export interface NativeSecp256k1 {
 }
 
 /** Returns the module to check (or throws when it cannot be loaded). @internal */
-export type NativeSecp256k1Loader = () => unknown;
-
-interface ProcessWithBuiltins {
-  getBuiltinModule?: (id: string) => unknown;
-}
-
-// The module name is assembled at run time so that bundlers for the browser never try to resolve the addon.
-const BINDING_MODULE = ['secp256k1', 'bindings'].join('/');
-
-/** `secp256k1/bindings` through `createRequire` on Node; null in runtimes without `process.getBuiltinModule`. */
-function requireBinding(): unknown {
-  // The `node:` name stays the literal argument of `getBuiltinModule?.(...)` (verifier's test/bundle.test.ts).
-  const moduleApi = (globalThis as { process?: ProcessWithBuiltins }).process?.getBuiltinModule?.(
-    'node:module',
-  ) as typeof NodeModule | undefined;
-  if (typeof moduleApi?.createRequire !== 'function') return null;
-  return moduleApi.createRequire(import.meta.url)(BINDING_MODULE);
-}
+export type NativeSecp256k1Loader = NativeAddonLoader;
 
 // Known answers: the first secp256k1 vector of test/vectors/field-cipher.json (the Venice reference proxy's
 // deterministic vector): the ephemeral scalar 0x22…22 times the recipient's point, and the recipient's point of
@@ -122,30 +105,18 @@ export function checkNativeSecp256k1(candidate: unknown): NativeSecp256k1 | null
   }
 }
 
-let loader: NativeSecp256k1Loader = requireBinding;
-let loaded: NativeSecp256k1 | null | undefined;
+// The module name is assembled at run time so that bundlers for the browser never try to resolve the addon.
+const binding = nativeAddon(['secp256k1', 'bindings'].join('/'), checkNativeSecp256k1);
 
 /**
  * libsecp256k1's native binding, loaded once and checked against known answers; null when it cannot be loaded
  * (no prebuild for this platform, a browser, a runtime without `process.getBuiltinModule`) or fails the check.
  * Never throws. @internal
  */
-export function loadNativeSecp256k1(): NativeSecp256k1 | null {
-  if (loaded !== undefined) return loaded;
-  loaded = null;
-  try {
-    loaded = checkNativeSecp256k1(loader());
-  } catch {
-    loaded = null;
-  }
-  return loaded;
-}
+export const loadNativeSecp256k1: () => NativeSecp256k1 | null = binding.load;
 
 /**
  * Replaces the loader of the native binding (tests simulate a platform without a prebuild, or a broken binding)
  * and forgets the loaded one; without an argument, restores the default `createRequire` loader. @internal
  */
-export function setNativeSecp256k1Loader(next?: NativeSecp256k1Loader): void {
-  loader = next ?? requireBinding;
-  loaded = undefined;
-}
+export const setNativeSecp256k1Loader: (next?: NativeSecp256k1Loader) => void = binding.setLoader;

@@ -3,8 +3,8 @@ import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { codeOf } from '../test/error-code.js';
 import vectors from '../test/vectors/ed25519-to-x25519.json' with { type: 'json' };
-import { VeniceE2eeError } from './errors.js';
 import { decryptField, encryptField, generateFieldKeyPair } from './field-cipher.js';
 import {
   convertEd25519PublicKey,
@@ -22,16 +22,6 @@ import { checkNativeSodium, loadNativeSodium, setNativeSodiumLoader } from './na
 
 const CONVERSIONS: readonly Ed25519ConversionBackend[] = ['libsodium', 'noble'];
 const P = 2n ** 255n - 19n;
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    if (VeniceE2eeError.isInstance(error)) return error.code;
-    throw error;
-  }
-  return undefined;
-}
 
 function littleEndian(value: bigint): Uint8Array {
   const out = new Uint8Array(32);

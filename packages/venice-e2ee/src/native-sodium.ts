@@ -1,5 +1,5 @@
-import type * as NodeModule from 'node:module';
 import { bytesToHex, hexToBytes } from '@confidential-ai/bytes';
+import { type NativeAddonLoader, nativeAddon } from './native-addon.js';
 
 // libsodium as a native Node addon: the `sodium-native` npm package (holepunch, MIT; libsodium is ISC), whose
 // tarball carries N-API prebuilds for linux, darwin and win32 on x64 and arm64. Three functions are used, all for
@@ -21,24 +21,7 @@ export interface NativeSodium {
 }
 
 /** Returns the module to check (or throws when it cannot be loaded). @internal */
-export type NativeSodiumLoader = () => unknown;
-
-interface ProcessWithBuiltins {
-  getBuiltinModule?: (id: string) => unknown;
-}
-
-// The module name is assembled at run time so that bundlers for the browser never try to resolve the addon.
-const ADDON_MODULE = ['sodium', 'native'].join('-');
-
-/** `sodium-native` through `createRequire` on Node; null in runtimes without `process.getBuiltinModule`. */
-function requireAddon(): unknown {
-  // The `node:` name stays the literal argument of `getBuiltinModule?.(...)` (verifier's test/bundle.test.ts).
-  const moduleApi = (globalThis as { process?: ProcessWithBuiltins }).process?.getBuiltinModule?.(
-    'node:module',
-  ) as typeof NodeModule | undefined;
-  if (typeof moduleApi?.createRequire !== 'function') return null;
-  return moduleApi.createRequire(import.meta.url)(ADDON_MODULE);
-}
+export type NativeSodiumLoader = NativeAddonLoader;
 
 // Known answers:
 // - X25519: RFC 7748 section 6.1 (Alice's private key, her public key, Bob's public key and their shared secret);
@@ -95,30 +78,18 @@ export function checkNativeSodium(candidate: unknown): NativeSodium | null {
   }
 }
 
-let loader: NativeSodiumLoader = requireAddon;
-let loaded: NativeSodium | null | undefined;
+// The module name is assembled at run time so that bundlers for the browser never try to resolve the addon.
+const addon = nativeAddon(['sodium', 'native'].join('-'), checkNativeSodium);
 
 /**
  * libsodium's native addon, loaded once and checked against known answers; null when it cannot be loaded (no
  * prebuild for this platform, a browser, a runtime without `process.getBuiltinModule`, an install without
  * optional dependencies) or fails the check. Never throws. @internal
  */
-export function loadNativeSodium(): NativeSodium | null {
-  if (loaded !== undefined) return loaded;
-  loaded = null;
-  try {
-    loaded = checkNativeSodium(loader());
-  } catch {
-    loaded = null;
-  }
-  return loaded;
-}
+export const loadNativeSodium: () => NativeSodium | null = addon.load;
 
 /**
  * Replaces the loader of the addon (tests simulate a platform without a prebuild, or a broken addon) and forgets
  * the loaded one; without an argument, restores the default `createRequire` loader. @internal
  */
-export function setNativeSodiumLoader(next?: NativeSodiumLoader): void {
-  loader = next ?? requireAddon;
-  loaded = undefined;
-}
+export const setNativeSodiumLoader: (next?: NativeSodiumLoader) => void = addon.setLoader;
