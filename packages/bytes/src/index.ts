@@ -10,5 +10,5 @@ export {
 export { EncodingError, type EncodingErrorCode } from './errors.js';
 export { bytesToHex, type HexOptions, hexToBytes } from './hex.js';
 export { derToPem, type PemCertificatesOptions, pemCertificatesToDer } from './pem.js';
-export { type ReadStreamLimitedOptions, readStreamLimited } from './stream.js';
+export { type ReadStreamLimitedOptions, readStreamLimited, readStreamPrefix } from './stream.js';
 export { bytesToUtf8, utf8ToBytes } from './utf8.js';

@@ -42,3 +42,30 @@ export async function readStreamLimited(
   }
   return joinBytes(chunks);
 }
+
+/**
+ * The first `maxBytes` bytes of a byte stream (an error answer's body, say, kept for a message): reads until it
+ * has that many or the stream ends, then cancels the rest. Returns at most `maxBytes` bytes; an empty array for a
+ * missing stream. Errors of the stream itself are passed on, and the stream is cancelled either way.
+ */
+export async function readStreamPrefix(
+  stream: ReadableStream<Uint8Array> | null | undefined,
+  maxBytes: number,
+): Promise<Bytes> {
+  if (!stream) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    while (total < maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      total += value.length;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  const joined = joinBytes(chunks);
+  return joined.length > maxBytes ? joined.subarray(0, maxBytes) : joined;
+}

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { readStreamLimited } from '../src/index.js';
+import { readStreamLimited, readStreamPrefix } from '../src/index.js';
 
 /** A stream of the given chunks that records how many it handed out and whether it was cancelled. */
 function chunkedStream(chunks: readonly Uint8Array[]) {
@@ -88,5 +88,31 @@ describe('readStreamLimited', () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe('readStreamPrefix', () => {
+  it('keeps the first maxBytes bytes, stops reading there and cancels the rest', async () => {
+    const { stream, state } = chunkedStream([Uint8Array.of(1, 2), Uint8Array.of(3, 4), Uint8Array.of(5)]);
+    expect(await readStreamPrefix(stream, 3)).toEqual(Uint8Array.of(1, 2, 3));
+    expect(state).toEqual({ pulled: 2, cancelled: true });
+  });
+
+  it('returns a shorter stream whole', async () => {
+    const { stream } = chunkedStream([Uint8Array.of(1), Uint8Array.of(), Uint8Array.of(2)]);
+    expect(await readStreamPrefix(stream, 10)).toEqual(Uint8Array.of(1, 2));
+    expect(await readStreamPrefix(null, 10)).toEqual(new Uint8Array(0));
+  });
+
+  it('reads nothing for a zero limit and passes the errors of the stream on, cancelling it', async () => {
+    const { stream, state } = chunkedStream([Uint8Array.of(1)]);
+    expect(await readStreamPrefix(stream, 0)).toEqual(new Uint8Array(0));
+    expect(state).toEqual({ pulled: 0, cancelled: true });
+    const failing = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.error(new Error('connection reset'));
+      },
+    });
+    await expect(readStreamPrefix(failing, 10)).rejects.toThrow('connection reset');
   });
 });

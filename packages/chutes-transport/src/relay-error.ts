@@ -1,4 +1,4 @@
-import { bytesToUtf8 } from '@confidential-ai/bytes';
+import { bytesToUtf8, readStreamPrefix } from '@confidential-ai/bytes';
 
 /** Upper bound on the bytes of a relay error answer kept in memory; the rest is discarded. */
 export const MAX_RELAY_ERROR_BYTES = 64 * 1024;
@@ -21,28 +21,7 @@ export class ResponseSnapshot {
 
   /** Reads `response` (up to the byte limit; the rest is cancelled). */
   static async read(response: Response): Promise<ResponseSnapshot> {
-    const chunks: Uint8Array[] = [];
-    let length = 0;
-    if (response.body) {
-      const reader = response.body.getReader();
-      try {
-        while (length < MAX_RELAY_ERROR_BYTES) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          chunks.push(value);
-          length += value.length;
-        }
-      } finally {
-        reader.cancel().catch(() => {});
-      }
-    }
-    const body = new Uint8Array(Math.min(length, MAX_RELAY_ERROR_BYTES));
-    let offset = 0;
-    for (const chunk of chunks) {
-      const part = chunk.subarray(0, body.length - offset);
-      body.set(part, offset);
-      offset += part.length;
-    }
+    const body = await readStreamPrefix(response.body, MAX_RELAY_ERROR_BYTES);
     const headers = new Headers(response.headers);
     headers.delete('content-length');
     headers.delete('content-encoding');

@@ -1,3 +1,4 @@
+import { readStreamPrefix } from '@confidential-ai/bytes';
 import type { UpstreamReply } from '@confidential-ai/server-kit';
 import {
   CLIENT_CLOSED_REQUEST,
@@ -154,21 +155,7 @@ async function claimNonce(deps: AppDependencies, context: E2eeContext): Promise<
 }
 
 async function readLimited(response: UpstreamReply, limit: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    while (total < limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      total += value.length;
-    }
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  return decoder.decode(Buffer.concat(chunks).subarray(0, limit));
+  return decoder.decode(await readStreamPrefix(response.body, limit));
 }
 
 function upstreamMessage(text: string): string | undefined {
