@@ -5,34 +5,17 @@ import {
   createDecipheriv,
   createECDH,
   createHash,
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
   generateKeyPairSync,
   hkdfSync,
   randomBytes,
 } from 'node:crypto';
-import { edPublicToX25519 } from '@confidential-ai/test-kit';
+import { edPublicToX25519, opensslX25519 } from '@confidential-ai/test-kit';
 
 export { edPublicToX25519 };
 
 /** Ed25519 seed → X25519 private scalar bytes (first half of SHA-512; X25519 clamps on use). */
 export function edSeedToX25519(seed: Uint8Array): Buffer {
   return createHash('sha512').update(seed).digest().subarray(0, 32);
-}
-
-function x25519(privateRaw: Uint8Array, publicRaw: Uint8Array): Buffer {
-  const privateKey = createPrivateKey({
-    key: Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), privateRaw]),
-    format: 'der',
-    type: 'pkcs8',
-  });
-  const publicKey = createPublicKey({
-    key: Buffer.concat([Buffer.from('302a300506032b656e032100', 'hex'), publicRaw]),
-    format: 'der',
-    type: 'spki',
-  });
-  return diffieHellman({ privateKey, publicKey });
 }
 
 function hkdf(secret: Uint8Array, algo: 'ecdsa' | 'ed25519'): Buffer {
@@ -57,7 +40,7 @@ export function independentEncrypt(
     const { privateKey, publicKey } = generateKeyPairSync('x25519');
     ephemeralPublic = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
     const privateRaw = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32);
-    secret = x25519(privateRaw, edPublicToX25519(Buffer.from(serverKeyHex, 'hex')));
+    secret = opensslX25519(privateRaw, edPublicToX25519(Buffer.from(serverKeyHex, 'hex')));
   }
   const nonce = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', hkdf(secret, algo), nonce);
@@ -101,7 +84,7 @@ export function independentDecrypt(
     ecdh.setPrivateKey(clientPrivate);
     secret = ecdh.computeSecret(ephemeral);
   } else {
-    secret = x25519(edSeedToX25519(clientPrivate), ephemeral);
+    secret = opensslX25519(edSeedToX25519(clientPrivate), ephemeral);
   }
   const decipher = createDecipheriv('aes-256-gcm', hkdf(secret, algo), nonce);
   if (aad) decipher.setAAD(Buffer.from(aad, 'utf8'));

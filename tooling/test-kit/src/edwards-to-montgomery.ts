@@ -21,7 +21,8 @@ function littleEndianToBigInt(bytes: Uint8Array): bigint {
   return value;
 }
 
-function bigIntToLittleEndian(value: bigint, length: number): Buffer {
+/** `value` as `length` little-endian bytes (the encoding of Curve25519 and Ed25519 field elements). */
+export function bigIntToLittleEndian(value: bigint, length: number): Buffer {
   const out = Buffer.alloc(length);
   let v = value;
   for (let index = 0; index < length; index++) {
