@@ -8,7 +8,8 @@
 // fresh client key, nonce and timestamp, as separate clients would send). The plain-chat levels also read the
 // bare hop's CPU from /proc, and a final "targets" table prints every issue-20 target as a ratio against its
 // baseline measured in the same run. `--json` prints the results as JSON. `--only plain` runs the plain-chat
-// levels (and the added-p99 rounds at 64 clients) alone, `--only e2ee` the E2EE comparison alone.
+// levels (and the added-p99 rounds at 64 clients) alone, `--only e2ee` the E2EE comparison alone, `--only p99` the
+// added-p99 rounds alone.
 //
 // Added p99 at 64 clients: the pooled p99 of a level (the "added p50/p99" columns, 2,000 requests over 4 rounds)
 // is the 20th-slowest request and is decided by whatever else the machine did at that moment; the bare hop's
