@@ -195,7 +195,14 @@ describe('Kubernetes manifests', () => {
     }
     const container = byKind('Deployment', 'confidential-proxy')?.spec.template?.spec.containers[0];
     const names = container?.env.map((entry) => entry.name).sort();
-    expect(names).toEqual(['REDIS_HOST', 'REDIS_PASSWORD', 'SIGNING_KEY_SEED', 'TOKEN', 'VLLM_BASE_URL']);
+    expect(names).toEqual([
+      'REDIS_HOST',
+      'REDIS_PASSWORD',
+      'SHUTDOWN_DRAIN_MS',
+      'SIGNING_KEY_SEED',
+      'TOKEN',
+      'VLLM_BASE_URL',
+    ]);
     // The image's configuration refuses the simulated vLLM; the manifest must name a real upstream.
     expect(container?.env.find((entry) => entry.name === 'VLLM_BASE_URL')?.value).toMatch(
       /^https?:\/\/[^/]+/,
@@ -226,6 +233,27 @@ describe('health checks', () => {
       ...read('deploy/kubernetes/confidential-proxy.yaml').matchAll(/httpGet: \{ path: ([^,]+),/g),
     ];
     expect(probes.map((match) => match[1])).toEqual(['/health', '/health']);
+  });
+});
+
+describe('draining on SIGTERM', () => {
+  it('outlasts the time the balancer needs to notice, and fits in the grace period', () => {
+    // haproxy: a replica is out after `fall` failed checks `inter` apart.
+    const check = /default-server check inter (\d+)s fall (\d+)/.exec(read('deploy/balancer/haproxy.cfg'));
+    const haproxyNoticesMs = Number(check?.[1]) * Number(check?.[2]) * 1000;
+    const composeDrain = /SHUTDOWN_DRAIN_MS=\$\{SHUTDOWN_DRAIN_MS:-(\d+)\}/.exec(read('deploy/compose.yaml'));
+    expect(haproxyNoticesMs).toBe(2000);
+    expect(Number(composeDrain?.[1])).toBeGreaterThanOrEqual(haproxyNoticesMs + 1000);
+
+    const manifest = read('deploy/kubernetes/confidential-proxy.yaml');
+    const drain = Number(/name: SHUTDOWN_DRAIN_MS, value: "(\d+)"/.exec(manifest)?.[1]);
+    const readiness = /readinessProbe:\n.*\n\s*periodSeconds: (\d+)\n\s*failureThreshold: (\d+)/.exec(
+      manifest,
+    );
+    const grace = Number(/terminationGracePeriodSeconds: (\d+)/.exec(manifest)?.[1]) * 1000;
+    expect(drain).toBeGreaterThanOrEqual(Number(readiness?.[1]) * Number(readiness?.[2]) * 1000);
+    // The drain, then in-flight requests for up to the shutdown timeout (default 10 s), before the kubelet's SIGKILL.
+    expect(drain + 10_000).toBeLessThanOrEqual(grace);
   });
 });
 

@@ -21,6 +21,13 @@ export interface ProxyConfig {
     readonly maxRequestBytes: number;
     /** Grace period for in-flight requests on shutdown, in ms (`server.shutdown_timeout_ms`). Default 10000. */
     readonly shutdownTimeoutMs: number;
+    /**
+     * Drain period at the start of a SIGTERM shutdown, in ms (`server.shutdown_drain_ms`, env `SHUTDOWN_DRAIN_MS`):
+     * requests are still served while `GET /health` answers 503 `{"status":"draining"}`, so that a load balancer
+     * takes the replica out of rotation before it stops accepting. Set it to the balancer's time to notice (haproxy:
+     * `inter` × `fall`; Kubernetes: endpoint removal). Default 0 (none).
+     */
+    readonly shutdownDrainMs: number;
   };
   /** Inbound authentication. */
   readonly auth: {

@@ -39,6 +39,7 @@ const SETTINGS: readonly Setting[] = [
   { section: 'server', key: 'port', env: 'PROXY_PORT' },
   { section: 'server', key: 'max_request_bytes', env: 'VLLM_PROXY_MAX_REQUEST_SIZE' },
   { section: 'server', key: 'shutdown_timeout_ms', env: 'SHUTDOWN_TIMEOUT_MS' },
+  { section: 'server', key: 'shutdown_drain_ms', env: 'SHUTDOWN_DRAIN_MS' },
   { section: 'auth', key: 'token', env: 'TOKEN' },
   { section: 'vllm', key: 'base_url', env: 'VLLM_BASE_URL' },
   { section: 'vllm', key: 'model_name', env: 'MODEL_NAME' },
@@ -107,6 +108,7 @@ const schema = z.object({
       port: integer(0, 65535).default(8000),
       max_request_bytes: integer(1024, 1024 ** 3).default(10 * 1024 * 1024),
       shutdown_timeout_ms: integer(0, 600_000).default(10_000),
+      shutdown_drain_ms: integer(0, 600_000).default(0),
     })
     .strict(),
   auth: z.object({ token: text.optional() }).strict(),
@@ -350,6 +352,7 @@ export function loadConfig(options: LoadConfigOptions = {}): ProxyConfig {
       port: value.server.port,
       maxRequestBytes: value.server.max_request_bytes,
       shutdownTimeoutMs: value.server.shutdown_timeout_ms,
+      shutdownDrainMs: value.server.shutdown_drain_ms,
     },
     auth: { token: value.auth.token },
     vllm: { baseUrl: value.vllm.base_url, modelName: value.vllm.model_name, simulate: value.vllm.simulate },

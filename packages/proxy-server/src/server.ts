@@ -1,6 +1,7 @@
 import { createChutesFetch } from '@confidential-ai/chutes-transport';
 import type { FakeChutesServer } from '@confidential-ai/chutes-transport/testing';
 import {
+  type CloseOptions,
   configIssuesOf,
   createLogger,
   createUpstreamFetch,
@@ -84,10 +85,12 @@ export interface RunningServer {
   /** Base URL of the embedded fake Chutes server, when one was started. */
   readonly embeddedChutesUrl: string | undefined;
   /**
-   * Graceful shutdown: stop accepting, let in-flight requests finish for up to `server.shutdown_timeout_ms`, then
-   * close remaining connections, upstream pools, Redis and embedded upstreams. Idempotent.
+   * Graceful shutdown: drain for `server.shutdown_drain_ms` (still serving, `GET /health` answering 503), stop
+   * accepting, let in-flight requests finish for up to `server.shutdown_timeout_ms`, then close remaining
+   * connections, upstream pools, Redis and embedded upstreams. Idempotent; `{ skipDrain: true }` skips the drain or
+   * cuts one in progress short.
    */
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
 }
 
 function chutesLogger(logger: Logger) {
@@ -344,6 +347,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       host: config.server.host,
       port: config.server.port,
       shutdownTimeoutMs: config.server.shutdownTimeoutMs,
+      drainMs: config.server.shutdownDrainMs,
     });
     const url = listener.url;
     logger.info({ url }, 'listening');
@@ -357,10 +361,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     }).unref();
 
     let closing: Promise<void> | undefined;
-    const close = () => {
+    const close = (closeOptions?: CloseOptions) => {
+      if (closing && closeOptions?.skipDrain) void listener.close(closeOptions);
       closing ??= (async () => {
-        logger.info('shutting down');
-        await listener.close();
+        const drainMs = closeOptions?.skipDrain ? 0 : config.server.shutdownDrainMs;
+        logger.info(drainMs > 0 ? { drainMs } : {}, 'shutting down');
+        await listener.close(closeOptions);
         await runCleanups();
         logger.info('stopped');
         logger.flush?.();

@@ -35,6 +35,37 @@ describe('confidential-proxy CLI', () => {
     expect(server.stderr()).not.toContain(TOKEN);
   }, 120_000);
 
+  it('SIGTERM with SHUTDOWN_DRAIN_MS: keeps serving (the fast path too) while /health says draining, then exits 0', async () => {
+    const server = await spawnServer({ TOKEN, SHUTDOWN_DRAIN_MS: '1500', LOG_LEVEL: 'info' });
+    const chat = () =>
+      fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    const exited = server.stop();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const health = await fetch(`${server.url}/health`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toEqual({ status: 'draining' });
+    const answered = await chat();
+    expect(answered.status).toBe(200);
+    expect(answered.headers.get('connection')).toBe('close');
+    expect(((await answered.json()) as { object: string }).object).toBe('chat.completion');
+    expect(
+      (await fetch(`${server.url}/v1/models`, { headers: { authorization: `Bearer ${TOKEN}` } })).status,
+    ).toBe(200);
+    expect(await exited).toBe(0);
+    await expect(chat()).rejects.toThrow();
+    const shuttingDown = server
+      .stderr()
+      .split('\n')
+      .filter((line) => line.includes('shutting down'))
+      .map((line) => JSON.parse(line) as { drainMs?: number });
+    expect(shuttingDown).toMatchObject([{ drainMs: 1500 }]);
+  }, 120_000);
+
   it('invalid configuration: exit 1 with one line on stderr naming the key and env var', async () => {
     const result = await run(['serve', '--port', '0'], {
       CHUTES_ENABLED: 'perhaps',

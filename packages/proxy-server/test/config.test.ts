@@ -19,7 +19,13 @@ function issues(run: () => unknown): string[] {
 describe('loadConfig', () => {
   it('has the reference defaults', () => {
     const config = loadConfig({ env: {} });
-    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8000, maxRequestBytes: 10 * 1024 * 1024 });
+    expect(config.server).toEqual({
+      host: '127.0.0.1',
+      port: 8000,
+      maxRequestBytes: 10 * 1024 * 1024,
+      shutdownTimeoutMs: 10_000,
+      shutdownDrainMs: 0,
+    });
     expect(config.e2ee).toEqual({
       replayWindowSeconds: 300,
       replayCacheSize: 100_000,
@@ -57,8 +63,10 @@ describe('loadConfig', () => {
         SIGNING_KEY_SEED: 'AB'.repeat(32),
         MODEL_NAME_UNUSED: 'x',
         LOG_LEVEL: '',
+        SHUTDOWN_DRAIN_MS: '3000',
       },
     });
+    expect(config.server.shutdownDrainMs).toBe(3000);
     expect(config.auth.token).toBe('tok');
     expect(config.vllm).toEqual({ baseUrl: 'http://vllm:8000', modelName: 'm', simulate: true });
     expect(config.chutes).toMatchObject({
@@ -134,6 +142,7 @@ describe('loadConfig', () => {
           VLLM_BASE_URL: 'ftp://user:secretpw@host',
           REDIS_PORT: '99999',
           SIGNING_KEY_SEED: 'short-secret',
+          SHUTDOWN_DRAIN_MS: '3s',
         },
       });
     } catch (caught) {
@@ -151,6 +160,7 @@ describe('loadConfig', () => {
         'redis.port|REDIS_PORT',
         'chutes.enabled|CHUTES_ENABLED',
         'e2ee.refuse_tool_calls|E2EE_REFUSE_TOOL_CALLS',
+        'server.shutdown_drain_ms|SHUTDOWN_DRAIN_MS',
       ]),
     );
     expect(error!.message).toContain('chutes.enabled (env CHUTES_ENABLED): expected a boolean');

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { portNumber } from './config-fields.js';
+import type { CloseOptions, ListenOptions } from './listen.js';
 
 /**
  * commander argument parser of `--port`: an integer 0-65535 (0: a free port), by the same rule as
@@ -23,11 +24,12 @@ export interface ServeIo {
 /**
  * Prints the one ready line of a started server (`listening on URL`, or `{"ok":true,"url":URL}` with `json`) and, unless
  * `io.handleSignals` is false, closes it and exits (0, or 1 when closing fails) on SIGTERM or SIGINT; a repeated
- * signal while it closes waits for the same close.
+ * signal while it closes waits for the same close. SIGTERM (what orchestrators send) closes with the listener's
+ * drain period ({@link ListenOptions.drainMs}); SIGINT (Ctrl-C) skips it, and cuts a drain in progress short.
  */
 export function announceAndStopOnSignals(
   io: ServeIo,
-  server: { readonly url: string; close(): Promise<void> },
+  server: { readonly url: string; close(options?: CloseOptions): Promise<void> },
   json: boolean | undefined,
 ): void {
   const ready = json ? `${JSON.stringify({ ok: true, url: server.url })}\n` : `listening on ${server.url}\n`;
@@ -39,10 +41,14 @@ export function announceAndStopOnSignals(
   // passes signals on more than once) waits for the same close instead of killing the process half-way, before
   // its last log lines are written.
   let stopping = false;
-  const stop = () => {
-    if (stopping) return;
+  const stop = (signal: NodeJS.Signals) => {
+    const skipDrain = signal === 'SIGINT';
+    if (stopping) {
+      if (skipDrain) void server.close({ skipDrain });
+      return;
+    }
     stopping = true;
-    server.close().then(
+    server.close(skipDrain ? { skipDrain } : undefined).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -44,7 +44,13 @@ export {
   MAX_JSON_DEPTH,
   parseJsonObject,
 } from './json.js';
-export { type ListenOptions, listen, type NodeRequestHandler, type RunningListener } from './listen.js';
+export {
+  type CloseOptions,
+  type ListenOptions,
+  listen,
+  type NodeRequestHandler,
+  type RunningListener,
+} from './listen.js';
 export {
   type CreateLoggerOptions,
   createLogger,

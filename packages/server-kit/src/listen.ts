@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { ServerKitError } from './errors.js';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 
 /** Options of {@link listen}. */
 export interface ListenOptions {
@@ -13,6 +14,16 @@ export interface ListenOptions {
   port: number;
   /** Grace period for in-flight requests on close, in ms; then remaining connections are closed. Default 10000. */
   shutdownTimeoutMs?: number;
+  /**
+   * Drain period at the start of a close, in ms (default 0: none). For this long the server still accepts and serves
+   * every request (each answered with `Connection: close`), except that `GET`/`HEAD` of {@link healthPath} answer
+   * 503 `{"status":"draining"}`: a load balancer's health check takes the instance out of rotation before it stops
+   * accepting. Without it, a connection the balancer opens in the moment the listening socket closes is reset by the
+   * kernel after the request was sent, and the balancer can only fail that request (it must not send it twice).
+   */
+  drainMs?: number;
+  /** Path of the health check that answers 503 while draining ({@link drainMs}). Default `/health`. */
+  healthPath?: string;
   /**
    * A direct node:http handler tried before the fetch handler for every request: it returns `true` when it has
    * taken the request (and answers it itself), `false` to leave it to `fetch` untouched (it must not have read the
@@ -34,11 +45,19 @@ export interface RunningListener {
   /** The Node HTTP server. */
   readonly server: Server;
   /**
-   * Graceful shutdown: stop accepting, close idle keep-alive connections, let in-flight requests finish for up to
-   * `shutdownTimeoutMs`, then close what remains. Every response not yet begun says `Connection: close`, so that no
-   * client (or load balancer) sends another request on a connection that is about to close. Idempotent.
+   * Graceful shutdown: drain for `drainMs` (still serving, the health check failing), then stop accepting, close idle
+   * keep-alive connections, let in-flight requests finish for up to `shutdownTimeoutMs`, and close what remains.
+   * Every response not yet begun says `Connection: close`, so that no client (or load balancer) sends another
+   * request on a connection that is about to close. Idempotent: a later call returns the same promise, and one with
+   * `skipDrain` cuts a drain in progress short.
    */
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/** Options of {@link RunningListener.close}. */
+export interface CloseOptions {
+  /** Stop accepting at once, without the drain period (or end one in progress). Default false. */
+  skipDrain?: boolean;
 }
 
 /**
@@ -55,22 +74,23 @@ export interface RunningListener {
  */
 export async function listen(options: ListenOptions): Promise<RunningListener> {
   const host = options.host ?? '127.0.0.1';
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+  const drainMs = options.drainMs ?? 0;
+  const healthPath = options.healthPath ?? '/health';
+  const fastPath = options.fastPath;
+  let draining = false;
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
-      const fastPath = options.fastPath;
       const instance = serve({
         fetch: options.fetch as (request: Request) => Response | Promise<Response>,
         hostname: host,
         port: options.port,
-        ...(fastPath
-          ? {
-              createServer: ((serverOptions: object, listener: (...args: never[]) => unknown) =>
-                createServer(serverOptions, (request, response) => {
-                  if (!fastPath(request, response)) listener(request as never, response as never);
-                })) as never,
-            }
-          : {}),
+        createServer: ((serverOptions: object, listener: (...args: never[]) => unknown) =>
+          createServer(serverOptions, (request, response) => {
+            if (draining && isHealthCheck(request, healthPath)) answerDraining(request, response);
+            else if (!fastPath?.(request, response)) listener(request as never, response as never);
+          })) as never,
       }) as Server;
       instance.once('error', reject);
       if (instance.listening) resolve(instance);
@@ -86,8 +106,8 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
   }
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
   let closing: Promise<void> | undefined;
+  let endDrain: (() => void) | undefined;
   // Responses in flight, so that closing can announce `Connection: close` on those whose headers are not sent yet
   // (a keep-alive connection closed without it races with the client's next request on it).
   const inFlight = new Set<ServerResponse>();
@@ -102,25 +122,62 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
     inFlight.add(response);
     response.once('close', () => inFlight.delete(response));
   });
+  const drain = () =>
+    new Promise<void>((resolve) => {
+      draining = true;
+      const timer = setTimeout(() => endDrain?.(), drainMs);
+      endDrain = () => {
+        clearTimeout(timer);
+        draining = false;
+        endDrain = undefined;
+        resolve();
+      };
+    });
+  const stopAccepting = () =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => server.closeAllConnections(), shutdownTimeoutMs);
+      timer.unref();
+      // Keep-alive connections whose last request finishes while closing are dropped as soon as they are idle.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      sweep.unref();
+      server.close(() => {
+        clearTimeout(timer);
+        clearInterval(sweep);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
   return {
     url: `http://${shownHost}:${address.port}`,
     server,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
+    close(closeOptions) {
+      if (closeOptions?.skipDrain) endDrain?.();
+      closing ??= (async () => {
         for (const response of inFlight) announceClose(response);
-        const timer = setTimeout(() => server.closeAllConnections(), shutdownTimeoutMs);
-        timer.unref();
-        // Keep-alive connections whose last request finishes while closing are dropped as soon as they are idle.
-        const sweep = setInterval(() => server.closeIdleConnections(), 50);
-        sweep.unref();
-        server.close(() => {
-          clearTimeout(timer);
-          clearInterval(sweep);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
+        if (drainMs > 0 && !closeOptions?.skipDrain) await drain();
+        await stopAccepting();
+      })();
       return closing;
     },
   };
+}
+
+/** `GET` or `HEAD` of the health path (any query). */
+function isHealthCheck(request: IncomingMessage, healthPath: string): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  const url = request.url ?? '';
+  const query = url.indexOf('?');
+  return (query === -1 ? url : url.slice(0, query)) === healthPath;
+}
+
+function answerDraining(request: IncomingMessage, response: ServerResponse): void {
+  const offered = request.headers[REQUEST_ID_HEADER];
+  response.writeHead(503, {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    [REQUEST_ID_HEADER]: requestIdOf(typeof offered === 'string' ? offered : undefined, () =>
+      crypto.randomUUID(),
+    ),
+  });
+  response.end('{"status":"draining"}');
 }

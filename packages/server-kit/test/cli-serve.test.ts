@@ -8,7 +8,11 @@ import { describe, expect, it } from 'vitest';
 
 const SERVER = fileURLToPath(new URL('./fixtures/slow-close-server.mjs', import.meta.url));
 
-function run(signals: number): Promise<{ code: number | null; signal: string | null; output: string }> {
+function run(
+  signals: number,
+  first: NodeJS.Signals = 'SIGTERM',
+  second: NodeJS.Signals = 'SIGTERM',
+): Promise<{ code: number | null; signal: string | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [SERVER, '800'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
@@ -16,12 +20,12 @@ function run(signals: number): Promise<{ code: number | null; signal: string | n
       output += chunk;
       if (/^listening on /m.test(output) && !output.includes('signalled')) {
         output += 'signalled\n';
-        child.kill('SIGTERM');
+        child.kill(first);
       }
       // The second signal only once the first one is being handled.
       if (signals > 1 && output.includes('closing\n') && !output.includes('again')) {
         output += 'again\n';
-        child.kill('SIGTERM');
+        child.kill(second);
       }
     });
     child.once('error', reject);
@@ -46,5 +50,17 @@ describe('announceAndStopOnSignals', () => {
     expect(result).toMatchObject({ code: 0, signal: null });
     expect(result.output).toContain('exit 0 closed=true');
     expect(result.output.match(/^closing$/gm)).toHaveLength(1);
+    expect(result.output).not.toContain('skip drain');
+  });
+
+  it('SIGINT (Ctrl-C) closes without the drain; a SIGINT during a SIGTERM close cuts its drain short', async () => {
+    const interrupted = await run(1, 'SIGINT');
+    expect(interrupted).toMatchObject({ code: 0, signal: null });
+    expect(interrupted.output).toMatch(/skip drain\nclosing\n/);
+    const both = await run(2, 'SIGTERM', 'SIGINT');
+    expect(both).toMatchObject({ code: 0, signal: null });
+    expect(both.output).toMatch(/closing\n(.|\n)*again\nskip drain\n/);
+    expect(both.output.match(/^closing$/gm)).toHaveLength(1);
+    expect(both.output).toContain('exit 0 closed=true');
   });
 });

@@ -1,5 +1,6 @@
 // listen, request ids, request observation and error shapes, over real loopback HTTP.
 import { Agent, get as httpGet, request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import {
@@ -110,6 +111,79 @@ describe('listen: closing under keep-alive (a load balancer reuses its connectio
     } finally {
       agent.destroy();
     }
+  });
+});
+
+describe('listen: draining before it stops accepting (a load balancer must notice first)', () => {
+  const app = new Hono();
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.get('/work', (c) => c.text('done'));
+
+  /** A raw HTTP/1.1 exchange on a new connection; the bytes the server sent, or the socket error's code. */
+  function rawRequest(url: string, text: string, onConnected?: () => void): Promise<string> {
+    const { port } = new URL(url);
+    return new Promise((resolve) => {
+      let received = '';
+      const socket = connect(Number(port), '127.0.0.1', onConnected);
+      socket.write(text);
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('latin1');
+      });
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve(`error ${error.code}`));
+      socket.on('close', () => resolve(received));
+    });
+  }
+
+  it('serves a connection opened the moment close() is called (without a drain the kernel resets it)', async () => {
+    const listener = await listen({ fetch: app.fetch, port: 0, drainMs: 300 });
+    // The connect syscall is made on the next tick; loopback completes the handshake in it, so the connection sits in
+    // the accept queue, not yet accepted by Node, when close() runs. Closing the listening socket then would reset it
+    // after the request was sent: a request a balancer may not send again.
+    const answer = rawRequest(listener.url, 'GET /work HTTP/1.1\r\nhost: x\r\n\r\n');
+    await new Promise((resolve) => process.nextTick(resolve));
+    const closed = listener.close();
+    const text = await answer;
+    expect(text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(text.toLowerCase()).toContain('connection: close');
+    expect(text.endsWith('done')).toBe(true);
+    await closed;
+  });
+
+  it('answers its health check 503 while still serving the rest, then refuses connections', async () => {
+    const listener = await listen({ fetch: app.fetch, port: 0, drainMs: 400 });
+    expect((await fetch(`${listener.url}/health`)).status).toBe(200);
+    const started = performance.now();
+    const closed = listener.close();
+    const health = await fetch(`${listener.url}/health?probe=1`, { headers: { 'x-request-id': 'probe-7' } });
+    expect(health.status).toBe(503);
+    expect(health.headers.get('x-request-id')).toBe('probe-7');
+    expect(health.headers.get('connection')).toBe('close');
+    expect(await health.json()).toEqual({ status: 'draining' });
+    expect((await fetch(`${listener.url}/health`, { method: 'HEAD' })).status).toBe(503);
+    const work = await fetch(`${listener.url}/work`);
+    expect(work.status).toBe(200);
+    expect(work.headers.get('connection')).toBe('close');
+    expect(await work.text()).toBe('done');
+    await closed;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(390);
+    expect(await rawRequest(listener.url, 'GET /work HTTP/1.1\r\nhost: x\r\n\r\n')).toBe(
+      'error ECONNREFUSED',
+    );
+  });
+
+  it('close({ skipDrain: true }) cuts a drain short; without a drain the health check never says draining', async () => {
+    const listener = await listen({ fetch: app.fetch, port: 0, drainMs: 60_000 });
+    const started = performance.now();
+    const closed = listener.close();
+    expect((await fetch(`${listener.url}/health`)).status).toBe(503);
+    expect(listener.close({ skipDrain: true })).toBe(closed);
+    await closed;
+    expect(performance.now() - started).toBeLessThan(5000);
+
+    const plain = await listen({ fetch: app.fetch, port: 0, drainMs: 60_000 });
+    const skipped = plain.close({ skipDrain: true });
+    await skipped;
+    expect(await rawRequest(plain.url, 'GET /health HTTP/1.1\r\nhost: x\r\n\r\n')).toBe('error ECONNREFUSED');
   });
 });
 
