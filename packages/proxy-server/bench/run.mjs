@@ -113,11 +113,11 @@ process.on('SIGTERM', () => vllm.close().then(() => process.exit(0)));`;
 
 async function startProxy(upstreamUrl) {
   const log = logFile('proxy');
-  const child = spawn(process.execPath, [...NODE_FLAGS, bin, 'serve', '--port', '0'], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, '--trace-gc-nvp', bin, 'serve', '--port', '0'], {
     env: { PATH: process.env.PATH, TOKEN, VLLM_BASE_URL: upstreamUrl, LOG_LEVEL: 'info' },
     stdio: ['ignore', log.fd, 'ignore'],
   });
-  return { child, url: await waitForUrl(child, log, /listening on (\S+)\n/) };
+  return { child, log: log.path, url: await waitForUrl(child, log, /listening on (\S+)\n/) };
 }
 
 // The floor: a bare pass-through proxy (node:http in, undici Pool out, bytes copied, nothing parsed), so the
@@ -137,11 +137,15 @@ const server = createServer(async (req, res) => {
 server.listen(0, '127.0.0.1', () => process.stdout.write('bare http://127.0.0.1:' + server.address().port + '\\n'));
 process.on('SIGTERM', () => process.exit(0));`;
   const log = logFile('bare');
-  const child = spawn(process.execPath, [...NODE_FLAGS, '--input-type=module', '-e', code], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    stdio: ['ignore', log.fd, 'inherit'],
-  });
-  return { child, url: await waitForUrl(child, log, /bare (\S+)\n/) };
+  const child = spawn(
+    process.execPath,
+    [...NODE_FLAGS, '--trace-gc-nvp', '--input-type=module', '-e', code],
+    {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      stdio: ['ignore', log.fd, 'inherit'],
+    },
+  );
+  return { child, log: log.path, url: await waitForUrl(child, log, /bare (\S+)\n/) };
 }
 
 // CPU seconds (user + system) used so far by a child process, from /proc (Linux); undefined elsewhere.
@@ -212,6 +216,7 @@ const median = (values) => {
 async function addedP99Rounds(upstreamUrl, bare, proxy) {
   const proxyAdded = [];
   const bareAdded = [];
+  const gcFrom = { proxy: logLength(proxy.log), bare: logLength(bare.log) };
   for (let round = 0; round < P99_ROUNDS; round++) {
     const direct = summary([await load(upstreamUrl, P99_CLIENTS, P99_REQUESTS)]);
     const bareRun = summary([await load(bare.url, P99_CLIENTS, P99_REQUESTS)]);
@@ -227,6 +232,37 @@ async function addedP99Rounds(upstreamUrl, bare, proxy) {
     bareAddedP99Ms: median(bareAdded),
     proxyAddedP99PerRoundMs: proxyAdded,
     bareAddedP99PerRoundMs: bareAdded,
+    youngGc: {
+      proxy: youngGc(proxy.log, gcFrom.proxy, P99_ROUNDS * P99_REQUESTS),
+      bare: youngGc(bare.log, gcFrom.bare, P99_ROUNDS * P99_REQUESTS),
+    },
+  };
+}
+
+const logLength = (path) => readFileSync(path).length;
+
+/**
+ * The young-generation collections (scavenges) a process logged (`--trace-gc-nvp`) from byte `from` of its log on,
+ * over `requests` requests: how many, their pauses, and the bytes they copied out of the young generation
+ * (promoted to the old one) per request. A scavenge pauses every request in flight, for a time that grows with the
+ * bytes it copies: at 64 clients this is what the added p99 is made of.
+ */
+function youngGc(path, from, requests) {
+  const lines = readFileSync(path).subarray(from).toString('latin1').split('\n');
+  const field = (line, name) => Number(new RegExp(` ${name}=([\\d.]+)`).exec(line)?.[1] ?? 0);
+  const pauses = [];
+  let promoted = 0;
+  for (const line of lines) {
+    if (!line.includes(' gc=s ')) continue;
+    pauses.push(field(line, 'pause'));
+    promoted += field(line, 'promoted');
+  }
+  pauses.sort((a, b) => a - b);
+  return {
+    scavenges: pauses.length,
+    pauseMeanMs: pauses.length === 0 ? 0 : pauses.reduce((sum, pause) => sum + pause, 0) / pauses.length,
+    pauseMaxMs: pauses.at(-1) ?? 0,
+    promotedBytesPerRequest: promoted / requests,
   };
 }
 
@@ -615,6 +651,11 @@ if (json) {
   if (addedP99) {
     process.stdout.write(
       `added p99 at ${addedP99.clients} clients, paired per round: ${addedP99.rounds} alternating rounds of ${addedP99.requestsPerRound} requests per path; per round p99(path) - p99(direct), median over the rounds: proxy ${f(addedP99.proxyAddedP99Ms)} ms, bare hop ${f(addedP99.bareAddedP99Ms)} ms (per round, proxy: ${addedP99.proxyAddedP99PerRoundMs.map((value) => f(value)).join(' ')}; bare hop: ${addedP99.bareAddedP99PerRoundMs.map((value) => f(value)).join(' ')})\n`,
+    );
+    const gc = (name, stats) =>
+      `${name} ${stats.scavenges} scavenges, pause mean ${f(stats.pauseMeanMs, 1)} ms, max ${f(stats.pauseMaxMs, 1)} ms, promoted ${f(stats.promotedBytesPerRequest / 1024)} KiB/request`;
+    process.stdout.write(
+      `young-generation GC in those rounds: ${gc('proxy', addedP99.youngGc.proxy)}; ${gc('bare hop', addedP99.youngGc.bare)}\n`,
     );
   }
   if (e2ee) {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  Cancellation,
   CLIENT_CLOSED_REQUEST,
   checkBearer,
   type NodeRequestHandler,
@@ -106,7 +107,7 @@ function e2eeHeadersOf(request: IncomingMessage): Headers | undefined {
 class CompletionExchange {
   private readonly started = performance.now();
   private readonly requestId: string;
-  private readonly abort = new AbortController();
+  private readonly abort = new Cancellation();
   private chunks: Buffer[] = [];
   private bytes = 0;
   private uploaded = false;
@@ -156,7 +157,7 @@ class CompletionExchange {
         requestId: this.requestId,
         requestHash: this.request.headers['x-request-hash'] as string | undefined,
         headers: e2eeHeadersOf(this.request),
-        signal: this.abort.signal,
+        signal: this.abort,
       });
     } catch (error) {
       this.fail(error);
@@ -217,7 +218,7 @@ class CompletionExchange {
     if (this.answered) return;
     this.answered = true;
     const { deps, response } = this;
-    const apiError = apiErrorOf(error, this.abort.signal.aborted, deps.logger, this.requestId, 'POST');
+    const apiError = apiErrorOf(error, this.abort.aborted, deps.logger, this.requestId, 'POST');
     deps.metrics.errors.inc({ type: apiError.type });
     const status = errorStatusOf(apiError.status);
     this.observe(status);

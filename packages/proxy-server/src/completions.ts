@@ -1,6 +1,6 @@
 import { readStreamPrefix } from '@confidential-ai/bytes';
-import type { UpstreamReply } from '@confidential-ai/server-kit';
 import {
+  Cancellation,
   CLIENT_CLOSED_REQUEST,
   errorForLog,
   exceedsJsonDepth,
@@ -8,6 +8,7 @@ import {
   JSON_TOO_DEEP,
   MAX_JSON_DEPTH,
   parseJsonObject,
+  type UpstreamReply,
 } from '@confidential-ai/server-kit';
 import type { Context } from 'hono';
 import type { AppDependencies, AppEnv, Upstream } from './app.js';
@@ -70,12 +71,32 @@ export function defaultSignatureNamespace(deps: AppDependencies): string {
   return deps.config.vllm.modelName ?? deps.config.chutes.fallbackModelName;
 }
 
-const pendingSignatures = new WeakMap<AppDependencies, Map<string, Promise<void>>>();
+/**
+ * The signature records this replica has yet to store, in batches: every response answered in one turn of the event
+ * loop joins that turn's batch, stored on the next turn. Not one long-lived map with an entry per response: entries
+ * that enter and leave a long-lived Map or Set at the rate of requests stay reachable for V8's young-generation
+ * collector (through the map's hash tables in the old generation), which then copies and promotes them.
+ */
+interface SignatureBatch {
+  /** The store operation of each response id in the batch. */
+  readonly stores: Map<string, () => Promise<void>>;
+  /** Settles when every record of the batch is stored (or its failure logged). */
+  readonly stored: Promise<void>;
+}
 
-function pendingFor(deps: AppDependencies): Map<string, Promise<void>> {
+interface PendingSignatures {
+  /** The batch of the current turn, until it starts storing. */
+  open: SignatureBatch | undefined;
+  /** Batches whose records are being stored. */
+  readonly storing: Set<SignatureBatch>;
+}
+
+const pendingSignatures = new WeakMap<AppDependencies, PendingSignatures>();
+
+function pendingFor(deps: AppDependencies): PendingSignatures {
   let pending = pendingSignatures.get(deps);
   if (!pending) {
-    pending = new Map();
+    pending = { open: undefined, storing: new Set() };
     pendingSignatures.set(deps, pending);
   }
   return pending;
@@ -87,22 +108,35 @@ function pendingFor(deps: AppDependencies): Map<string, Promise<void>> {
  * for Redis: see {@link signatureRecord}). `GET /v1/signature/{id}` on this replica waits for a pending record
  * of that id ({@link awaitPendingSignature}).
  */
-function scheduleSignature(deps: AppDependencies, id: string, sign: () => Promise<void>): void {
+function scheduleSignature(deps: AppDependencies, id: string, store: () => Promise<void>): void {
   const pending = pendingFor(deps);
-  const task = new Promise<void>((resolve) => setImmediate(resolve))
-    .then(sign)
-    .catch((error: unknown) => {
-      deps.logger.error({ err: errorForLog(error) }, 'signing the response failed');
-    })
-    .finally(() => {
-      if (pending.get(id) === task) pending.delete(id);
+  let batch = pending.open;
+  if (batch === undefined) {
+    const stores = new Map<string, () => Promise<void>>();
+    const stored = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      if (pending.open === opened) pending.open = undefined;
+      pending.storing.add(opened);
+      await Promise.all(
+        Array.from(stores.values(), (run) =>
+          run().catch((error: unknown) => {
+            deps.logger.error({ err: errorForLog(error) }, 'signing the response failed');
+          }),
+        ),
+      );
+      pending.storing.delete(opened);
     });
-  pending.set(id, task);
+    const opened: SignatureBatch = { stores, stored };
+    batch = pending.open = opened;
+  }
+  batch.stores.set(id, store);
 }
 
 /** Waits for a signature of `id` that this replica is still computing (no-op otherwise). */
 export async function awaitPendingSignature(deps: AppDependencies, id: string): Promise<void> {
-  await pendingSignatures.get(deps)?.get(id);
+  const pending = pendingSignatures.get(deps);
+  if (pending === undefined) return;
+  if (pending.open?.stores.has(id)) return pending.open.stored;
+  for (const batch of pending.storing) if (batch.stores.has(id)) return batch.stored;
 }
 
 async function storeSignature(
@@ -233,8 +267,11 @@ export interface CompletionRequest {
    * request carries none of the E2EE headers (plain mode, nothing to parse).
    */
   readonly headers: Headers | undefined;
-  /** Aborted when the client disconnects before the response is finished. */
-  readonly signal: AbortSignal;
+  /**
+   * Aborted when the client disconnects before the response is finished: the Hono request's `AbortSignal`, or the
+   * fast path's lighter {@link Cancellation}.
+   */
+  readonly signal: AbortSignal | Cancellation;
 }
 
 /** What a completion answers with on success (status 200); errors are thrown as {@link ApiError}. */
@@ -320,10 +357,15 @@ export async function runCompletion(
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...backend.headers },
       body: JSON.stringify(body),
-      signal: request.signal,
     };
+    const { signal } = request;
     const call = backend.upstream.request;
-    response = call ? await call(url, init) : await backend.upstream.fetch(url, init);
+    response = call
+      ? await call(url, { ...init, signal })
+      : await backend.upstream.fetch(url, {
+          ...init,
+          signal: signal instanceof Cancellation ? signal.signal : signal,
+        });
   } catch (error) {
     if (request.signal.aborted) throw clientClosed(error);
     deps.metrics.upstreamRequests.inc({ upstream: backend.name, outcome: 'network_error' });

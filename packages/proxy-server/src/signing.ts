@@ -59,21 +59,52 @@ export function createResponseSigner(keys: ModelKeys): ResponseSigner {
  * ```
  */
 export function signatureRecord(signer: ResponseSigner, text: string): SignatureRecord {
-  let ecdsa: string | undefined;
-  let ed25519: string | undefined;
-  return {
-    text,
-    get signature_ecdsa() {
-      ecdsa ??= signer.signWith('ecdsa', text);
-      return ecdsa;
-    },
-    signing_address_ecdsa: signer.ecdsaAddress,
-    get signature_ed25519() {
-      ed25519 ??= signer.signWith('ed25519', text);
-      return ed25519;
-    },
-    signing_address_ed25519: signer.ed25519Address,
-  };
+  return new LazySignatureRecord(signer, text);
+}
+
+/**
+ * One small object per response (a store may hold 100,000): the text, the signer and the signatures once computed,
+ * with the signature fields as getters of the class and `toJSON` for the JSON form. (An object literal with its own
+ * getter closures took about twice the memory, all of it copied and promoted by the young-generation collector.)
+ */
+class LazySignatureRecord implements SignatureRecord {
+  readonly text: string;
+  readonly #signer: ResponseSigner;
+  #ecdsa: string | undefined;
+  #ed25519: string | undefined;
+
+  constructor(signer: ResponseSigner, text: string) {
+    this.text = text;
+    this.#signer = signer;
+  }
+
+  get signature_ecdsa(): string {
+    this.#ecdsa ??= this.#signer.signWith('ecdsa', this.text);
+    return this.#ecdsa;
+  }
+
+  get signing_address_ecdsa(): string {
+    return this.#signer.ecdsaAddress;
+  }
+
+  get signature_ed25519(): string {
+    this.#ed25519 ??= this.#signer.signWith('ed25519', this.text);
+    return this.#ed25519;
+  }
+
+  get signing_address_ed25519(): string {
+    return this.#signer.ed25519Address;
+  }
+
+  toJSON(): SignatureRecord {
+    return {
+      text: this.text,
+      signature_ecdsa: this.signature_ecdsa,
+      signing_address_ecdsa: this.signing_address_ecdsa,
+      signature_ed25519: this.signature_ed25519,
+      signing_address_ed25519: this.signing_address_ed25519,
+    };
+  }
 }
 
 /** SHA-256 of bytes or UTF-8 text as lowercase hex (the hashes the vllm-proxy scheme signs). */

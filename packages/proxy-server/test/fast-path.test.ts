@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { createLogger, listen, type RunningListener } from '@confidential-ai/server-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -474,5 +475,60 @@ describe('completion fast path: upstream failures map as on the Hono path', () =
       expect(viaFast.body.equals(viaHono.body)).toBe(true);
     }
     expect(fast.taken).toBe(2);
+  });
+});
+
+describe('completion fast path: a client that goes away while the upstream is still working', () => {
+  // An upstream that takes the request and never answers (a long generation), and says when its connection closes.
+  let upstream: Server;
+  let upstreamUrl: string;
+  const arrivals: Array<{ requestId: string; closed: Promise<void> }> = [];
+  let hono: Side;
+  let fast: Side;
+  beforeAll(async () => {
+    upstream = createServer((request) => {
+      const closed = new Promise<void>((resolve) => request.socket.once('close', () => resolve()));
+      arrivals.push({ requestId: String(request.headers['x-test-id'] ?? ''), closed });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    [hono, fast] = await Promise.all([startSide(false, upstreamUrl), startSide(true, upstreamUrl)]);
+  });
+  afterAll(async () => {
+    await Promise.all([stopSide(hono), stopSide(fast)]);
+    upstream.closeAllConnections();
+    await new Promise((resolve) => upstream.close(resolve));
+  });
+
+  it('cancels the upstream call at once on both paths (no generation runs on for nobody), logged as 499', async () => {
+    for (const side of [hono, fast]) {
+      const count = arrivals.length;
+      const client = new AbortController();
+      const answer = fetch(`${side.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: JSON_HEADERS,
+        body: chat('yankee'),
+        signal: client.signal,
+      }).catch((error: unknown) => error);
+      for (let waited = 0; arrivals.length === count && waited < 5000; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(arrivals.length).toBe(count + 1);
+      client.abort();
+      expect(((await answer) as Error).name).toBe('AbortError');
+      // Well before the upstream headers timeout of these servers (1.5 s) would have ended it.
+      const started = performance.now();
+      await arrivals.at(-1)!.closed;
+      expect(performance.now() - started).toBeLessThan(1000);
+    }
+    expect(fast.taken).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const side of [hono, fast]) {
+      const statuses = side.logs.lines
+        .map((line) => JSON.parse(line) as { msg?: string; status?: number })
+        .filter((line) => line.msg === 'request')
+        .map((line) => line.status);
+      expect(statuses).toEqual([499]);
+    }
   });
 });

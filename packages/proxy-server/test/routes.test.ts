@@ -127,6 +127,51 @@ describe('plain chat completions', () => {
     }
   });
 
+  it('a signature read while its record is still being stored waits for it, for every response of a batch', async () => {
+    // A shared store whose writes take 50 ms (Redis over a network): the records of responses answered in the same
+    // turn are stored together on the next one, and a read must not answer 404 while they are on their way.
+    const records = new Map<string, unknown>();
+    const signatureStore = {
+      async put(key: string, record: unknown) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        records.set(key, record);
+      },
+      async get(key: string) {
+        return records.get(key) as never;
+      },
+    };
+    const { app } = createTestApp({ overrides: { signatureStore } });
+    // Read at once (the batch is still open), and after two turns (its records are being written).
+    for (const turnsBeforeReading of [0, 2]) {
+      records.clear();
+      const answers = await Promise.all(
+        [1, 2, 3].map(async (n) => {
+          const response = await app.request('/v1/chat/completions', {
+            method: 'POST',
+            headers: { ...AUTH, 'content-type': 'application/json' },
+            body: JSON.stringify({ ...body, messages: [{ role: 'user', content: `prompt ${n}` }] }),
+          });
+          return (await response.json()) as { id: string };
+        }),
+      );
+      expect(new Set(answers.map((answer) => answer.id)).size).toBe(3);
+      for (let turn = 0; turn < turnsBeforeReading; turn++)
+        await new Promise((resolve) => setImmediate(resolve));
+      expect(records.size).toBe(0);
+      const reads = await Promise.all(
+        answers.map(async (answer) => {
+          const read = await app.request(`/v1/signature/${answer.id}`, { headers: AUTH });
+          return { status: read.status, text: ((await read.json()) as { text?: string }).text };
+        }),
+      );
+      for (const read of reads) {
+        expect(read.status).toBe(200);
+        expect(read.text).toMatch(/^[0-9a-f]{64}:[0-9a-f]{64}$/);
+      }
+    }
+    expect((await app.request('/v1/signature/chatcmpl-none', { headers: AUTH })).status).toBe(404);
+  });
+
   it('uses X-Request-Hash as the request hash when given', async () => {
     const { app } = createTestApp();
     const response = await app.request('/v1/chat/completions', {

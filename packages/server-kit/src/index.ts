@@ -85,6 +85,7 @@ export {
   routeLabel,
 } from './request-log.js';
 export {
+  Cancellation,
   createUpstreamFetch,
   type FetchFunction,
   isTimeoutError,

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type { Agent, EnvHttpProxyAgent } from 'undici';
@@ -63,8 +64,47 @@ export interface UpstreamRequestOptions {
   headers: Readonly<Record<string, string>>;
   /** Request body. */
   body?: string | Uint8Array;
-  /** Aborts the call (e.g. when the client disconnects). */
-  signal?: AbortSignal;
+  /** Aborts the call (e.g. when the client disconnects): an `AbortSignal`, or a lighter {@link Cancellation}. */
+  signal?: AbortSignal | Cancellation;
+}
+
+/**
+ * A one-shot cancellation of one call, lighter than an `AbortController`: an `EventEmitter` with `aborted` and
+ * `reason` that emits `abort` once, which undici's `request` (a {@link RequestFunction}) takes as its signal.
+ * {@link Cancellation.signal} makes an `AbortSignal` that follows it, on first use, for what needs one (`fetch`).
+ * (The proxy's fast path makes one per request: on Node 20 an `AbortController` per request cost about 0.4 KiB of
+ * young-generation promotion per request.)
+ * @example
+ * ```ts
+ * const cancellation = new Cancellation();
+ * const reply = upstream.request(url, { method: 'POST', headers, body, signal: cancellation });
+ * cancellation.abort(new Error('client went away')); // reply rejects with that error
+ * ```
+ */
+export class Cancellation extends EventEmitter<{ abort: [] }> {
+  /** Whether {@link Cancellation.abort} was called. */
+  aborted = false;
+  /** The reason given to {@link Cancellation.abort} (an `AbortError` `DOMException` when none was). */
+  reason: unknown = undefined;
+  #controller: AbortController | undefined;
+
+  /** Cancels (once; later calls do nothing): sets `aborted` and `reason`, aborts {@link signal}, emits `abort`. */
+  abort(reason?: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason ?? new DOMException('This operation was aborted', 'AbortError');
+    this.#controller?.abort(this.reason);
+    this.emit('abort');
+  }
+
+  /** An `AbortSignal` aborted with this cancellation (already aborted when it is). */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.aborted) this.#controller.abort(this.reason);
+    }
+    return this.#controller.signal;
+  }
 }
 
 /**

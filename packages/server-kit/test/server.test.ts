@@ -9,6 +9,7 @@ import {
   handleErrors,
   listen,
   metricsResponse,
+  type NodeRequestHandler,
   observeRequests,
   REQUEST_ID_HEADER,
   requestIdMiddleware,
@@ -150,7 +151,14 @@ describe('listen: draining before it stops accepting (a load balancer must notic
   });
 
   it('answers its health check 503 while still serving the rest, then refuses connections', async () => {
-    const listener = await listen({ fetch: app.fetch, port: 0, drainMs: 400 });
+    // A direct handler that never calls writeHead: Node writes its headers implicitly, on end().
+    const fastPath: NodeRequestHandler = (request, response) => {
+      if (request.url !== '/implicit') return false;
+      response.end('implicit');
+      return true;
+    };
+    const listener = await listen({ fetch: app.fetch, port: 0, drainMs: 400, fastPath });
+    expect((await fetch(`${listener.url}/implicit`)).headers.get('connection')).toBe('keep-alive');
     expect((await fetch(`${listener.url}/health`)).status).toBe(200);
     const started = performance.now();
     const closed = listener.close();
@@ -164,6 +172,9 @@ describe('listen: draining before it stops accepting (a load balancer must notic
     expect(work.status).toBe(200);
     expect(work.headers.get('connection')).toBe('close');
     expect(await work.text()).toBe('done');
+    const implicit = await fetch(`${listener.url}/implicit`);
+    expect(implicit.headers.get('connection')).toBe('close');
+    expect(await implicit.text()).toBe('implicit');
     await closed;
     expect(performance.now() - started).toBeGreaterThanOrEqual(390);
     expect(await rawRequest(listener.url, 'GET /work HTTP/1.1\r\nhost: x\r\n\r\n')).toBe(

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUpstreamFetch, isTimeoutError } from '../src/index.js';
+import { Cancellation, createUpstreamFetch, isTimeoutError } from '../src/index.js';
 
 describe('createUpstreamFetch (undici pool)', () => {
   let silent: Server;
@@ -115,4 +115,74 @@ describe('createUpstreamFetch (undici pool)', () => {
     });
     expect(isTimeoutError(refused)).toBe(false);
   });
+});
+
+describe('Cancellation: the lighter signal of one upstream call', () => {
+  it('aborts once with its reason, and its AbortSignal follows it whether made before or after', () => {
+    const cancellation = new Cancellation();
+    const early = cancellation.signal;
+    let events = 0;
+    cancellation.on('abort', () => {
+      events += 1;
+    });
+    expect(cancellation.aborted).toBe(false);
+    const reason = new Error('client went away');
+    cancellation.abort(reason);
+    cancellation.abort(new Error('later'));
+    expect(events).toBe(1);
+    expect(cancellation.reason).toBe(reason);
+    expect(early.aborted).toBe(true);
+    expect(early.reason).toBe(reason);
+    expect(cancellation.signal).toBe(early);
+
+    const late = new Cancellation();
+    late.abort();
+    expect((late.reason as DOMException).name).toBe('AbortError');
+    expect(late.signal.aborted).toBe(true);
+    expect(late.signal.reason).toBe(late.reason);
+  });
+
+  it.each(['request', 'fetch'] as const)(
+    'cancels a %s waiting for an upstream that has not answered, and the upstream sees its connection close',
+    async (api) => {
+      let closed!: () => void;
+      const upstreamClosed = new Promise<void>((resolve) => {
+        closed = resolve;
+      });
+      let received!: () => void;
+      const upstreamReceived = new Promise<void>((resolve) => {
+        received = resolve;
+      });
+      const server = createHttpServer((request) => {
+        received();
+        request.socket.on('close', () => closed());
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as { port: number };
+      const upstream = createUpstreamFetch();
+      try {
+        const cancellation = new Cancellation();
+        const url = `http://127.0.0.1:${port}/v1/chat/completions`;
+        const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' };
+        const call =
+          api === 'request'
+            ? upstream.request(url, { ...init, signal: cancellation })
+            : upstream.fetch(url, { ...init, signal: cancellation.signal });
+        const outcome = call.then(
+          () => 'answered',
+          (error: unknown) => error,
+        );
+        await upstreamReceived;
+        const reason = new Error('client went away');
+        cancellation.abort(reason);
+        const error = await outcome;
+        expect(error).toBe(reason);
+        await upstreamClosed;
+      } finally {
+        await upstream.destroy();
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    },
+  );
 });
