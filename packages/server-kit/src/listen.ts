@@ -78,8 +78,9 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
   const drainMs = options.drainMs ?? 0;
   const healthPath = options.healthPath ?? '/health';
   const fastPath = options.fastPath;
-  let draining = false;
   let closing: Promise<void> | undefined;
+  // Set while draining: ends the drain (early, on `close({ skipDrain: true })`).
+  let endDrain: (() => void) | undefined;
   const ClosingAwareResponse = closingAwareResponse(() => closing !== undefined);
   let server: Server;
   try {
@@ -90,7 +91,8 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
         port: options.port,
         createServer: ((serverOptions: object, listener: (...args: never[]) => unknown) =>
           createServer({ ...serverOptions, ServerResponse: ClosingAwareResponse }, (request, response) => {
-            if (draining && isHealthCheck(request, healthPath)) answerDraining(request, response);
+            if (endDrain !== undefined && isHealthCheck(request, healthPath))
+              answerDraining(request, response);
             else if (!fastPath?.(request, response)) listener(request as never, response as never);
           })) as never,
       }) as Server;
@@ -108,14 +110,11 @@ export async function listen(options: ListenOptions): Promise<RunningListener> {
   }
   const address = server.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  let endDrain: (() => void) | undefined;
   const drain = () =>
     new Promise<void>((resolve) => {
-      draining = true;
       const timer = setTimeout(() => endDrain?.(), drainMs);
       endDrain = () => {
         clearTimeout(timer);
-        draining = false;
         endDrain = undefined;
         resolve();
       };
