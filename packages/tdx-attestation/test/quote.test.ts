@@ -2,6 +2,7 @@ import { createHash, createPublicKey, verify as nodeVerify, X509Certificate } fr
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { bytesToHex, concatBytes } from '@confidential-ai/bytes';
+import { thrownCode } from '@confidential-ai/test-kit';
 import { describe, expect, it } from 'vitest';
 import {
   decodeTdAttributes,
@@ -23,15 +24,7 @@ const vector = JSON.parse(
   fields: Record<string, string>;
 };
 
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run();
-  } catch (error) {
-    if (TdxAttestationError.isInstance(error)) return error.code;
-    throw error;
-  }
-  return undefined;
-}
+const codeOf = (run: () => unknown): string | undefined => thrownCode(run, TdxAttestationError);
 
 function setU16(bytes: Uint8Array, offset: number, value: number): Uint8Array {
   const copy = bytes.slice();

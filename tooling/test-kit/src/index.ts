@@ -7,3 +7,4 @@ export { type OccupiedPort, occupyLoopbackPort } from './occupied-port.js';
 export { opensslX25519 } from './openssl-x25519.js';
 export { type CommandResult, type RunCommandOptions, runBin, runCommand } from './run-command.js';
 export { scripted } from './scripted-random.js';
+export { type CodedErrorClass, thrownCode } from './thrown-code.js';
