@@ -196,6 +196,13 @@ for (const name of readdirSync(join(root, 'packages')).sort()) {
     const text = readFileSync(file, 'utf8')
       .replace(/\/\*[\s\S]*?\*\//g, '')
       .replace(/^\s*\/\/.*$/gm, '');
+    // Servers hash with node:crypto's one-shot `hash()`: a `createHash()` used once is a native object with a weak
+    // handle, and thousands of those dying per young-generation collection lengthen its pause (AGENTS.md).
+    if (layerOf.get(name) >= layerOf.get('server-kit') && /createHash\([^)]*\)\s*\.update\(/.test(text)) {
+      problems.push(
+        `${file.slice(root.length)}: createHash(...).update(...) hashes once: use node:crypto's hash()`,
+      );
+    }
     for (const match of text.matchAll(
       /(?:from|import\()\s*['"](@confidential-ai\/[a-z0-9-]+)(\/[^'"]*)?['"]/g,
     )) {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -35,7 +35,7 @@ export interface FakeVllmOptions {
 
 /** Text of the fake's reply for a prompt: deterministic, word-per-chunk when streamed. */
 export function fakeReplyText(prompt: string): string {
-  const digest = createHash('sha256').update(prompt).digest('hex').slice(0, 8);
+  const digest = hash('sha256', prompt, 'hex').slice(0, 8);
   const words = prompt.split(/\s+/).filter(Boolean).length;
   return `Simulated reply ${digest}: you sent ${words} word${words === 1 ? '' : 's'}.`;
 }
@@ -188,7 +188,7 @@ export function createFakeVllmApp(options: FakeVllmOptions = {}): Hono & { reque
     const id =
       fault === 'no-id'
         ? undefined
-        : `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-fake-${counter}-${createHash('sha256').update(prompt).digest('hex').slice(0, 12)}`;
+        : `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-fake-${counter}-${hash('sha256', prompt, 'hex').slice(0, 12)}`;
     const object = kind === 'chat' ? 'chat.completion' : 'text_completion';
     const usage = {
       prompt_tokens: tokens(prompt),

@@ -1,8 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Context } from 'hono';
 
-const digestOf = (text: string): Buffer => createHash('sha256').update(text).digest();
+// One-shot `hash`, not `createHash`: no native `Hash` object (and its weak handle) per request.
+const digestOf = (text: string): Buffer => hash('sha256', text, 'buffer');
 
 // The configured token's digest, computed once per token (it is the same on every request).
 let knownToken: string | undefined;

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync, randomBytes, sign as signWithKey } from 'node:crypto';
+import { generateKeyPairSync, hash, randomBytes, sign as signWithKey } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -275,7 +275,7 @@ const E2E_PATHS = new Set([
 
 /** A UUID derived from a name (SHA-256, formatted as a version-4-shaped UUID). */
 export function fakeChuteId(name: string): string {
-  const hex = createHash('sha256').update(`chute:${name}`).digest('hex');
+  const hex = hash('sha256', `chute:${name}`, 'hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
@@ -603,7 +603,7 @@ export async function createFakeChutesServer(
       sub: 'NVIDIA-PLATFORM-ATTESTATION',
       iat: issuedAt,
       exp: issuedAt + 3600,
-      eat_nonce: variant === 'nonce-mismatch' ? createHash('sha256').update(digest).digest('hex') : digest,
+      eat_nonce: variant === 'nonce-mismatch' ? hash('sha256', digest, 'hex') : digest,
       'x-nvidia-overall-att-result': variant !== 'overall-false',
       'x-nvidia-ver': '2.0',
     });
@@ -643,12 +643,7 @@ export async function createFakeChutesServer(
         .filter((instance) => instance.active)
         .map(async (instance) => {
           const reportData = new Uint8Array(64);
-          reportData.set(
-            createHash('sha256')
-              .update(nonce + instance.e2ePubkey, 'utf8')
-              .digest(),
-            0,
-          );
+          reportData.set(hash('sha256', nonce + instance.e2ePubkey, 'buffer'), 0);
           const digest = bytesToHex(reportData.subarray(0, 32));
           if (takeFault('evidence-mismatch', instance.instanceId)) reportData[0]! ^= 0xff;
           const attributes = takeFault('td-attributes', instance.instanceId);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { chatUiAssetsDirectory } from '@confidential-ai/chat-ui';
@@ -41,7 +41,7 @@ function loadAssets(directory: string): Map<string, Asset> {
     const path = join(directory, name);
     if (!contentType || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || !statSync(path).isFile()) continue;
     const bytes = new Uint8Array(readFileSync(path));
-    const etag = `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 27)}"`;
+    const etag = `"${hash('sha256', bytes, 'base64url').slice(0, 27)}"`;
     assets.set(name, { bytes, contentType, etag });
   }
   return assets;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { base64ToBytes, bytesToUtf8, hexToBytes } from '@confidential-ai/bytes';
 import { createSilentLogger, type Logger } from '@confidential-ai/server-kit';
 import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from '@x402/core/http';
@@ -399,7 +399,7 @@ export function createX402Gate(options: X402GateOptions): X402Gate {
           return { kind: 'deny', response: expiredOrExhausted(offer, url, path) };
         return { kind: 'allow', ticket: ticketFor(session, headers) };
       }
-      const id = createHash('sha256').update(raw).digest('hex');
+      const id = hash('sha256', raw, 'hex');
       if (retired.has(id)) return { kind: 'deny', response: expiredOrExhausted(offer, url, path) };
       const existing = sessions.get(id);
       if (existing) {
