@@ -374,7 +374,11 @@ export function convertEd25519PublicKey(publicKey: Uint8Array, backend: Ed25519C
     const point = ed25519.Point.fromBytes(publicKey);
     if (point.isSmallOrder()) throw new RangeError('point of small order');
     if (!point.isTorsionFree()) throw new RangeError('point outside the prime-order subgroup');
-    return toBytes(ed25519.utils.toMontgomery(publicKey));
+    // u = (1 + y) / (1 - y) from the point decoded above (`ed25519.utils.toMontgomery` would decode it again: a
+    // square root). y ≠ 1: the neutral point is of small order, refused above.
+    const { Fp } = ed25519.Point;
+    const { y } = point;
+    return toBytes(Fp.toBytes(Fp.div(Fp.add(Fp.ONE, y), Fp.sub(Fp.ONE, y))));
   } catch (cause) {
     throw keyError('Ed25519 public key is not a valid point of the prime-order subgroup', cause);
   }
