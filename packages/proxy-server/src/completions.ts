@@ -61,9 +61,9 @@ function stripEmptyToolCalls(body: Record<string, unknown>): Record<string, unkn
   return changed ? { ...body, messages } : body;
 }
 
-/** Signature-cache key: `<namespace>:chat:<id>`. */
+/** Signature-cache key: `<namespace>:chat:<id>` (one flat string, as a stored key is kept for the record's life). */
 export function signatureKey(namespace: string, id: string): string {
-  return `${namespace}:chat:${id}`;
+  return [namespace, 'chat', id].join(':');
 }
 
 /** The default signature namespace: `MODEL_NAME`, else the Chutes fallback name (version A). */
@@ -146,7 +146,9 @@ async function storeSignature(
   requestHash: string,
   responseHash: string,
 ): Promise<void> {
-  const record = signatureRecord(deps.signer, `${requestHash}:${responseHash}`);
+  // `join` makes one flat string; a template literal makes a tree of two concatenations over the two hashes, which
+  // the record would keep (and the young-generation collector copy) as four objects instead of one.
+  const record = signatureRecord(deps.signer, [requestHash, responseHash].join(':'));
   const namespaces = new Set<string>([defaultSignatureNamespace(deps)]);
   if (typeof requestModel === 'string' && requestModel.length > 0) namespaces.add(requestModel);
   const ttl = deps.config.signing.chatCacheExpirationSeconds;
