@@ -250,18 +250,22 @@ const logLength = (path) => readFileSync(path).length;
 function youngGc(path, from, requests) {
   const lines = readFileSync(path).subarray(from).toString('latin1').split('\n');
   const field = (line, name) => Number(new RegExp(` ${name}=([\\d.]+)`).exec(line)?.[1] ?? 0);
-  const pauses = [];
+  let scavenges = 0;
+  let pauseSum = 0;
+  let pauseMax = 0;
   let promoted = 0;
   for (const line of lines) {
     if (!line.includes(' gc=s ')) continue;
-    pauses.push(field(line, 'pause'));
+    const pause = field(line, 'pause');
+    scavenges += 1;
+    pauseSum += pause;
+    pauseMax = Math.max(pauseMax, pause);
     promoted += field(line, 'promoted');
   }
-  pauses.sort((a, b) => a - b);
   return {
-    scavenges: pauses.length,
-    pauseMeanMs: pauses.length === 0 ? 0 : pauses.reduce((sum, pause) => sum + pause, 0) / pauses.length,
-    pauseMaxMs: pauses.at(-1) ?? 0,
+    scavenges,
+    pauseMeanMs: scavenges === 0 ? 0 : pauseSum / scavenges,
+    pauseMaxMs: pauseMax,
     promotedBytesPerRequest: promoted / requests,
   };
 }

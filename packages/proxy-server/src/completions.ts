@@ -114,7 +114,8 @@ function scheduleSignature(deps: AppDependencies, id: string, store: () => Promi
   if (batch === undefined) {
     const stores = new Map<string, () => Promise<void>>();
     const stored = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-      if (pending.open === opened) pending.open = undefined;
+      // Only an absent batch is ever replaced by a new one, so the open batch is still this one.
+      pending.open = undefined;
       pending.storing.add(opened);
       await Promise.all(
         Array.from(stores.values(), (run) =>

@@ -62,13 +62,7 @@ describe('memory stores', () => {
   it('signature store: expiry and bound', async () => {
     let now = 0;
     const store = createMemorySignatureStore({ maxEntries: 2, now: () => now });
-    const record = {
-      text: 't',
-      signature_ecdsa: 'a',
-      signing_address_ecdsa: 'b',
-      signature_ed25519: 'c',
-      signing_address_ed25519: 'd',
-    };
+    const record = recordOf('t');
     await store.put('k1', record, 5);
     await store.put('k2', record, 5);
     await store.put('k3', record, 5);
