@@ -63,11 +63,24 @@ export function signatureRecord(signer: ResponseSigner, text: string): Signature
 }
 
 /**
+ * The signer of a record made by {@link signatureRecord}, whose signatures `signatureRecord(signer, record.text)`
+ * gives again byte for byte; `undefined` for any other record. The memory store keeps such records as their text.
+ */
+export function lazyRecordSigner(record: SignatureRecord): ResponseSigner | undefined {
+  return LazySignatureRecord.signerOf(record);
+}
+
+/**
  * One small object per response (a store may hold 100,000): the text, the signer and the signatures once computed,
  * with the signature fields as getters of the class and `toJSON` for the JSON form. (An object literal with its own
  * getter closures took about twice the memory, all of it copied and promoted by the young-generation collector.)
  */
 class LazySignatureRecord implements SignatureRecord {
+  /** The signer of `record` when it is one of these records, else `undefined`. */
+  static signerOf(record: SignatureRecord): ResponseSigner | undefined {
+    return record instanceof LazySignatureRecord ? record.#signer : undefined;
+  }
+
   readonly text: string;
   readonly #signer: ResponseSigner;
   #ecdsa: string | undefined;
