@@ -147,8 +147,9 @@ export interface MemorySignatureStoreOptions {
 
 /**
  * A bounded in-memory signature store with per-record expiry. Records made by `signatureRecord` are kept as
- * their text in typed arrays outside the JavaScript heap (about 190 bytes per key at most, instead of about 540
- * bytes of objects per response that the garbage collector copied and marked); other records are kept as given.
+ * their text in typed arrays outside the JavaScript heap: about 190 bytes per key once the arrays (which double up
+ * to the bound) are full, instead of about 280 bytes of objects per key that the garbage collector copied and
+ * marked. Other records are kept as given.
  *
  * @example
  * ```ts
