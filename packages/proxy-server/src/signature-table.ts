@@ -9,7 +9,10 @@ const DIGEST_BYTES = 32;
 const COMPACT_TEXT_LENGTH = 129;
 /** Slots allocated at first; the arrays double from there up to the bound. */
 const INITIAL_SLOTS = 1024;
-/** Records kept as objects once read, so that a record read again is not signed again. */
+/**
+ * Records made again on read that stay made: the last this many, first in first out (a hit does not renew an
+ * entry), so that a record read again soon is not signed again.
+ */
 const READ_CACHE_SIZE = 256;
 /** At most this many distinct signers are referred to by index; records of others are kept as objects. */
 const MAX_SIGNERS = 255;
